@@ -1,0 +1,56 @@
+# AIS: the two commands are `make demo` and `make test`; both set up whatever is missing first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+AIS       := $(VENV)/bin/ais
+NATIVE    := build/native
+NATIVE_SAN:= build/native-asan
+JOBS      ?= 2
+NO_SERVE  ?= 0
+SPAN_DAYS ?=
+PYTEST_ARGS ?=
+
+.PHONY: help setup build native native-asan demo test test-native test-python bench lint clean
+
+help:
+	@echo "make demo      set up, run the whole chain on the embedded profile, serve the forecast"
+	@echo "               (NO_SERVE=1 prints the forecast and exits; SPAN_DAYS=N sets the span)"
+	@echo "make test      set up, build, run C unit + sanitizer tests and the Python tests"
+	@echo "make setup | build | bench | lint | clean"
+
+setup:
+	@scripts/setup.sh all
+
+native: setup
+	@cmake -S native -B $(NATIVE) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(NATIVE) -j$(JOBS)
+
+native-asan: setup
+	@cmake -S native -B $(NATIVE_SAN) -DCMAKE_BUILD_TYPE=Debug -DAIS_SANITIZE=ON >/dev/null
+	@cmake --build $(NATIVE_SAN) -j$(JOBS)
+
+build: native
+
+demo: build
+	@$(AIS) demo $(if $(filter 1 yes true,$(NO_SERVE)),--no-serve) $(if $(SPAN_DAYS),--span-days $(SPAN_DAYS))
+
+test-native: native native-asan
+	@ctest --test-dir $(NATIVE) --output-on-failure -j$(JOBS)
+	@ctest --test-dir $(NATIVE_SAN) --output-on-failure
+
+test-python: build
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+test: test-native test-python
+
+bench: build
+	@$(PY) -m bench.run
+
+lint: setup
+	@$(VENV)/bin/ruff check src tests bench
+	@$(VENV)/bin/mypy
+
+clean:
+	rm -rf build var/landing var/checkpoints var/warehouse var/iceberg_catalog.db var/models var/spark-tmp

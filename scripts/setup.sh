@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Set up everything AIS needs on a fresh Debian/Ubuntu machine. Idempotent and cached: each step
+# leaves a stamp under var/stamps/ keyed on what it installed, and is skipped while that holds.
+#
+#   scripts/setup.sh [all|apt|venv|jars]     (default: all)
+#
+# apt   Debian packages: C toolchain and libraries of ARCHITECTURE.md, JDK 17, Maven.
+# venv  .venv with the pinned Python packages (requirements/*.txt) and the ais package (editable).
+# jars  the JVM jars Spark loads (jvm/pom.xml) into jvm/lib/, with Maven, from Maven Central.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STAMPS="$ROOT/var/stamps"
+mkdir -p "$STAMPS"
+
+APT_PACKAGES=(
+  build-essential cmake pkg-config git curl ca-certificates
+  libcurl4-openssl-dev librdkafka-dev libjansson-dev libyaml-dev libsqlite3-dev libpq-dev
+  libhdf4-alt-dev libnetcdf-dev libeccodes-dev libcmocka-dev valgrind
+  openjdk-17-jdk-headless maven
+  python3 python3-venv python3-dev libgomp1
+)
+
+log() { printf '{"ts":"%s","level":"info","logger":"setup","event":"%s"%s}\n' \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" "${2:+,$2}" >&2; }
+
+stamp_ok() { [ -f "$STAMPS/$1" ] && [ "$(cat "$STAMPS/$1")" = "$2" ]; }
+stamp_set() { printf '%s' "$2" > "$STAMPS/$1"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "setup: need root (or sudo) to install Debian packages: $*" >&2; exit 2; fi
+}
+
+step_apt() {
+  local key; key="$(printf '%s\n' "${APT_PACKAGES[@]}" | sha256sum | cut -c1-16)"
+  if stamp_ok apt "$key"; then log apt_cached; return; fi
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log apt_install "\"packages\":\"${missing[*]}\""
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+  stamp_set apt "$key"
+  log apt_done
+}
+
+python_bin() {
+  # Python 3.11 or newer: the one on PATH if it qualifies, else Debian's.
+  for py in python3.11 python3 /usr/bin/python3; do
+    if command -v "$py" >/dev/null && "$py" -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      command -v "$py"; return; fi
+  done
+  echo "setup: Python >= 3.11 with venv is required" >&2; exit 2
+}
+
+step_venv() {
+  local key; key="$(cat "$ROOT/requirements/runtime.txt" "$ROOT/requirements/dev.txt" "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)"
+  if [ -x "$ROOT/.venv/bin/python" ] && stamp_ok venv "$key"; then log venv_cached; return; fi
+  local py; py="$(python_bin)"
+  [ -x "$ROOT/.venv/bin/python" ] || "$py" -m venv "$ROOT/.venv"
+  log venv_install "\"python\":\"$py\""
+  "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip==25.3
+  "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements/dev.txt"
+  "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e "$ROOT"
+  stamp_set venv "$key"
+  log venv_done
+}
+
+step_jars() {
+  local key; key="$(cat "$ROOT/jvm/pom.xml" | sha256sum | cut -c1-16)"
+  if compgen -G "$ROOT/jvm/lib/*.jar" >/dev/null && stamp_ok jars "$key"; then log jars_cached; return; fi
+  rm -rf "$ROOT/jvm/lib"
+  log jars_fetch
+  mvn -q -B -s "$ROOT/jvm/settings.xml" -f "$ROOT/jvm/pom.xml" dependency:copy-dependencies
+  stamp_set jars "$key"
+  log jars_done "\"count\":$(ls "$ROOT/jvm/lib" | wc -l)"
+}
+
+case "${1:-all}" in
+  apt) step_apt ;;
+  venv) step_venv ;;
+  jars) step_jars ;;
+  all) step_apt; step_venv; step_jars ;;
+  *) echo "usage: $0 [all|apt|venv|jars]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""Spark: the one session builder and the batch and streaming jobs."""

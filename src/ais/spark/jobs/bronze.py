@@ -1,0 +1,153 @@
+"""Events -> bronze: landing files (embedded profile) or Kafka (cluster profile) into the source's
+bronze table, MERGE on event_id.
+
+Each micro-batch: parse with the table's explicit schema, send what cannot be used to
+audit.invalid_events_bronze with the reason (nothing is dropped silently), deduplicate inside the
+batch (latest ingest_time wins), MERGE the rest. A replayed batch changes nothing, so a restart
+between the table commit and the checkpoint commit is harmless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ais import tables
+from ais.config import ConfigError
+from ais.spark.jobs.common import JobContext
+from ais.spark.merge import current_snapshot_id, merge_into
+from ais.spark.schema import spark_schema
+from ais.tables import TableSpec
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+
+@dataclass(frozen=True)
+class BronzeSource:
+    source: str  # the name ais-ingest uses
+    topic_key: str  # kafka.topics.<key> in the config
+    spec: TableSpec
+
+
+BRONZE_SOURCES: dict[str, BronzeSource] = {
+    s.source: s for s in (
+        BronzeSource("openaq", "openaq", tables.OPENAQ_BRONZE),
+        BronzeSource("weather", "weather", tables.TABLES["weather.weather_history_bronze"]),
+        BronzeSource("sentinel5p", "sentinel5p", tables.TABLES["satellite.sentinel5p_summary_bronze"]),
+        BronzeSource("maiac", "maiac", tables.TABLES["satellite.maiac_summary_bronze"]),
+        BronzeSource("era5", "era5", tables.TABLES["weather.era5_files_bronze"]),
+    )
+}
+SCHEMA_VERSIONS = ("v1",)
+# Columns the job adds; they are not part of the event.
+_JOB_COLUMNS = {"job_run_id", "input_snapshot_id", "output_snapshot_id", "input_file"}
+
+
+_CORRUPT = "_corrupt_record"
+
+
+def _event_schema(spec: TableSpec) -> Any:
+    from pyspark.sql import types as T
+
+    schema = spark_schema(spec, tuple(c for c in spec.columns if c.name not in _JOB_COLUMNS))
+    return schema.add(T.StructField(_CORRUPT, T.StringType(), True))
+
+
+def parse_events(raw: DataFrame, spec: TableSpec) -> DataFrame:
+    """``raw`` has ``value`` (one JSON document) and ``input_file``. Adds ``ev`` (the parsed struct)
+    and ``reason`` (null when the event is usable)."""
+    from pyspark.sql import functions as F
+
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
+    parsed = raw.withColumn("ev", F.from_json("value", _event_schema(spec), options))
+    is_object = F.col("value").rlike(r"^\s*\{")
+    reason = (F.when(~is_object | F.col("ev").isNull() | F.col(f"ev.{_CORRUPT}").isNotNull(), "unparsable_json")
+              .when(F.col("ev.event_id").isNull() | (F.trim("ev.event_id") == ""), "missing_event_id")
+              .when(F.col("ev.event_time").isNull(), "missing_or_bad_event_time")
+              .when(~F.col("ev.schema_version").isin(*SCHEMA_VERSIONS) | F.col("ev.schema_version").isNull(),
+                    "unknown_schema_version"))
+    for col in spec.columns:
+        if col.required and col.name not in ("event_id", "event_time", "schema_version") \
+                and col.name not in _JOB_COLUMNS:
+            reason = reason.when(F.col(f"ev.{col.name}").isNull(), f"missing_{col.name}")
+    return parsed.withColumn("reason", reason)
+
+
+def latest_per_event(events: DataFrame) -> DataFrame:
+    """One row per event_id: the latest ingest_time (then the last file) wins."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    w = Window.partitionBy("event_id").orderBy(F.col("ingest_time").desc_nulls_last(),
+                                               F.col("input_file").desc())
+    return events.withColumn("_rn", F.row_number().over(w)).where("_rn = 1").drop("_rn")
+
+
+def _write_batch(ctx: JobContext, src: BronzeSource, topic: str, batch: DataFrame, batch_id: int,
+                 totals: dict[str, int]) -> None:
+    from pyspark.sql import functions as F
+
+    checked = parse_events(batch, src.spec).persist()
+    try:
+        good = (checked.where("reason IS NULL").select("ev.*", "input_file").drop(_CORRUPT)
+                .withColumn("job_run_id", F.lit(ctx.job_run_id))
+                .withColumn("input_snapshot_id", F.lit(f"{topic}:batch-{batch_id}"))
+                .withColumn("output_snapshot_id",
+                            F.lit(current_snapshot_id(ctx.spark, src.spec.qualified(ctx.catalog)))))
+        stats = merge_into(latest_per_event(good), src.spec, ctx.catalog, prune_column="event_time")
+        bad = (checked.where("reason IS NOT NULL")
+               .select(F.lit(topic).alias("source_topic"), F.col("ev.event_id").alias("event_id"),
+                       "reason", F.col("value").alias("raw_payload"), F.current_timestamp().alias("recorded_at"),
+                       F.lit(ctx.job_run_id).alias("job_run_id"), "input_file",
+                       F.sha2("value", 256).alias("raw_sha256"))
+               .dropDuplicates(["source_topic", "reason", "raw_sha256"]))
+        bad_stats = merge_into(bad, tables.INVALID_EVENTS, ctx.catalog)
+        totals["batches"] += 1
+        totals["input_count"] += stats.input_rows + bad_stats.input_rows
+        totals["output_count"] += stats.written_rows
+        totals["unchanged_count"] += stats.unchanged_rows
+        totals["invalid_count"] += bad_stats.input_rows
+        ctx.log.info("bronze_batch", topic=topic, batch_id=batch_id, valid=stats.input_rows,
+                     written=stats.written_rows, invalid=bad_stats.input_rows)
+    finally:
+        checked.unpersist()
+
+
+def run_bronze(ctx: JobContext, source: str, trigger: str = "availableNow",
+               processing_seconds: int = 60) -> dict[str, Any]:
+    """Stream one source's events into bronze. ``availableNow`` processes what is there and stops."""
+    from pyspark.sql import functions as F
+
+    if source not in BRONZE_SOURCES:
+        raise ConfigError(f"unknown source {source!r}; known: {sorted(BRONZE_SOURCES)}")
+    src = BRONZE_SOURCES[source]
+    settings = ctx.settings
+    topic = settings.require(f"kafka.topics.{src.topic_key}")
+    checkpoint = f"{settings.resolve_path(settings.runtime('checkpoint_base'))}/bronze/{topic}"
+    bootstrap = settings.runtime("kafka_bootstrap_servers")
+    if bootstrap:
+        raw = (ctx.spark.readStream.format("kafka").option("kafka.bootstrap.servers", bootstrap)
+               .option("subscribe", topic).option("startingOffsets", "earliest")
+               .option("failOnDataLoss", "true").load()
+               .select(F.col("value").cast("string").alias("value"),
+                       F.format_string("kafka:%s:%d:%d", "topic", "partition", "offset").alias("input_file")))
+    else:
+        landing = settings.runtime_path("landing_dir") / topic
+        landing.mkdir(parents=True, exist_ok=True)
+        raw = (ctx.spark.readStream.format("text").load(str(landing))
+               .select("value", F.col("_metadata.file_path").alias("input_file"))
+               .where(F.trim("value") != ""))
+
+    totals = {"batches": 0, "input_count": 0, "output_count": 0, "unchanged_count": 0, "invalid_count": 0}
+    writer = (raw.writeStream.option("checkpointLocation", checkpoint)
+              .foreachBatch(lambda df, batch_id: _write_batch(ctx, src, topic, df, batch_id, totals)))
+    if trigger == "availableNow":
+        writer = writer.trigger(availableNow=True)
+    elif trigger == "processingTime":
+        writer = writer.trigger(processingTime=f"{int(processing_seconds)} seconds")
+    else:
+        raise ConfigError(f"unknown trigger {trigger!r}: availableNow | processingTime")
+    query = writer.queryName(f"bronze_{source}").start()
+    query.awaitTermination()
+    return ctx.done(source=source, topic=topic, table=src.spec.identifier, trigger=trigger, **totals)

@@ -1,0 +1,81 @@
+"""The one SparkSession builder of AIS.
+
+Embedded profile: ``local[*]`` in-process with the jars fetched by scripts/setup.sh (jvm/lib) — Spark
+never downloads anything at run time. Cluster profile: when ``runtime.spark_k8s_master`` is set the
+session is built for Spark on Kubernetes with the settings of the config (the same values the
+submit script passes, so setting them again inside a driver pod changes nothing).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ais.catalog import spark_catalog_conf
+from ais.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+JARS_DIR = Path("jvm") / "lib"
+
+
+def local_jars(settings: Settings) -> list[str]:
+    folder = settings.project_root / JARS_DIR
+    jars = sorted(str(p) for p in folder.glob("*.jar"))
+    if not jars:
+        raise ConfigError(f"no jars in {folder}: run `make setup` (scripts/setup.sh jars) first")
+    return jars
+
+
+def session_conf(settings: Settings, app_name: str) -> dict[str, str]:
+    """Every Spark setting AIS relies on, as plain strings (also used by the k8s submit script)."""
+    conf = {
+        "spark.app.name": app_name,
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+        "spark.sql.defaultCatalog": settings.catalog_name,
+        "spark.sql.shuffle.partitions": settings.runtime("spark_shuffle_partitions"),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.memory": settings.runtime("spark_driver_memory"),
+        "spark.executor.memory": settings.runtime("spark_executor_memory"),
+        "spark.executor.cores": settings.runtime("spark_executor_cores"),
+    } | spark_catalog_conf(settings)
+    if settings.runtime("hdfs_namenode"):
+        conf["spark.hadoop.fs.defaultFS"] = settings.runtime("hdfs_namenode")
+    k8s_master = settings.runtime("spark_k8s_master")
+    if k8s_master:
+        if not settings.runtime("spark_image"):
+            raise ConfigError("runtime.spark_image must be set when spark_k8s_master is set")
+        conf |= {
+            "spark.master": k8s_master,
+            "spark.kubernetes.namespace": settings.runtime("spark_k8s_namespace"),
+            "spark.kubernetes.container.image": settings.runtime("spark_image"),
+            "spark.kubernetes.authenticate.driver.serviceAccountName":
+                settings.runtime("spark_driver_service_account"),
+            "spark.executor.instances": settings.runtime("spark_executor_instances"),
+        }
+    else:
+        conf["spark.master"] = settings.runtime("spark_master")
+        conf["spark.jars"] = ",".join(local_jars(settings))
+        # Python workers run the interpreter of this process (the project's virtual environment).
+        conf["spark.pyspark.python"] = sys.executable
+        conf["spark.pyspark.driver.python"] = sys.executable
+        # Local runs keep Spark's scratch space inside the project's var/ folder.
+        conf["spark.local.dir"] = str(settings.project_root / "var" / "spark-tmp")
+    return conf
+
+
+def get_spark(settings: Settings, app_name: str = "ais") -> SparkSession:
+    """Return the process's SparkSession, creating it on first use."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder
+    for key, value in session_conf(settings, app_name).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
