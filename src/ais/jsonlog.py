@@ -57,6 +57,18 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(body, ensure_ascii=False, default=str, allow_nan=False)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time of the call (pytest and uvicorn swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure(level: str = "info") -> None:
     """Install the JSON handler on the ``ais`` logger once (idempotent)."""
     global _configured
@@ -64,7 +76,7 @@ def configure(level: str = "info") -> None:
     root.setLevel(_LEVELS.get(level.lower(), logging.INFO))
     if _configured:
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(_JsonFormatter())
     root.addHandler(handler)
     root.propagate = False
