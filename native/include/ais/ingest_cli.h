@@ -1,0 +1,55 @@
+/* Command line of `ais-ingest <source> ...`, parsed without side effects so it can be tested
+ * alone. The program maps AIS_ERR_USAGE and AIS_ERR_NOT_IMPLEMENTED to exit code 2. */
+#ifndef AIS_INGEST_CLI_H
+#define AIS_INGEST_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ais/status.h"
+
+typedef enum ais_source {
+    AIS_SOURCE_OPENAQ,
+    AIS_SOURCE_WEATHER,
+    AIS_SOURCE_SENTINEL5P,
+    AIS_SOURCE_MAIAC,
+    AIS_SOURCE_ERA5
+} ais_source;
+
+typedef enum ais_source_mode { AIS_MODE_LIVE, AIS_MODE_REPLAY, AIS_MODE_SIMULATE } ais_source_mode;
+
+typedef enum ais_sink_kind { AIS_SINK_LANDING, AIS_SINK_KAFKA } ais_sink_kind;
+
+typedef struct ais_ingest_args {
+    ais_source source;
+    ais_source_mode mode;
+    ais_sink_kind sink;
+    int64_t start;        /* --start as given, epoch seconds */
+    int64_t end;          /* --end as given */
+    int64_t window_start; /* start floored to the hour: the window is [window_start, window_end) */
+    int64_t window_end;   /* end ceiled to the hour */
+    const char *config_path; /* --config, NULL for the default lookup; points into argv */
+    const char *landing_dir; /* --landing-dir, NULL for runtime.landing_dir; points into argv */
+    bool has_stations;
+    unsigned stations; /* --stations, 1..AIS_SIM_MAX_STATIONS */
+    bool has_seed;
+    uint64_t seed;       /* --seed */
+    size_t batch_events; /* --batch-events, 0 for the landing default */
+} ais_ingest_args;
+
+/* Names as written on the command line ("openaq", "simulate", "landing", ...). */
+const char *ais_source_name(ais_source source);
+const char *ais_source_mode_name(ais_source_mode mode);
+const char *ais_sink_kind_name(ais_sink_kind sink);
+
+/* argv[0] is the source name, the rest its flags (--flag value or --flag=value):
+ *   --mode live|replay|simulate  --start ISO  --end ISO  --sink landing|kafka
+ *   [--landing-dir DIR] [--stations N] [--seed S] [--batch-events N] [--config PATH]
+ * AIS_ERR_USAGE for unknown or malformed flags, missing required ones, a bad time, or
+ * end <= start; AIS_ERR_NOT_IMPLEMENTED for a recognised source, mode or sink this build cannot
+ * run yet. errbuf (if not NULL) receives a one-line message. */
+ais_status ais_ingest_parse_args(int argc, char **argv, ais_ingest_args *out, char *errbuf,
+                                 size_t errbuf_size);
+
+#endif

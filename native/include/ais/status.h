@@ -1,0 +1,31 @@
+/* Status codes shared by the whole C core.
+ *
+ * Every function that can fail returns an ais_status; AIS_OK is zero so `if (st != AIS_OK)` and
+ * `if (st)` both read naturally. Pure accessors that cannot fail (ais_config_get, for instance)
+ * return their value directly, as libcurl's accessors do. ais_status_str() gives each code a short
+ * English name for logs and error messages. */
+#ifndef AIS_STATUS_H
+#define AIS_STATUS_H
+
+typedef enum ais_status {
+    AIS_OK = 0,
+    AIS_ERR_NOMEM,              /* an allocation failed */
+    AIS_ERR_INVALID_ARG,        /* a caller passed NULL, an empty name or an impossible value */
+    AIS_ERR_IO,                 /* a system call on a file or directory failed */
+    AIS_ERR_CONFIG_NOT_FOUND,   /* no configuration file at the given or searched locations */
+    AIS_ERR_CONFIG_SYNTAX,      /* the configuration is not well-formed YAML */
+    AIS_ERR_CONFIG_INVALID,     /* well-formed YAML that breaks the loader rules */
+    AIS_ERR_KEY_NOT_FOUND,      /* the configuration has no such key */
+    AIS_ERR_TYPE,               /* the value exists but is not of the requested type */
+    AIS_ERR_RANGE,              /* a number, index or date outside the supported range */
+    AIS_ERR_TIME_FORMAT,        /* text that is not an accepted ISO-8601 UTC time */
+    AIS_ERR_JSON,               /* building or serialising JSON failed */
+    AIS_ERR_USAGE,              /* bad command-line usage */
+    AIS_ERR_NOT_IMPLEMENTED,    /* a recognised feature that this build does not provide yet */
+    AIS_STATUS_COUNT            /* number of codes; not a status */
+} ais_status;
+
+/* Static English name of a status, never NULL; "unknown status" for values out of range. */
+const char *ais_status_str(ais_status status);
+
+#endif

@@ -1,0 +1,23 @@
+#include "ais/status.h"
+
+const char *ais_status_str(ais_status status)
+{
+    switch (status) {
+    case AIS_OK: return "ok";
+    case AIS_ERR_NOMEM: return "out of memory";
+    case AIS_ERR_INVALID_ARG: return "invalid argument";
+    case AIS_ERR_IO: return "input/output error";
+    case AIS_ERR_CONFIG_NOT_FOUND: return "configuration file not found";
+    case AIS_ERR_CONFIG_SYNTAX: return "malformed YAML in configuration";
+    case AIS_ERR_CONFIG_INVALID: return "configuration breaks the loader rules";
+    case AIS_ERR_KEY_NOT_FOUND: return "configuration key not found";
+    case AIS_ERR_TYPE: return "value has the wrong type";
+    case AIS_ERR_RANGE: return "value out of range";
+    case AIS_ERR_TIME_FORMAT: return "malformed ISO-8601 UTC time";
+    case AIS_ERR_JSON: return "JSON error";
+    case AIS_ERR_USAGE: return "usage error";
+    case AIS_ERR_NOT_IMPLEMENTED: return "not implemented yet in this build";
+    case AIS_STATUS_COUNT: break;
+    }
+    return "unknown status";
+}

@@ -1,0 +1,532 @@
+/* End-to-end: runs the ais-ingest program (AIS_INGEST_BIN) in a child process with a clean
+ * environment and checks what it prints and what it lands. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ais/config.h"
+
+#define CONFIG AIS_REPO_ROOT "/config/hanoi_pipeline.yaml"
+
+typedef struct result {
+    int code;
+    char *out;
+    char *err;
+    json_t *summary; /* the one stdout line, if it parses */
+    json_t *logs;    /* stderr lines */
+} result;
+
+static result run(const char *const argv[], const char *const env[])
+{
+    result r;
+    r.code = ais_test_run(argv, env, &r.out, &r.err);
+    /* every stderr line is a JSON log record */
+    r.logs = ais_test_parse_json_lines(r.err);
+    size_t i;
+    json_t *line;
+    json_array_foreach(r.logs, i, line) {
+        assert_true(json_is_string(json_object_get(line, "ts")));
+        assert_true(json_is_string(json_object_get(line, "level")));
+        assert_string_equal(json_string_value(json_object_get(line, "logger")), "ais-ingest");
+        assert_true(json_is_string(json_object_get(line, "event")));
+    }
+    r.summary = NULL;
+    if (r.out[0] != '\0') {
+        json_t *lines = ais_test_parse_json_lines(r.out);
+        assert_int_equal(json_array_size(lines), 1); /* ONE line on stdout */
+        r.summary = json_incref(json_array_get(lines, 0));
+        json_decref(lines);
+    }
+    return r;
+}
+
+static void result_free(result *r)
+{
+    free(r->out);
+    free(r->err);
+    json_decref(r->summary);
+    json_decref(r->logs);
+}
+
+static int has_log_event(const result *r, const char *event)
+{
+    size_t i;
+    json_t *line;
+    json_array_foreach(r->logs, i, line)
+        if (strcmp(json_string_value(json_object_get(line, "event")), event) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *log_message(const result *r, const char *event)
+{
+    size_t i;
+    json_t *line;
+    json_array_foreach(r->logs, i, line)
+        if (strcmp(json_string_value(json_object_get(line, "event")), event) == 0)
+            return json_string_value(json_object_get(line, "message"));
+    return NULL;
+}
+
+static json_int_t summary_int(const result *r, const char *key)
+{
+    assert_non_null(r->summary);
+    json_t *v = json_object_get(r->summary, key);
+    assert_true(json_is_integer(v));
+    return json_integer_value(v);
+}
+
+static const char *summary_str(const result *r, const char *key)
+{
+    assert_non_null(r->summary);
+    const char *s = json_string_value(json_object_get(r->summary, key));
+    assert_non_null(s);
+    return s;
+}
+
+/* event_id -> value for everything landed under dir/openaq-hourly */
+static json_t *landed_values(const char *landing)
+{
+    char *topic = ais_test_join(landing, "openaq-hourly");
+    json_t *events = ais_test_read_landing(topic);
+    json_t *map = json_object();
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev) {
+        assert_int_equal(json_object_size(ev), 24);
+        const char *id = json_string_value(json_object_get(ev, "event_id"));
+        assert_non_null(id);
+        assert_null(json_object_get(map, id)); /* unique */
+        json_object_set(map, id, json_object_get(ev, "value"));
+    }
+    json_decref(events);
+    free(topic);
+    return map;
+}
+
+static void assert_no_dot_files(const char *landing)
+{
+    char *topic = ais_test_join(landing, "openaq-hourly");
+    size_t n;
+    char **names = ais_test_list_dir(topic, &n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(names[i][0] != '.');
+    ais_test_free_names(names);
+    free(topic);
+}
+
+static size_t count_files(const char *landing)
+{
+    char *topic = ais_test_join(landing, "openaq-hourly");
+    size_t n;
+    char **names = ais_test_list_dir(topic, &n);
+    ais_test_free_names(names);
+    free(topic);
+    return n;
+}
+
+/* ----------------------------------------------------------------------------------------- */
+
+static void simulate_two_days_then_rerun_overlapping(void **state)
+{
+    (void)state;
+    char *tmp = ais_test_mkdtemp();
+    char *land1 = ais_test_join(tmp, "run1");
+    char *land2 = ais_test_join(tmp, "run2");
+
+    const char *argv1[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
+                           "--start", "2026-09-02T00:00:00Z", "--end", "2026-09-04T00:00:00Z",
+                           "--sink", "landing", "--landing-dir", land1, "--stations", "3",
+                           "--config", CONFIG, NULL};
+    result r1 = run(argv1, NULL);
+    assert_int_equal(r1.code, 0);
+    assert_string_equal(summary_str(&r1, "source"), "openaq");
+    assert_string_equal(summary_str(&r1, "mode"), "simulate");
+    assert_string_equal(summary_str(&r1, "sink"), "landing");
+    assert_string_equal(summary_str(&r1, "window_start_utc"), "2026-09-02T00:00:00Z");
+    assert_string_equal(summary_str(&r1, "window_end_utc"), "2026-09-04T00:00:00Z");
+    assert_int_equal(summary_int(&r1, "events_written"), 2 * 24 * 3);
+    assert_int_equal(summary_int(&r1, "events_rejected"), 0);
+    assert_int_equal(json_object_size(json_object_get(r1.summary, "rejected_by_reason")), 0);
+    assert_int_equal(summary_int(&r1, "files_written"), 1);
+    assert_string_equal(summary_str(&r1, "status"), "ok");
+    assert_int_equal(json_object_size(r1.summary), 10);
+    assert_true(has_log_event(&r1, "run_start"));
+    assert_true(has_log_event(&r1, "window_done"));
+    assert_int_equal(count_files(land1), 1);
+    assert_no_dot_files(land1);
+
+    /* a window that overlaps the second day, starting and ending off the hour */
+    const char *argv2[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
+                           "--start", "2026-09-03T00:20:00+00:00", "--end", "2026-09-05T23:00:01Z",
+                           "--sink", "landing", "--landing-dir", land2, "--stations", "3",
+                           "--config", CONFIG, NULL};
+    result r2 = run(argv2, NULL);
+    assert_int_equal(r2.code, 0);
+    assert_string_equal(summary_str(&r2, "window_start_utc"), "2026-09-03T00:00:00Z");
+    assert_string_equal(summary_str(&r2, "window_end_utc"), "2026-09-06T00:00:00Z");
+    assert_int_equal(summary_int(&r2, "events_written"), 3 * 24 * 3);
+
+    json_t *v1 = landed_values(land1);
+    json_t *v2 = landed_values(land2);
+    assert_int_equal(json_object_size(v1), 144);
+    assert_int_equal(json_object_size(v2), 216);
+    size_t shared = 0;
+    const char *id;
+    json_t *value;
+    json_object_foreach(v1, id, value) {
+        json_t *other = json_object_get(v2, id);
+        if (other == NULL) {
+            assert_true(strstr(id, "_2026-09-02T") != NULL); /* only day one is not shared */
+            continue;
+        }
+        shared++;
+        assert_true(json_equal(value, other));
+    }
+    assert_int_equal(shared, 72);
+
+    /* the same first window in batches of 50 events: 3 files, the same events */
+    char *land3 = ais_test_join(tmp, "run3");
+    const char *argv3[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
+                           "--start", "2026-09-02", "--end", "2026-09-04",
+                           "--sink", "landing", "--landing-dir", land3, "--stations", "3",
+                           "--batch-events", "50", "--config", CONFIG, NULL};
+    result r3 = run(argv3, NULL);
+    assert_int_equal(r3.code, 0);
+    assert_int_equal(summary_int(&r3, "files_written"), 3);
+    assert_int_equal(count_files(land3), 3);
+    json_t *v3 = landed_values(land3);
+    assert_true(json_equal(v1, v3));
+
+    json_decref(v1);
+    json_decref(v2);
+    json_decref(v3);
+    result_free(&r1);
+    result_free(&r2);
+    result_free(&r3);
+    ais_test_rm_rf(tmp);
+    free(land1);
+    free(land2);
+    free(land3);
+    free(tmp);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Defaults from the configuration: stations, seed, and the landing folder resolved against the
+ * project root (a copy of the repository config in a temporary project). Also: 60 days x 6
+ * stations well under a second. */
+static void defaults_come_from_the_config(void **state)
+{
+    (void)state;
+    char *project = ais_test_mkdtemp();
+    char *config_dir = ais_test_join(project, "config");
+    assert_int_equal(mkdir(config_dir, 0755), 0);
+    char *config = ais_test_join(config_dir, "hanoi_pipeline.yaml");
+    char *text = ais_test_read_file(CONFIG);
+    assert_non_null(text);
+    ais_test_write_file(config, text);
+    free(text);
+
+    const char *argv[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
+                          "--start", "2026-09-01T00:00:00Z", "--end", "2026-10-31T00:00:00Z",
+                          "--sink", "landing", "--config", config, NULL};
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    result r = run(argv, NULL);
+    double elapsed = seconds_since(&t0);
+    assert_int_equal(r.code, 0);
+    assert_int_equal(summary_int(&r, "events_written"), 60 * 24 * 6); /* simulate.openaq_stations */
+    if (elapsed >= 1.0 * AIS_TEST_TIME_FACTOR) { /* "well under a second"; typically 0.15 s */
+        print_error("60 days x 6 stations took %.3f s\n", elapsed);
+        fail();
+    }
+    char *landing = ais_test_join(project, "var/landing"); /* runtime.landing_dir */
+    json_t *values = landed_values(landing);
+    assert_int_equal(json_object_size(values), 8640);
+
+    /* the seed came from simulate.seed: --seed with the same number gives the same values */
+    char *landing_b = ais_test_join(project, "seeded");
+    const char *argv_b[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
+                            "--start", "2026-09-01T00:00:00Z", "--end", "2026-09-02T00:00:00Z",
+                            "--sink", "landing", "--config", config, "--seed", "20261121",
+                            "--landing-dir", landing_b, NULL};
+    result rb = run(argv_b, NULL);
+    assert_int_equal(rb.code, 0);
+    json_t *values_b = landed_values(landing_b);
+    const char *id;
+    json_t *v;
+    json_object_foreach(values_b, id, v) assert_true(json_equal(v, json_object_get(values, id)));
+
+    /* LANDING_DIR overrides runtime.landing_dir */
+    char *landing_env = ais_test_join(project, "from-env");
+    char env_kv[4200];
+    snprintf(env_kv, sizeof env_kv, "LANDING_DIR=%s", landing_env);
+    const char *env[] = {env_kv, NULL};
+    const char *argv_c[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
+                            "--start", "2026-09-01T00:00:00Z", "--end", "2026-09-01T02:00:00Z",
+                            "--sink", "landing", "--config", config, NULL};
+    result rc = run(argv_c, env);
+    assert_int_equal(rc.code, 0);
+    assert_int_equal(summary_int(&rc, "events_written"), 2 * 6);
+    assert_int_equal(count_files(landing_env), 1);
+
+    json_decref(values);
+    json_decref(values_b);
+    result_free(&r);
+    result_free(&rb);
+    result_free(&rc);
+    ais_test_rm_rf(project);
+    free(landing);
+    free(landing_b);
+    free(landing_env);
+    free(config);
+    free(config_dir);
+    free(project);
+}
+
+static void usage_errors_exit_2(void **state)
+{
+    (void)state;
+    char *tmp = ais_test_mkdtemp();
+    char *landing = ais_test_join(tmp, "landing");
+    static const struct {
+        const char *args[10];
+        const char *event;
+        const char *message;
+    } cases[] = {
+        {{"openaq", "--mode", "simulate", "--start", "2026-09-03", "--end", "2026-09-02",
+          "--sink", "landing"}, "usage_error", "--end must be after --start"},
+        {{"openaq", "--mode", "live", "--start", "2026-09-02", "--end", "2026-09-03"},
+         "not_implemented", "openaq --mode live is not implemented yet in this build"},
+        {{"openaq", "--mode", "replay"}, "not_implemented",
+         "openaq --mode replay is not implemented yet in this build"},
+        {{"weather", "--mode", "live"}, "not_implemented",
+         "source 'weather' is not implemented yet in this build"},
+        {{"sentinel5p"}, "not_implemented", "source 'sentinel5p' is not implemented yet in this build"},
+        {{"maiac"}, "not_implemented", "source 'maiac' is not implemented yet in this build"},
+        {{"era5"}, "not_implemented", "source 'era5' is not implemented yet in this build"},
+        {{"openaq", "--mode", "simulate", "--start", "2026-09-02", "--end", "2026-09-03"},
+         "usage_error", "--sink landing|kafka is required"},
+        {{"--frobnicate"}, "usage_error", "unknown command"},
+        {{"config-dump", "--verbose"}, "usage_error", "config-dump takes only --config PATH"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const char *argv[16] = {AIS_INGEST_BIN};
+        int n = 1;
+        for (int i = 0; i < 10 && cases[c].args[i]; i++)
+            argv[n++] = cases[c].args[i];
+        result r = run(argv, NULL);
+        assert_int_equal(r.code, 2);
+        assert_string_equal(r.out, ""); /* no summary for a run that never started */
+        const char *message = log_message(&r, cases[c].event);
+        if (message == NULL || strcmp(message, cases[c].message) != 0) {
+            print_error("case %zu: stderr was %s\n", c, r.err);
+            fail();
+        }
+        result_free(&r);
+    }
+
+    /* --sink kafka, with everything else valid */
+    const char *kafka[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate", "--start",
+                           "2026-09-02", "--end", "2026-09-03", "--sink", "kafka",
+                           "--landing-dir", landing, NULL};
+    result r = run(kafka, NULL);
+    assert_int_equal(r.code, 2);
+    assert_string_equal(log_message(&r, "not_implemented"),
+                        "--sink kafka is not implemented yet in this build");
+    result_free(&r);
+
+    /* no command at all */
+    const char *bare[] = {AIS_INGEST_BIN, NULL};
+    r = run(bare, NULL);
+    assert_int_equal(r.code, 2);
+    assert_true(has_log_event(&r, "usage_error"));
+    result_free(&r);
+
+    /* --help is not an error */
+    const char *help[] = {AIS_INGEST_BIN, "--help", NULL};
+    assert_int_equal(ais_test_run(help, NULL, &r.out, &r.err), 0);
+    assert_true(strstr(r.out, "ais-ingest openaq --mode simulate") != NULL);
+    free(r.out);
+    free(r.err);
+
+    struct stat sb;
+    assert_int_equal(stat(landing, &sb), -1); /* nothing was created */
+    ais_test_rm_rf(tmp);
+    free(landing);
+    free(tmp);
+}
+
+static void runtime_failures_exit_1_with_a_summary(void **state)
+{
+    (void)state;
+    char *tmp = ais_test_mkdtemp();
+    char *file = ais_test_join(tmp, "file");
+    ais_test_write_file(file, "x");
+    char *landing = ais_test_join(file, "landing"); /* cannot be created */
+
+    const char *argv[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
+                          "--start", "2026-09-02", "--end", "2026-09-03", "--sink", "landing",
+                          "--landing-dir", landing, "--config", CONFIG, NULL};
+    result r = run(argv, NULL);
+    assert_int_equal(r.code, 1);
+    assert_string_equal(summary_str(&r, "status"), "error");
+    assert_int_equal(summary_int(&r, "events_written"), 0);
+    assert_int_equal(summary_int(&r, "files_written"), 0);
+    assert_true(strstr(summary_str(&r, "error"), "Not a directory") != NULL);
+    assert_true(has_log_event(&r, "run_failed"));
+    result_free(&r);
+
+    const char *missing[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
+                             "--start", "2026-09-02", "--end", "2026-09-03", "--sink", "landing",
+                             "--config", "/nonexistent/hanoi_pipeline.yaml", NULL};
+    r = run(missing, NULL);
+    assert_int_equal(r.code, 1);
+    assert_string_equal(summary_str(&r, "status"), "error");
+    assert_string_equal(summary_str(&r, "error"),
+                        "/nonexistent/hanoi_pipeline.yaml: No such file or directory");
+    result_free(&r);
+
+    /* a bad log level in the environment is a configuration error */
+    const char *env[] = {"LOG_LEVEL=chatty", NULL};
+    const char *ok_args[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
+                             "--start", "2026-09-02", "--end", "2026-09-03", "--sink", "landing",
+                             "--landing-dir", tmp, "--config", CONFIG, NULL};
+    r = run(ok_args, env);
+    assert_int_equal(r.code, 1);
+    assert_string_equal(summary_str(&r, "error"),
+                        "runtime.log_level must be debug, info, warning or error");
+    result_free(&r);
+
+    ais_test_rm_rf(tmp);
+    free(landing);
+    free(file);
+    free(tmp);
+}
+
+static void log_level_warning_silences_info(void **state)
+{
+    (void)state;
+    char *tmp = ais_test_mkdtemp();
+    const char *env[] = {"LOG_LEVEL=warning", "OPENAQ_API_KEY=do-not-print-me", NULL};
+    const char *argv[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
+                          "--start", "2026-09-02", "--end", "2026-09-03", "--sink", "landing",
+                          "--landing-dir", tmp, "--config", CONFIG, NULL};
+    result r = run(argv, env);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.err, "");
+    assert_null(strstr(r.out, "do-not-print-me"));
+    result_free(&r);
+    ais_test_rm_rf(tmp);
+    free(tmp);
+}
+
+static void config_dump_matches_the_loader(void **state)
+{
+    (void)state;
+    const char *env[] = {"API_PORT=9999", "READINESS_TIMEOUT_SECONDS=11", "ICEBERG_CATALOG=",
+                         "OPENAQ_API_KEY=very-secret", "CDS_KEY=", NULL};
+    const char *argv[] = {AIS_INGEST_BIN, "config-dump", "--config", CONFIG, NULL};
+    result r = run(argv, env);
+    assert_int_equal(r.code, 0);
+    assert_null(strstr(r.out, "very-secret"));
+    assert_int_equal(json_object_size(r.summary), 3);
+
+    char *root = ais_test_repo_root();
+    assert_string_equal(summary_str(&r, "project_root"), root);
+    json_t *values = json_object_get(r.summary, "values");
+    json_t *secrets = json_object_get(r.summary, "secrets");
+
+    /* every flattened key, with the raw text, the same as the library gives in-process */
+    unsetenv(AIS_CONFIG_ENV_PATH);
+    ais_config *cfg = NULL;
+    assert_int_equal(ais_config_load(CONFIG, &cfg), AIS_OK);
+    assert_int_equal(json_object_size(values), ais_config_count(cfg));
+    size_t n_secrets = ais_config_secret_count(cfg);
+    assert_true(n_secrets >= 5);
+    for (size_t i = 0; i < ais_config_count(cfg); i++) {
+        const char *key, *value;
+        assert_int_equal(ais_config_entry(cfg, i, &key, &value), AIS_OK);
+        json_t *dumped = json_object_get(values, key);
+        assert_true(json_is_string(dumped));
+        /* runtime values depend on each process's environment; checked one by one below */
+        if (strncmp(key, "runtime.", 8) != 0)
+            assert_string_equal(json_string_value(dumped), value);
+    }
+    ais_config_free(cfg);
+
+    assert_string_equal(json_string_value(json_object_get(values, "runtime.api_port")), "9999");
+    assert_string_equal(json_string_value(json_object_get(values, "runtime.ready_timeout_seconds")),
+                        "11");
+    assert_string_equal(json_string_value(json_object_get(values, "runtime.iceberg_catalog")), "");
+    assert_string_equal(json_string_value(json_object_get(values, "runtime.landing_dir")),
+                        "var/landing");
+    assert_string_equal(json_string_value(json_object_get(values, "hanoi.bbox.east")), "106.10");
+    assert_string_equal(json_string_value(json_object_get(values, "maiac.collection")), "061");
+    assert_string_equal(json_string_value(json_object_get(values, "features.lags_h.1")), "3");
+    assert_string_equal(json_string_value(json_object_get(values, "secrets.1")), "OPENAQ_API_KEY");
+    assert_string_equal(json_string_value(
+                            json_object_get(values, "env_aliases.READINESS_TIMEOUT_SECONDS")),
+                        "ready_timeout_seconds");
+
+    assert_int_equal(json_object_size(secrets), n_secrets);
+    assert_string_equal(json_string_value(json_object_get(secrets, "OPENAQ_API_KEY")), "set");
+    assert_string_equal(json_string_value(json_object_get(secrets, "CDS_KEY")), "set");
+    assert_string_equal(json_string_value(json_object_get(secrets, "WEATHER_API_KEY")), "unset");
+    assert_string_equal(json_string_value(json_object_get(secrets, "OBJECT_STORE_SECRET_KEY")),
+                        "unset");
+
+    /* HANOI_PIPELINE_CONFIG is honoured when --config is absent */
+    const char *env2[] = {"HANOI_PIPELINE_CONFIG=" CONFIG, NULL};
+    const char *argv2[] = {AIS_INGEST_BIN, "config-dump", NULL};
+    result r2 = run(argv2, env2);
+    assert_int_equal(r2.code, 0);
+    assert_string_equal(summary_str(&r2, "project_root"), root);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r2.summary, "values"), "runtime.api_port")),
+        "8080");
+
+    /* malformed configuration: exit 1, message with line and column */
+    char *tmp = ais_test_mkdtemp();
+    char *bad = ais_test_join(tmp, "bad.yaml");
+    ais_test_write_file(bad, "runtime:\n  api_port: [8080\n");
+    const char *argv3[] = {AIS_INGEST_BIN, "config-dump", "--config", bad, NULL};
+    result r3 = run(argv3, NULL);
+    assert_int_equal(r3.code, 1);
+    assert_string_equal(r3.out, "");
+    const char *message = log_message(&r3, "config_error");
+    assert_non_null(message);
+    assert_true(strncmp(message, bad, strlen(bad)) == 0);
+    assert_true(strstr(message, ":3:1: ") != NULL);
+
+    result_free(&r);
+    result_free(&r2);
+    result_free(&r3);
+    ais_test_rm_rf(tmp);
+    free(bad);
+    free(tmp);
+    free(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(simulate_two_days_then_rerun_overlapping),
+        cmocka_unit_test(defaults_come_from_the_config),
+        cmocka_unit_test(usage_errors_exit_2),
+        cmocka_unit_test(runtime_failures_exit_1_with_a_summary),
+        cmocka_unit_test(log_level_warning_silences_info),
+        cmocka_unit_test(config_dump_matches_the_loader),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
