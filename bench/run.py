@@ -1,0 +1,79 @@
+"""`python -m bench.run`: run every benchmark, print JSON to stdout.
+
+ingest_simulate: the C OpenAQ simulator writing landing files, events per second at 1 and 10
+station-years (simulated data: a throughput figure, not a measurement of air quality). Baseline,
+measured in the same run: copying the same bytes file to file, the I/O floor for landing output.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+INGEST = ROOT / "build" / "native" / "ais-ingest"
+
+
+def _best_of(n: int, fn: Any) -> float:
+    best = float("inf")
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bench_ingest_simulate(repeats: int = 3) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for station_years in (1, 10):
+        stations = station_years
+        with tempfile.TemporaryDirectory(prefix="ais-bench-") as tmp:
+            landing = Path(tmp) / "landing"
+            cmd = [str(INGEST), "openaq", "--mode", "simulate", "--start", "2025-01-01T00:00:00Z",
+                   "--end", "2026-01-01T00:00:00Z", "--sink", "landing", "--landing-dir", str(landing),
+                   "--stations", str(stations), "--config", str(ROOT / "config" / "hanoi_pipeline.yaml")]
+            summaries: list[dict[str, Any]] = []
+
+            def run() -> None:
+                shutil.rmtree(landing, ignore_errors=True)
+                out = subprocess.run(cmd, capture_output=True, text=True, check=True)  # noqa: S603
+                summaries.append(json.loads(out.stdout.strip().splitlines()[-1]))
+
+            seconds = _best_of(repeats, run)
+            events = summaries[-1]["events_written"]
+            files = sorted(landing.rglob("*.jsonl"))
+            size = sum(f.stat().st_size for f in files)
+
+            def copy() -> None:
+                dest = Path(tmp) / "copy"
+                shutil.rmtree(dest, ignore_errors=True)
+                dest.mkdir()
+                for f in files:
+                    shutil.copyfile(f, dest / f.name)
+
+            baseline = _best_of(repeats, copy)
+        results[f"{station_years}_station_years"] = {
+            "events": events, "bytes": size, "seconds": round(seconds, 4),
+            "events_per_second": round(events / seconds), "baseline_copy_seconds": round(baseline, 4),
+            "ratio_to_copy": round(seconds / baseline, 2) if baseline > 0 else None}
+    return results
+
+
+def main() -> int:
+    if not INGEST.is_file():
+        print(f"{INGEST} is missing: run `make build`", file=sys.stderr)
+        return 2
+    report = {"benchmarks": {"ingest_simulate_openaq": bench_ingest_simulate()},
+              "machine": {"cores": __import__("os").cpu_count()}}
+    sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
