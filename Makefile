@@ -25,11 +25,11 @@ setup:
 
 native: setup
 	@cmake -S native -B $(NATIVE) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build $(NATIVE) -j$(JOBS)
+	@cmake --build $(NATIVE) -j$(JOBS) >$(NATIVE)/build.log 2>&1 || { cat $(NATIVE)/build.log; exit 1; }
 
 native-asan: setup
 	@cmake -S native -B $(NATIVE_SAN) -DCMAKE_BUILD_TYPE=Debug -DAIS_SANITIZE=ON >/dev/null
-	@cmake --build $(NATIVE_SAN) -j$(JOBS)
+	@cmake --build $(NATIVE_SAN) -j$(JOBS) >$(NATIVE_SAN)/build.log 2>&1 || { cat $(NATIVE_SAN)/build.log; exit 1; }
 
 build: native
 

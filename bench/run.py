@@ -42,7 +42,7 @@ def bench_ingest_simulate(repeats: int = 3) -> dict[str, Any]:
 
             def run() -> None:
                 shutil.rmtree(landing, ignore_errors=True)
-                out = subprocess.run(cmd, capture_output=True, text=True, check=True)  # noqa: S603
+                out = subprocess.run(cmd, capture_output=True, text=True, check=True)
                 summaries.append(json.loads(out.stdout.strip().splitlines()[-1]))
 
             seconds = _best_of(repeats, run)

@@ -68,7 +68,7 @@ class TableSpec:
         raise KeyError(f"{self.identifier} has no column {name!r}")
 
 
-def C(name: str, type_: str | Struct, required: bool = False, doc: str = "") -> Column:  # noqa: N802
+def C(name: str, type_: str | Struct, required: bool = False, doc: str = "") -> Column:
     return Column(name, type_, required, doc)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.conftest import CONFIG_PATH, PROJECT_ROOT
 
 from ais.config import ConfigError, load_settings
-from tests.conftest import CONFIG_PATH, PROJECT_ROOT
 
 
 def test_defaults_are_the_embedded_profile() -> None:

@@ -1,0 +1,141 @@
+"""The read-only PM2.5 API (CONTRACTS.md §6, seed §14).
+
+    GET /healthz                              the process is alive (no dependency)
+    GET /readyz                               config + catalog + prediction table within
+                                              READY_TIMEOUT_SECONDS, else 503 naming the failure
+    GET /api/v1/hanoi/pm25/forecast/latest    the latest production prediction, or 404
+
+No Spark, no model, no feature table in a request: the forecast comes from the in-memory copy of
+the prediction table's latest row (:mod:`ais.api.store`). Each request writes one access-log line
+(path, status_code, latency_ms, error_code).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from ais.api.schemas import (
+    ErrorResponse,
+    ForecastResponse,
+    HealthResponse,
+    InvalidPredictionRow,
+    ReadyResponse,
+)
+from ais.api.store import CatalogLike, PredictionStore, StoreUnavailable
+from ais.config import Settings
+from ais.jsonlog import get_logger
+
+log = get_logger("api")
+
+FORECAST_PATH = "/api/v1/hanoi/pm25/forecast/latest"
+_CREDENTIALS = re.compile(r"//[^/@\s]+@")
+
+
+def _safe_error(exc: BaseException) -> str:
+    """An error for a response body or log: the type and message, credentials in URLs removed."""
+    text = f"{type(exc).__name__}: {exc}"
+    return _CREDENTIALS.sub("//***@", text)[:500]
+
+
+def _error(request: Request, status_code: int, code: str, **extra: Any) -> JSONResponse:
+    request.state.error_code = code
+    return JSONResponse(status_code=status_code, content={"error": code, **extra})
+
+
+def check_readiness(store: PredictionStore) -> tuple[int, dict[str, Any]]:
+    """(status code, body). Steps run in order; the first that fails or is still running when
+    READY_TIMEOUT_SECONDS is over is named in ``failed``."""
+    from ais.config import ConfigError
+
+    try:
+        timeout = store.settings.get_float("runtime.ready_timeout_seconds")
+        if timeout <= 0:
+            raise ConfigError(f"runtime.ready_timeout_seconds must be > 0, got {timeout}")
+    except ConfigError as exc:
+        return 503, {"status": "not_ready", "failed": "config", "error": _safe_error(exc)}
+
+    step = {"name": "catalog"}
+    outcome: dict[str, Any] = {}
+
+    def probe() -> None:
+        try:
+            catalog = store.catalog()
+            catalog.list_namespaces()
+            step["name"] = "prediction_table"
+            snapshot = catalog.load_table(store.identifier).current_snapshot()
+            outcome["snapshot_id"] = snapshot.snapshot_id if snapshot else None
+        except Exception as exc:  # noqa: BLE001 - any error of a dependency means "not ready"; reported
+            outcome["error"] = exc
+            store.forget_catalog()
+
+    # A daemon thread, so a hung catalog cannot keep the probe (or the process) waiting.
+    worker = threading.Thread(target=probe, name="readyz", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        return 503, {"status": "not_ready", "failed": step["name"], "error": f"timed out after {timeout:g} s"}
+    if "error" in outcome:
+        return 503, {"status": "not_ready", "failed": step["name"], "error": _safe_error(outcome["error"])}
+    return 200, {"status": "ready", "prediction_table": store.identifier,
+                 "snapshot_id": outcome["snapshot_id"]}
+
+
+def create_app(settings: Settings, *, clock: Callable[[], float] = time.monotonic,
+               catalog_factory: Callable[[Settings], CatalogLike] | None = None) -> FastAPI:
+    """The API over ``settings``' prediction table. ``clock`` (seconds, monotonic) paces the
+    snapshot checks; tests inject one to avoid sleeping."""
+    store = PredictionStore(settings, clock=clock, catalog_factory=catalog_factory)
+    location = settings.location_id
+    app = FastAPI(title="AIS PM2.5 forecast API", version="1", docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.state.store = store
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # noqa: BLE001 - the HTTP boundary: log and answer 500, never crash
+            log.error("unhandled_error", path=request.url.path, error=_safe_error(exc))
+            request.state.error_code = "internal_error"
+            response = JSONResponse(status_code=500, content={"error": "internal_error"})
+        log.info("request", method=request.method, path=request.url.path, status_code=response.status_code,
+                 latency_ms=round((time.perf_counter() - started) * 1000.0, 3),
+                 error_code=getattr(request.state, "error_code", None))
+        return response
+
+    @app.get("/healthz", response_model=HealthResponse)
+    def healthz() -> HealthResponse:
+        return HealthResponse(status="ok")
+
+    @app.get("/readyz", response_model=ReadyResponse, response_model_exclude_none=True,
+             responses={503: {"model": ReadyResponse}})
+    def readyz(request: Request) -> Any:
+        status_code, body = check_readiness(store)
+        if status_code != 200:
+            request.state.error_code = "not_ready"
+            return JSONResponse(status_code=status_code, content=body)
+        return ReadyResponse(**body)
+
+    @app.get(FORECAST_PATH, response_model=ForecastResponse,
+             responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse},
+                        500: {"model": ErrorResponse}})
+    def forecast_latest(request: Request) -> Any:
+        try:
+            body = store.latest()
+        except StoreUnavailable:
+            return _error(request, 503, "prediction_table_unavailable", location=location)
+        except InvalidPredictionRow:
+            return _error(request, 500, "invalid_prediction_row", location=location)
+        if body is None:
+            return _error(request, 404, "prediction_not_found", location=location)
+        return body
+
+    return app

@@ -1,0 +1,131 @@
+"""The API's only data access: the latest production prediction, kept in memory.
+
+A request normally does no I/O. At most once per ``check_interval_s`` (1 s) a request reloads the
+prediction table's metadata (one catalog lookup and one small metadata file, not a scan) and
+compares the current snapshot id with the one the cached answer was built from; only when it
+changed is the table scanned again. Reads only the prediction table (CONTRACTS.md §6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ais.api.schemas import ForecastResponse, InvalidPredictionRow, forecast_response
+from ais.config import Settings
+from ais.jsonlog import get_logger
+from ais.ml.row_filters import equals
+from ais.tables import table
+
+log = get_logger("api")
+
+PRODUCTION = "production"
+CHECK_INTERVAL_S = 1.0
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+class CatalogLike(Protocol):
+    """What the API needs of a PyIceberg catalog."""
+
+    def load_table(self, identifier: str) -> Any: ...
+
+    def list_namespaces(self) -> Any: ...
+
+
+class StoreUnavailable(RuntimeError):
+    """The catalog or the prediction table cannot be read and nothing is cached."""
+
+
+def latest_row(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The row with the greatest base_hour, then the greatest created_at."""
+    if not rows:
+        return None
+    return max(rows, key=lambda r: (r["base_hour"], r.get("created_at") or _EARLIEST))
+
+
+class PredictionStore:
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.monotonic,
+                 catalog_factory: Callable[[Settings], CatalogLike] | None = None,
+                 check_interval_s: float = CHECK_INTERVAL_S) -> None:
+        self.settings = settings
+        self.identifier = table(settings.table_name("prediction_table")).identifier
+        self.location_id = settings.location_id
+        self._clock = clock
+        self._catalog_factory = catalog_factory
+        self._interval = check_interval_s
+        self._lock = threading.Lock()
+        self._catalog_lock = threading.Lock()
+        self._catalog: CatalogLike | None = None
+        self._table: Any = None  # pyiceberg Table
+        self._loaded = False
+        self._snapshot_id: int | None = None
+        self._latest: ForecastResponse | None = None
+        self._checked_at: float | None = None
+
+    # The catalog object is reused by requests and readiness probes (which run on other threads);
+    # it is dropped after a failure so a catalog that comes back is picked up.
+    def catalog(self) -> CatalogLike:
+        with self._catalog_lock:
+            if self._catalog is None:
+                if self._catalog_factory is not None:
+                    self._catalog = self._catalog_factory(self.settings)
+                else:
+                    from ais.catalog import load_catalog
+
+                    self._catalog = load_catalog(self.settings)
+            return self._catalog
+
+    def forget_catalog(self) -> None:
+        with self._catalog_lock:
+            self._catalog = None
+
+    @property
+    def snapshot_id(self) -> int | None:
+        return self._snapshot_id
+
+    def latest(self) -> ForecastResponse | None:
+        """The contract body of the latest production prediction, or None if there is none."""
+        with self._lock:
+            now = self._clock()
+            if self._checked_at is None or now - self._checked_at >= self._interval:
+                self._checked_at = now
+                try:
+                    self._refresh()
+                except InvalidPredictionRow as exc:
+                    log.error("invalid_prediction_row", table=self.identifier, error=str(exc),
+                              cached=self._loaded)
+                    if not self._loaded:
+                        raise
+                except Exception as exc:  # any catalog or I/O error means "unavailable"; logged below
+                    # Serve what is cached, if anything; readiness reports the outage.
+                    self.forget_catalog()
+                    self._table = None
+                    log.warning("prediction_cache_refresh_failed", table=self.identifier,
+                                error=f"{type(exc).__name__}: {exc}", cached=self._loaded)
+                    if not self._loaded:
+                        raise StoreUnavailable(
+                            f"cannot read {self.identifier}: {type(exc).__name__}") from exc
+            return self._latest
+
+    def _refresh(self) -> None:
+        from ais.iceberg_io import read_rows
+
+        if self._table is None:
+            self._table = self.catalog().load_table(self.identifier)
+        else:
+            self._table = self._table.refresh()
+        snapshot = self._table.current_snapshot()
+        snapshot_id = snapshot.snapshot_id if snapshot is not None else None
+        if self._loaded and snapshot_id == self._snapshot_id:
+            return
+        rows = [] if snapshot is None else read_rows(
+            self._table, equals(location_id=self.location_id, model_status=PRODUCTION))
+        row = latest_row(rows)
+        # Build the body before replacing the cache, so a bad row leaves the old answer in place.
+        body = forecast_response(row) if row is not None else None
+        self._latest, self._snapshot_id, self._loaded = body, snapshot_id, True
+        log.info("prediction_cache_refreshed", table=self.identifier, snapshot_id=snapshot_id,
+                 rows=len(rows), base_hour=body.base_hour if body else None)

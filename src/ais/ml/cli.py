@@ -1,0 +1,149 @@
+"""``ais train | promote | demote | rollback | predict`` (CONTRACTS.md §5). Thin: parse, call, print."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from ais.config import Settings
+
+Command = Callable[[Settings, argparse.Namespace], int]
+
+
+def _tables_required(command: Command) -> Command:
+    """A missing table or namespace is a job failure with a hint, not a traceback."""
+
+    @functools.wraps(command)
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+        from ais.cli import JobError
+
+        try:
+            return command(settings, args)
+        except (NoSuchTableError, NoSuchNamespaceError) as exc:
+            raise JobError(f"{exc} (run `ais ensure-tables` first)") from exc
+
+    return run
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        from ais.ml.timefmt import iso_z
+
+        return iso_z(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@_tables_required
+def _train(settings: Settings, args: argparse.Namespace) -> int:
+    from ais.cli import print_json
+    from ais.ml.train import train_models
+
+    result = train_models(settings, dataset_version=args.dataset_version,
+                          feature_set_name=args.feature_set_name, model_type=args.model_type,
+                          output_dir=args.output_dir)
+    print_json(_jsonable(result.to_dict()))
+    return 0
+
+
+@_tables_required
+def _promote(settings: Settings, args: argparse.Namespace) -> int:
+    from ais.cli import print_json
+    from ais.ml.registry import promote
+
+    print_json(_jsonable(promote(settings, args.model_run_id, args.location_id or settings.location_id,
+                                 args.horizon_hour, args.feature_version or settings.feature_version,
+                                 status=args.status, promoted_by=args.promoted_by, dry_run=bool(args.dry_run),
+                                 force=args.force, reason=args.reason)))
+    return 0
+
+
+@_tables_required
+def _demote(settings: Settings, args: argparse.Namespace) -> int:
+    from ais.cli import print_json
+    from ais.ml.registry import demote
+
+    print_json(_jsonable(demote(settings, args.location_id or settings.location_id, args.horizon_hour,
+                                args.feature_version or settings.feature_version, args.promoted_by,
+                                dry_run=bool(args.dry_run))))
+    return 0
+
+
+@_tables_required
+def _rollback(settings: Settings, args: argparse.Namespace) -> int:
+    from ais.cli import print_json
+    from ais.ml.registry import rollback
+
+    print_json(_jsonable(rollback(settings, args.location_id or settings.location_id, args.horizon_hour,
+                                  args.feature_version or settings.feature_version, args.promoted_by,
+                                  dry_run=bool(args.dry_run))))
+    return 0
+
+
+@_tables_required
+def _predict(settings: Settings, args: argparse.Namespace) -> int:
+    from ais.cli import print_json
+    from ais.ml.predict import predict
+
+    row = predict(settings, base_hour=args.base_hour or None, location=args.location,
+                  model_status=args.model_status, feature_version=args.feature_version,
+                  dry_run=bool(args.dry_run), max_feature_age_minutes=args.max_feature_age_minutes)
+    print_json(_jsonable(row))
+    return 0
+
+
+def _flag01(parser: argparse.ArgumentParser, name: str, help_: str) -> None:
+    parser.add_argument(name, type=int, choices=(0, 1), default=0, help=help_)
+
+
+def _pointer_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--location-id", help="default: runtime.location_id")
+    parser.add_argument("--horizon-hour", type=int, required=True, choices=(6, 12, 24))
+    parser.add_argument("--feature-version", help="default: runtime.feature_version")
+    parser.add_argument("--promoted-by", required=True, help="who acts (recorded and logged)")
+    _flag01(parser, "--dry-run", "1: compute and log the plan, write nothing")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("train", help="train one model per horizon; writes artifacts and model runs, "
+                                     "never promotes")
+    p.add_argument("--dataset-version", help="default: runtime.dataset_version")
+    p.add_argument("--feature-set-name", help="default: runtime.feature_set_name")
+    p.add_argument("--model-type", choices=("lightgbm", "xgboost"), help="default: runtime.model_type")
+    p.add_argument("--output-dir", help="artifact base folder (default: runtime.model_output_dir, else "
+                                        "runtime.model_artifact_base_uri)")
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("promote", help="point a (location, horizon) at a trained model run (idempotent)")
+    p.add_argument("--model-run-id", required=True)
+    p.add_argument("--status", choices=("production", "staging"), default="production")
+    p.add_argument("--force", action="store_true", help="promote despite a worse skill than production")
+    p.add_argument("--reason", help="required with --force; logged")
+    _pointer_args(p)
+    p.set_defaults(func=_promote)
+
+    p = sub.add_parser("demote", help="archive the production model of a (location, horizon)")
+    _pointer_args(p)
+    p.set_defaults(func=_demote)
+
+    p = sub.add_parser("rollback", help="re-promote the previous production model of a (location, horizon)")
+    _pointer_args(p)
+    p.set_defaults(func=_rollback)
+
+    p = sub.add_parser("predict", help="forecast 6/12/24 h for one base hour from the production models")
+    p.add_argument("--base-hour", help="ISO 8601 hour (default: the latest serving row)")
+    p.add_argument("--location", help="location_id (default: runtime.location_id)")
+    p.add_argument("--model-status", default="production", choices=("production", "staging"))
+    p.add_argument("--feature-version", help="default: runtime.feature_version")
+    _flag01(p, "--dry-run", "1: compute and log the forecast, write nothing")
+    p.add_argument("--max-feature-age-minutes", type=int, default=180,
+                   help="how far the base hour may lag the newest serving row (default 180)")
+    p.set_defaults(func=_predict)

@@ -1,0 +1,254 @@
+"""``ais predict``: the 6/12/24-hour PM2.5 forecast for one base hour (seed §9.2, §13).
+
+1. The serving row: ``base_hour`` if given, else the newest base hour of the serving-features table
+   for (location, feature_version).
+2. Feature age: the chosen base hour may lag the NEWEST serving base hour of that location and
+   feature version by at most ``max_feature_age_minutes``. This is measured against the data, not
+   the wall clock (principle 5), so a rerun gives the same answer; a deliberate backfill of older
+   hours passes a larger limit. (Whether the serving table itself is fresh is the job of the
+   ``serving-freshness`` check, not of inference.)
+3. Models: exactly one registry row with the requested status for each horizon 6, 12, 24. A
+   missing horizon fails the job, naming it; the latest training run is never used instead.
+4. Schema hash: the serving row's schema_hash, every model's feature_schema_hash and the hash of
+   this code's feature definition must all be equal.
+5. Predict, clip at 0, add risk bands, and MERGE the row on (base_hour, location_id,
+   model_version, feature_version). A rerun writes nothing (inference_run_id and created_at are
+   volatile columns); a dry run writes nothing at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ais.cli import JobError
+from ais.config import Settings
+from ais.features.columns import FEATURE_NAMES, schema_hash
+from ais.jsonlog import get_logger
+from ais.ml import boosters
+from ais.ml.artifacts import ArtifactError, local_path
+from ais.ml.features import FeatureMatrixError, feature_array
+from ais.ml.risk import RiskBands, risk_bands_from_settings, risk_level
+from ais.ml.row_filters import equals
+from ais.ml.timefmt import iso_z
+from ais.tables import table
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+
+log = get_logger("predict")
+
+PREDICTION_HORIZONS: tuple[int, ...] = (6, 12, 24)  # the prediction table has one column set each
+DEFAULT_MAX_FEATURE_AGE_MINUTES = 180
+
+
+# ---- pure helpers -------------------------------------------------------------------------------
+
+def parse_base_hour(text: str) -> dt.datetime:
+    """An ISO 8601 hour (``2026-05-19T09:00:00Z``, an offset, or naive = UTC) as an aware UTC
+    datetime. Rejects values that are not on the hour."""
+    raw = text.strip()
+    try:
+        value = dt.datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
+    except ValueError as exc:
+        raise JobError(f"--base-hour {text!r} is not an ISO 8601 timestamp") from exc
+    value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    if (value.minute, value.second, value.microsecond) != (0, 0, 0):
+        raise JobError(f"--base-hour {text!r} is not on the hour")
+    return value
+
+
+def prediction_id(base_hour: dt.datetime, location_id: str, model_version: str, feature_version: str) -> str:
+    """sha256 hex of ``{base_hour Z}|{location_id}|{model_version}|{feature_version}``."""
+    key = f"{iso_z(base_hour)}|{location_id}|{model_version}|{feature_version}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def composite_model_version(versions: Mapping[int, str]) -> str:
+    """The one version when all horizons share it (one training run), else
+    ``6h=<v>;12h=<v>;24h=<v>``."""
+    ordered = [versions[h] for h in PREDICTION_HORIZONS]
+    if len(set(ordered)) == 1:
+        return ordered[0]
+    return ";".join(f"{h}h={versions[h]}" for h in PREDICTION_HORIZONS)
+
+
+def build_prediction_row(serving_row: Mapping[str, Any], forecasts: Mapping[int, float],
+                         models: Mapping[int, Mapping[str, Any]], *, location_name: str | None,
+                         model_status: str, bands: RiskBands, inference_run_id: str,
+                         created_at: dt.datetime) -> dict[str, Any]:
+    """The prediction-table row (exact schema, seed §9.2) for one serving row and its forecasts."""
+    base_hour: dt.datetime = serving_row["base_hour"].astimezone(dt.UTC)
+    versions = {h: str(models[h]["model_version"]) for h in PREDICTION_HORIZONS}
+    model_version = composite_model_version(versions)
+    row: dict[str, Any] = {
+        "prediction_id": prediction_id(base_hour, serving_row["location_id"], model_version,
+                                       serving_row["feature_version"]),
+        "base_hour": base_hour, "location_id": serving_row["location_id"],
+        "location_name": serving_row.get("location_name") or location_name,
+        "pm25_now": serving_row.get("pm25_mean"),
+    }
+    for h in PREDICTION_HORIZONS:
+        value = float(forecasts[h])
+        row[f"pm25_{h}h"] = value
+        row[f"risk_{h}h"] = risk_level(value, bands)
+    row |= {
+        "dominant_cluster": serving_row.get("dominant_cluster"),
+        "source_lat": serving_row.get("traj_source_lat"), "source_lon": serving_row.get("traj_source_lon"),
+        "path_no2_mean": serving_row.get("traj_path_no2_mean"),
+        "path_aer_mean": serving_row.get("traj_path_aer_mean"),
+        "pm25_grad_mag": serving_row.get("pm25_grad_mag"),
+        "model_version": model_version,
+        **{f"model_version_{h}h": versions[h] for h in PREDICTION_HORIZONS},
+        "model_status": model_status, "feature_version": serving_row["feature_version"],
+        "feature_schema_hash": serving_row["schema_hash"], "inference_run_id": inference_run_id,
+        "created_at": created_at, "year": base_hour.year, "month_partition": base_hour.month,
+    }
+    return row
+
+
+def check_schema_hashes(serving_hash: str | None, models: Mapping[int, Mapping[str, Any]],
+                        code_hash: str) -> None:
+    """Raise JobError naming both hashes when the serving row, a model or the code disagree."""
+    if serving_hash != code_hash:
+        raise JobError(f"schema hash mismatch: serving row schema_hash {serving_hash} != feature "
+                       f"definition schema_hash {code_hash}")
+    for h in sorted(models):
+        model_hash = models[h].get("feature_schema_hash")
+        if model_hash != serving_hash:
+            raise JobError(f"schema hash mismatch: model {models[h]['model_version']} ({h}h) "
+                           f"feature_schema_hash {model_hash} != serving row schema_hash {serving_hash}")
+
+
+def select_models(registry_rows: list[dict[str, Any]], model_status: str,
+                  feature_version: str) -> dict[int, dict[str, Any]]:
+    """The one registry row per horizon; JobError naming missing or ambiguous horizons."""
+    by_horizon: dict[int, list[dict[str, Any]]] = {}
+    for row in registry_rows:
+        if row["status"] == model_status and row["feature_version"] == feature_version:
+            by_horizon.setdefault(int(row["horizon_hour"]), []).append(row)
+    missing = [h for h in PREDICTION_HORIZONS if h not in by_horizon]
+    if missing:
+        raise JobError(f"no {model_status} model in the registry for horizons "
+                       f"{', '.join(f'{h}h' for h in missing)} (feature_version {feature_version}); "
+                       "promote one explicitly")
+    ambiguous = {h: [r["model_version"] for r in rows] for h, rows in by_horizon.items()
+                 if h in PREDICTION_HORIZONS and len(rows) > 1}
+    if ambiguous:
+        raise JobError(f"the registry has more than one {model_status} model for {ambiguous}")
+    return {h: by_horizon[h][0] for h in PREDICTION_HORIZONS}
+
+
+# ---- I/O ----------------------------------------------------------------------------------------
+
+def _serving_hours(catalog: Catalog, identifier: str, location_id: str,
+                   feature_version: str) -> list[dt.datetime]:
+    from ais.iceberg_io import read_rows
+
+    rows = read_rows(catalog.load_table(identifier),
+                     equals(location_id=location_id, feature_version=feature_version),
+                     columns=("base_hour",))
+    return [r["base_hour"] for r in rows]
+
+
+def _serving_row(catalog: Catalog, identifier: str, base_hour: dt.datetime, location_id: str,
+                 feature_version: str) -> dict[str, Any] | None:
+    from ais.iceberg_io import read_rows
+
+    rows = read_rows(catalog.load_table(identifier),
+                     equals(base_hour=base_hour, location_id=location_id, feature_version=feature_version))
+    return rows[0] if rows else None
+
+
+def _load_model(row: Mapping[str, Any]) -> boosters.FittedModel:
+    version = row["model_version"]
+    try:
+        path = local_path(str(row.get("artifact_uri") or ""))
+        model = boosters.load(str(row["model_type"]), path)
+    except (ArtifactError, boosters.ModelTypeError) as exc:
+        raise JobError(f"model {version}: {exc}") from exc
+    except Exception as exc:  # a library error while reading an artifact: name the model
+        raise JobError(f"model {version}: cannot load {row.get('artifact_uri')}: "
+                       f"{type(exc).__name__}: {exc}") from exc
+    if model.feature_names() != list(FEATURE_NAMES):
+        raise JobError(f"model {version} was trained on other features than the current feature list")
+    return model
+
+
+def predict(settings: Settings, base_hour: str | dt.datetime | None = None, location: str | None = None,
+            model_status: str = "production", feature_version: str | None = None, dry_run: bool = False,
+            max_feature_age_minutes: int = DEFAULT_MAX_FEATURE_AGE_MINUTES, *,
+            catalog: Catalog | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Forecast one base hour and merge it into the prediction table. Returns the prediction row."""
+    from ais.catalog import load_catalog
+    from ais.iceberg_io import merge_rows
+
+    location_id = location or settings.location_id
+    feature_version = feature_version or settings.feature_version
+    if max_feature_age_minutes < 0:
+        raise JobError("--max-feature-age-minutes must be >= 0")
+    catalog = catalog or load_catalog(settings)
+    serving_spec = table(settings.table_name("serving_feature_table"))
+    registry_spec = table(settings.table_name("model_registry_table"))
+    prediction_spec = table(settings.table_name("prediction_table"))
+
+    hours = _serving_hours(catalog, serving_spec.identifier, location_id, feature_version)
+    if not hours:
+        raise JobError(f"no serving features for location {location_id!r} and feature_version "
+                       f"{feature_version!r}")
+    newest = max(hours)
+    if base_hour is None:
+        chosen = newest
+    elif isinstance(base_hour, dt.datetime):
+        chosen = parse_base_hour(base_hour.isoformat())
+    else:
+        chosen = parse_base_hour(base_hour)
+    lag_minutes = (newest - chosen).total_seconds() / 60.0
+    if lag_minutes > max_feature_age_minutes:
+        raise JobError(f"base_hour {iso_z(chosen)} is {lag_minutes:.0f} minutes older than the newest "
+                       f"serving row {iso_z(newest)}; the limit is {max_feature_age_minutes} "
+                       "(raise --max-feature-age-minutes for a backfill)")
+    serving_row = _serving_row(catalog, serving_spec.identifier, chosen, location_id, feature_version)
+    if serving_row is None:
+        raise JobError(f"no serving row for base_hour {iso_z(chosen)}, location {location_id!r}, "
+                       f"feature_version {feature_version!r}")
+
+    from ais.iceberg_io import read_rows
+
+    registry_rows = read_rows(catalog.load_table(registry_spec.identifier),
+                              equals(location_id=location_id, status=model_status))
+    models = select_models(registry_rows, model_status, feature_version)
+    check_schema_hashes(serving_row.get("schema_hash"), models, schema_hash())
+
+    try:
+        matrix = feature_array([serving_row])
+    except FeatureMatrixError as exc:
+        raise JobError(f"serving row {iso_z(chosen)}: {exc}") from exc
+    forecasts: dict[int, float] = {}
+    for h in PREDICTION_HORIZONS:
+        value = float(_load_model(models[h]).predict(matrix)[0])
+        if not math.isfinite(value):
+            raise JobError(f"model {models[h]['model_version']} ({h}h) predicted a non-finite value")
+        forecasts[h] = float(np.clip(value, 0.0, None))
+
+    created_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    row = build_prediction_row(serving_row, forecasts, models, location_name=settings.location_name,
+                               model_status=model_status, bands=risk_bands_from_settings(settings),
+                               inference_run_id=uuid.uuid4().hex, created_at=created_at)
+    written = 0
+    if not dry_run:
+        written = merge_rows(catalog, prediction_spec, [row]).written
+    log.info("prediction", job="predict", input_count=1, output_count=1, rows_written=written,
+             model_version_6h=row["model_version_6h"], model_version_12h=row["model_version_12h"],
+             model_version_24h=row["model_version_24h"], model_version=row["model_version"],
+             feature_version=feature_version, feature_schema_hash=row["feature_schema_hash"],
+             base_hour=iso_z(chosen), location_id=location_id, model_status=model_status,
+             pm25_6h=row["pm25_6h"], pm25_12h=row["pm25_12h"], pm25_24h=row["pm25_24h"],
+             dry_run=dry_run, status="success")
+    return row

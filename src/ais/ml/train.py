@@ -1,0 +1,263 @@
+"""``ais train``: one regressor per horizon from the training dataset gold table (seed §12).
+
+Reads the rows of one (dataset_version, feature_set_name) with PyIceberg. The Spark dataset job has
+already split them chronologically (train | validation | test, with ``gap`` rows between splits so
+no target of one split lies in the next); gap rows are never used. For each horizon the rows with a
+known target are used: train to fit, validation to stop early, test to score (MAE, RMSE, MAPE and
+the skill against persistence, the forecast "PM2.5 stays as it is at the base hour").
+
+Writes the artifacts (model, feature importance, metadata) and one model-runs row per horizon.
+Training never touches the registry: promotion is an explicit, separate action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ais.cli import JobError
+from ais.config import Settings
+from ais.features.columns import FEATURE_NAMES, TARGETS, schema_hash
+from ais.jsonlog import get_logger
+from ais.ml import boosters
+from ais.ml.artifacts import ArtifactError, artifact_root, horizon_dir, to_uri, write_atomically
+from ais.ml.features import FeatureMatrixError, feature_array
+from ais.ml.metrics import regression_metrics, skill_vs_persistence
+from ais.ml.registry import RUN_STATUS_TRAINED
+from ais.ml.row_filters import equals
+from ais.tables import TableSpec, table
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+
+log = get_logger("train")
+
+SPLITS: tuple[str, ...] = ("train", "validation", "test")
+MIN_TRAIN_ROWS = 50
+
+
+@dataclass(frozen=True)
+class HorizonResult:
+    horizon: int
+    model_path: str
+    artifact_uri: str
+    feature_importance_uri: str
+    best_iteration: int
+    train_metrics: dict[str, Any]
+    validation_metrics: dict[str, Any]
+    test_metrics: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model_run_id: str
+    model_version: str
+    model_type: str
+    dataset_version: str
+    feature_set_name: str
+    feature_version: str
+    artifact_dir: str
+    horizons: tuple[HorizonResult, ...]
+    run_rows: tuple[dict[str, Any], ...] = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model_run_id": self.model_run_id, "model_version": self.model_version,
+                "model_type": self.model_type, "dataset_version": self.dataset_version,
+                "feature_set_name": self.feature_set_name, "feature_version": self.feature_version,
+                "artifact_dir": self.artifact_dir,
+                "horizons": [h.__dict__ for h in self.horizons]}
+
+
+def model_version_for(model_type: str, frame: pd.DataFrame, identity: dict[str, Any]) -> str:
+    """``{model_type}-{16 hex}``: a content address of what determines the model — the training rows
+    (hours, features, targets, splits), the training description and the feature contract. Training
+    is deterministic, so retraining on the same data gives the same version: promoting it again is a
+    no-op and a rerun of the chain adds no registry or prediction row. Run ids stay per run."""
+    columns = ["hour", "split", *FEATURE_NAMES, *TARGETS.values()]
+    ordered = frame.sort_values("hour")[columns].reset_index(drop=True)
+    digest = hashlib.sha256(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
+    digest.update(json.dumps(identity, sort_keys=True, default=str).encode("utf-8"))
+    return f"{model_type}-{digest.hexdigest()[:16]}"
+
+
+def _training_spec(settings: Settings) -> TableSpec:
+    try:
+        spec = table(settings.table_name("training_table"))
+    except KeyError as exc:
+        raise JobError(f"runtime.training_table: {exc}") from exc
+    needed = {"split", "hour", "source", *FEATURE_NAMES, *TARGETS.values()}
+    missing = sorted(needed - set(spec.column_names))
+    if missing:
+        raise JobError(f"runtime.training_table {spec.identifier} is not a training dataset table "
+                       f"(no columns {missing})")
+    return spec
+
+
+def read_training_frame(catalog: Catalog, spec: TableSpec, dataset_version: str,
+                        feature_set_name: str) -> pd.DataFrame:
+    tbl = catalog.load_table(spec.identifier)
+    scan = tbl.scan(row_filter=equals(dataset_version=dataset_version, feature_set_name=feature_set_name))
+    frame = scan.to_arrow().to_pandas()
+    return frame.sort_values("hour", kind="stable").reset_index(drop=True)
+
+
+def _window(part: pd.DataFrame) -> tuple[dt.datetime, dt.datetime]:
+    hours = pd.to_datetime(part["hour"], utc=True)
+    return hours.min().to_pydatetime(), hours.max().to_pydatetime()
+
+
+def _horizon_parts(frame: pd.DataFrame, horizon: int) -> dict[str, pd.DataFrame]:
+    target = TARGETS[horizon]
+    parts = {s: frame[(frame["split"] == s) & frame[target].notna()] for s in SPLITS}
+    if len(parts["train"]) < MIN_TRAIN_ROWS:
+        raise JobError(f"horizon {horizon}h has {len(parts['train'])} training rows with a known "
+                       f"{target}; at least {MIN_TRAIN_ROWS} are needed")
+    empty = [s for s in ("validation", "test") if parts[s].empty]
+    if empty:
+        raise JobError(f"horizon {horizon}h has no {' or '.join(empty)} rows with a known {target}")
+    return parts
+
+
+def _check_splits(frame: pd.DataFrame, dataset_version: str, feature_set_name: str) -> None:
+    if frame.empty:
+        raise JobError(f"the training dataset has no rows for dataset_version={dataset_version!r} "
+                       f"feature_set_name={feature_set_name!r}")
+    counts = frame["split"].value_counts(dropna=False)
+    empty = [s for s in SPLITS if int(counts.get(s, 0)) == 0]
+    if empty:
+        raise JobError(f"the training dataset {dataset_version}/{feature_set_name} has empty splits "
+                       f"{empty} (rows per split: {dict(counts.items())})")
+
+
+def _data_source(frame: pd.DataFrame) -> str | None:
+    values = sorted({str(v) for v in frame["source"].dropna().unique()})
+    return ",".join(values) or None
+
+
+def _score(model: boosters.FittedModel, part: pd.DataFrame, target: str) -> tuple[dict[str, Any], np.ndarray]:
+    predicted = model.predict(feature_array(part))
+    return regression_metrics(part[target].to_numpy(dtype=np.float64), predicted), predicted
+
+
+def train_models(settings: Settings, dataset_version: str | None = None, feature_set_name: str | None = None,
+                 model_type: str | None = None, output_dir: str | None = None,
+                 feature_version: str | None = None, *, catalog: Catalog | None = None,
+                 num_boost_round: int = boosters.DEFAULT_NUM_BOOST_ROUND,
+                 early_stopping_rounds: int = boosters.DEFAULT_EARLY_STOPPING_ROUNDS,
+                 now: dt.datetime | None = None) -> TrainResult:
+    """Train every horizon of settings.horizons, write artifacts and model-runs rows."""
+    from ais.catalog import load_catalog
+    from ais.iceberg_io import merge_rows
+
+    dataset_version = dataset_version or settings.dataset_version
+    feature_set_name = feature_set_name or settings.feature_set_name
+    model_type = model_type or settings.runtime("model_type")
+    feature_version = feature_version or settings.feature_version
+    try:
+        boosters.require_model_type(model_type)
+    except boosters.ModelTypeError as exc:
+        raise JobError(str(exc)) from exc
+    unknown = [h for h in settings.horizons if h not in TARGETS]
+    if unknown:
+        raise JobError(f"features.horizons_h has horizons without a target column: {unknown}")
+    try:
+        root = artifact_root(settings, output_dir)
+    except ArtifactError as exc:
+        raise JobError(str(exc)) from exc
+
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    model_run_id = uuid.uuid4().hex
+    catalog = catalog or load_catalog(settings)
+    spec = _training_spec(settings)
+    frame = read_training_frame(catalog, spec, dataset_version, feature_set_name)
+    _check_splits(frame, dataset_version, feature_set_name)
+    # Validate every horizon before fitting any, so a bad dataset leaves no half-written run.
+    parts_by_horizon = {h: _horizon_parts(frame, h) for h in settings.horizons}
+    data_source = _data_source(frame)
+    hash_ = schema_hash()
+    params = boosters.default_params(model_type)
+    description = boosters.describe_training(model_type, params, num_boost_round, early_stopping_rounds)
+    model_version = model_version_for(model_type, frame, {
+        "training": description, "feature_schema_hash": hash_, "feature_version": feature_version,
+        "horizons": list(settings.horizons)})
+    log.info("train_started", job="train", model_run_id=model_run_id, model_version=model_version,
+             model_type=model_type, dataset_version=dataset_version, feature_set_name=feature_set_name,
+             feature_version=feature_version, input_count=len(frame),
+             rows_per_split={str(k): int(v) for k, v in frame["split"].value_counts().items()},
+             data_source=data_source, status="running")
+
+    results: list[HorizonResult] = []
+    run_rows: list[dict[str, Any]] = []
+    for horizon in settings.horizons:
+        target = TARGETS[horizon]
+        parts = parts_by_horizon[horizon]
+        try:
+            matrices = {s: feature_array(parts[s]) for s in SPLITS}
+        except FeatureMatrixError as exc:
+            raise JobError(f"training dataset: {exc}") from exc
+        labels = {s: parts[s][target].to_numpy(dtype=np.float64) for s in SPLITS}
+        model = boosters.fit(model_type, params, matrices["train"], labels["train"], matrices["validation"],
+                             labels["validation"], num_boost_round, early_stopping_rounds)
+        train_metrics, _ = _score(model, parts["train"], target)
+        validation_metrics, _ = _score(model, parts["validation"], target)
+        test_metrics, test_pred = _score(model, parts["test"], target)
+        rmse_persistence, skill = skill_vs_persistence(
+            labels["test"], test_pred, parts["test"]["pm25_mean"].to_numpy(dtype=np.float64, na_value=np.nan))
+        test_metrics |= {"rmse_persistence": rmse_persistence, "skill_vs_persistence": skill}
+
+        folder = horizon_dir(root, feature_version, model_version, horizon)
+        model_path = folder / boosters.MODEL_FILE[model_type]
+        importance_path = folder / "feature_importance.csv"
+        meta = {"model_version": model_version, "model_run_id": model_run_id, "horizon_hour": horizon,
+                "target": target, "features": list(FEATURE_NAMES), "feature_schema_hash": hash_,
+                "feature_version": feature_version, "feature_set_name": feature_set_name,
+                "dataset_version": dataset_version, "best_iteration": model.best_iteration,
+                "trained_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), **description}
+        write_atomically(model_path, model.to_bytes())
+        write_atomically(importance_path, boosters.feature_importance_csv(model.importance()))
+        write_atomically(folder / "model_meta.json", (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
+
+        windows = {s: _window(parts[s]) for s in SPLITS}
+        run_rows.append({
+            "model_run_id": model_run_id, "model_version": model_version, "horizon_hour": horizon,
+            "location_id": settings.location_id, "model_type": model_type, "model_path": str(model_path),
+            "artifact_uri": to_uri(model_path), "feature_importance_uri": to_uri(importance_path),
+            "feature_set_name": feature_set_name, "feature_version": feature_version,
+            "dataset_version": dataset_version, "feature_schema_hash": hash_,
+            "train_start": windows["train"][0], "train_end": windows["train"][1],
+            "validation_start": windows["validation"][0], "validation_end": windows["validation"][1],
+            "test_start": windows["test"][0], "test_end": windows["test"][1],
+            "train_rows": len(parts["train"]), "validation_rows": len(parts["validation"]),
+            "test_rows": len(parts["test"]),
+            "train_mae": train_metrics["mae"], "train_rmse": train_metrics["rmse"],
+            "validation_mae": validation_metrics["mae"], "validation_rmse": validation_metrics["rmse"],
+            "mae": test_metrics["mae"], "rmse": test_metrics["rmse"], "mape": test_metrics["mape"],
+            "rmse_persistence": rmse_persistence, "skill_vs_persistence": skill,
+            "best_iteration": model.best_iteration, "params_json": json.dumps(description, sort_keys=True),
+            "data_source": data_source, "status": RUN_STATUS_TRAINED, "created_at": now,
+        })
+        results.append(HorizonResult(horizon, str(model_path), to_uri(model_path), to_uri(importance_path),
+                                     model.best_iteration, train_metrics, validation_metrics, test_metrics))
+        log.info("horizon_trained", job="train", horizon=horizon, model_run_id=model_run_id,
+                 model_version=model_version, train_metrics=train_metrics,
+                 validation_metrics=validation_metrics, test_metrics=test_metrics,
+                 mae=test_metrics["mae"], rmse=test_metrics["rmse"], mape=test_metrics["mape"],
+                 skill_vs_persistence=skill, best_iteration=model.best_iteration,
+                 model_path=str(model_path), status="success")
+
+    runs_spec = table(settings.table_name("model_runs_table"))
+    merged = merge_rows(catalog, runs_spec, run_rows)
+    log.info("train_finished", job="train", model_run_id=model_run_id, model_version=model_version,
+             horizons=list(settings.horizons), output_count=merged.written,
+             artifact_dir=str(Path(root) / feature_version / model_version), status="success")
+    return TrainResult(model_run_id, model_version, model_type, dataset_version, feature_set_name,
+                       feature_version, str(root / feature_version / model_version), tuple(results),
+                       tuple(run_rows))

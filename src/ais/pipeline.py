@@ -1,0 +1,197 @@
+"""The embedded profile's orchestration: the whole chain, in order, in one process.
+
+    ais-ingest (C, simulated OpenAQ) -> landing files -> bronze -> station/city silver
+    -> master gold -> training dataset -> serving features -> train -> promote -> predict -> API
+
+Every step is the same function the cluster profile runs (``ais job ...``, ``ais train`` ...), so
+this file only decides the order and the window. The window is explicit: it ends at
+``simulate.end_utc`` (or ``--end``) and spans ``simulate.span_days`` (or ``--span-days``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ais.config import ConfigError, Settings
+from ais.jsonlog import get_logger
+
+log = get_logger("pipeline")
+INGEST_BINARY = Path("build") / "native" / "ais-ingest"
+DEMO_PROMOTER = "ais-demo"
+
+
+@dataclass
+class ChainResult:
+    window_start: dt.datetime
+    window_end: dt.datetime
+    steps: dict[str, Any] = field(default_factory=dict)
+    prediction: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_utc(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"not an ISO-8601 time: {text!r}") from exc
+    value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ingest_simulated_openaq(settings: Settings, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """Run the C simulator into the landing folder; returns its one-line JSON summary."""
+    from ais.cli import JobError
+
+    binary = settings.project_root / INGEST_BINARY
+    if not binary.is_file():
+        raise JobError(f"{binary} is missing: run `make build` first")
+    cmd = [str(binary), "openaq", "--mode", "simulate", "--start", _iso(start), "--end", _iso(end),
+           "--sink", "landing", "--landing-dir", str(settings.runtime_path("landing_dir")),
+           "--config", str(settings.path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise JobError(f"ais-ingest exited {done.returncode}: {done.stderr.strip()[-2000:]}")
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    summary: dict[str, Any] = json.loads(lines[-1])
+    log.info("ingest_done", **{k: v for k, v in summary.items() if k != "rejected_by_reason"})
+    return summary
+
+
+def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
+              promoted_by: str = DEMO_PROMOTER) -> ChainResult:
+    """Everything from ingest to the prediction row for the latest base hour."""
+    from ais.catalog import ensure_tables
+    from ais.cli import JobError
+    from ais.ml.predict import predict
+    from ais.ml.registry import promote
+    from ais.ml.train import train_models
+    from ais.spark.jobs.bronze import run_bronze
+    from ais.spark.jobs.common import JobContext, Window
+    from ais.spark.jobs.gold import run_master_gold, run_serving_features, run_training_dataset
+    from ais.spark.jobs.openaq_silver import run_openaq_silver
+    from ais.spark.session import get_spark
+
+    result = ChainResult(start, end)
+    timings: dict[str, float] = {}
+
+    def step(name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        t0 = time.monotonic()
+        out = fn(*args, **kwargs)
+        timings[name] = round(time.monotonic() - t0, 2)
+        result.steps[name] = out
+        return out
+
+    step("ensure_tables", ensure_tables, settings)
+    step("ingest", ingest_simulated_openaq, settings, start, end)
+    spark = get_spark(settings, app_name="ais-demo")
+    window = Window.from_dates(start.date().isoformat(), (end - dt.timedelta(hours=1)).date().isoformat())
+    step("bronze", run_bronze, JobContext("bronze_openaq", settings, spark), "openaq")
+    step("silver", run_openaq_silver, JobContext("hanoi_openaq_silver", settings, spark), window)
+    step("master_gold", run_master_gold, JobContext("hanoi_master_features_gold", settings, spark), window)
+    step("training_dataset", run_training_dataset, JobContext("hanoi_training_dataset_gold", settings, spark),
+         window, settings.dataset_version, settings.feature_set_name)
+    step("serving_features", run_serving_features, JobContext("hanoi_pm25_serving_features_gold", settings, spark),
+         window, False, settings.feature_version, settings.feature_set_name, settings.dataset_version,
+         settings.location_id, settings.location_name, False)
+    trained = step("train", train_models, settings)
+    for horizon in settings.horizons:
+        step(f"promote_{horizon}h", promote, settings, trained.model_run_id, settings.location_id, horizon,
+             settings.feature_version, promoted_by=promoted_by)
+    result.prediction = step("predict", predict, settings)
+    if not result.prediction:
+        raise JobError("the chain produced no prediction")
+    log.info("chain_done", window_start=start, window_end=end, step_seconds=timings, status="success")
+    return result
+
+
+class _Server:
+    """uvicorn in a background thread, so the demo can query its own API and keep serving."""
+
+    def __init__(self, settings: Settings, host: str, port: int) -> None:
+        import uvicorn
+
+        from ais.api.app import create_app
+
+        config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning",
+                                access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="ais-api", daemon=True)
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        from ais.cli import JobError
+
+        self.thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise JobError("the API did not start (is the port in use?)")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def fetch_latest_forecast(base_url: str) -> tuple[int, dict[str, Any]]:
+    import httpx
+
+    response = httpx.get(f"{base_url}/api/v1/hanoi/pm25/forecast/latest", timeout=10.0)
+    return response.status_code, response.json()
+
+
+def demo(settings: Settings, args: argparse.Namespace) -> int:
+    from ais.cli import JobError, print_json
+
+    end = parse_utc(args.end or settings.require("simulate.end_utc"))
+    span_days = args.span_days if args.span_days is not None else settings.get_int("simulate.span_days")
+    if span_days < 4:
+        raise ConfigError("--span-days must be at least 4 (the split needs train, validation and test days)")
+    run_chain(settings, end - dt.timedelta(days=span_days), end)
+    _stop_spark()
+
+    port = args.port if args.port is not None else settings.get_int("runtime.api_port")
+    server = _Server(settings, "127.0.0.1", port)
+    server.start()
+    try:
+        status, body = fetch_latest_forecast(f"http://127.0.0.1:{port}")
+        if status != 200:
+            raise JobError(f"the API answered {status}: {body}")
+        print_json(body)
+        if args.no_serve:
+            return 0
+        log.info("serving", url=f"http://127.0.0.1:{port}/api/v1/hanoi/pm25/forecast/latest",
+                 hint="Ctrl-C to stop")
+        while server.thread.is_alive():
+            server.thread.join(timeout=1.0)
+        return 0
+    finally:
+        server.stop()
+
+
+def _stop_spark() -> None:
+    """Free the JVM before serving: the API never needs Spark."""
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("demo", help="run the whole chain on the embedded profile and serve the forecast")
+    p.add_argument("--span-days", type=int, help="days of simulated history (default simulate.span_days)")
+    p.add_argument("--end", help="window end, ISO UTC (default simulate.end_utc)")
+    p.add_argument("--port", type=int, help="API port (default runtime.api_port)")
+    p.add_argument("--no-serve", action="store_true", help="print the forecast and exit")
+    p.set_defaults(func=demo)

@@ -1,0 +1,80 @@
+"""Artifact locations and model versions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ais.config import Settings
+from ais.features.columns import FEATURE_NAMES, TARGETS
+from ais.ml.artifacts import ArtifactError, artifact_root, horizon_dir, local_path, to_uri, write_atomically
+from ais.ml.train import model_version_for
+
+
+def test_artifact_root_defaults_to_the_base_uri(settings: Settings) -> None:
+    base = Path(settings.runtime("model_artifact_base_uri"))
+    assert artifact_root(settings) == base / "hanoi_pm25"
+
+
+@pytest.mark.parametrize("suffix", ["", "/hanoi_pm25"])
+def test_output_dir_may_name_the_base_or_its_hanoi_pm25_folder(settings: Settings, tmp_path: Path,
+                                                               suffix: str) -> None:
+    assert artifact_root(settings, f"{tmp_path}/out{suffix}") == tmp_path / "out" / "hanoi_pm25"
+    assert artifact_root(settings, f"file://{tmp_path}/out{suffix}") == tmp_path / "out" / "hanoi_pm25"
+
+
+def test_model_output_dir_setting_overrides_the_base(make_settings: Callable[..., Settings],
+                                                     tmp_path: Path) -> None:
+    settings = make_settings(MODEL_OUTPUT_DIR=str(tmp_path / "elsewhere"))
+    assert artifact_root(settings) == tmp_path / "elsewhere" / "hanoi_pm25"
+
+
+def test_relative_base_is_under_the_project_root(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(MODEL_ARTIFACT_BASE_URI="var/models")
+    assert artifact_root(settings) == settings.project_root / "var" / "models" / "hanoi_pm25"
+
+
+@pytest.mark.parametrize("uri", ["s3://bucket/models", "hdfs://nn:8020/models"])
+def test_remote_schemes_are_a_clear_error(settings: Settings, uri: str) -> None:
+    with pytest.raises(ArtifactError, match="not supported yet"):
+        artifact_root(settings, uri)
+
+
+def test_contract_layout(tmp_path: Path) -> None:
+    folder = horizon_dir(tmp_path / "hanoi_pm25", "fv1", "lightgbm-x", 12)
+    assert folder == tmp_path / "hanoi_pm25" / "fv1" / "lightgbm-x" / "horizon=12"
+
+
+def test_uri_round_trip_and_atomic_write(tmp_path: Path) -> None:
+    path = tmp_path / "a b" / "model.txt"
+    write_atomically(path, b"tree")
+    assert path.read_bytes() == b"tree"
+    assert not path.with_name("model.txt.tmp").exists()
+    assert to_uri(path).startswith("file:///")
+    assert local_path(to_uri(path)) == path
+    assert local_path(str(path)) == path
+
+
+def _frame(values: list[float]) -> pd.DataFrame:
+    hours = pd.date_range("2026-01-01", periods=len(values), freq="h", tz="UTC")
+    frame = pd.DataFrame({"hour": hours, "split": "train"})
+    for name in (*FEATURE_NAMES, *TARGETS.values()):
+        frame[name] = np.nan
+    frame["pm25_mean"] = values
+    return frame
+
+
+def test_model_version_is_a_content_address() -> None:
+    identity = {"training": {"rounds": 200}, "feature_schema_hash": "h"}
+    version = model_version_for("lightgbm", _frame([1.0, 2.0, 3.0]), identity)
+    assert re.fullmatch(r"lightgbm-[0-9a-f]{16}", version)
+    # same rows in another order: same version
+    assert model_version_for("lightgbm", _frame([1.0, 2.0, 3.0]).iloc[::-1], identity) == version
+    assert model_version_for("lightgbm", _frame([1.0, 2.0, 3.5]), identity) != version
+    assert model_version_for("lightgbm", _frame([1.0, 2.0, 3.0]), identity | {"feature_schema_hash": "x"}) != version
+    assert model_version_for("xgboost", _frame([1.0, 2.0, 3.0]), identity).startswith("xgboost-")
