@@ -40,7 +40,7 @@ def bench_ingest_simulate(repeats: int = 3) -> dict[str, Any]:
                    "--stations", str(stations), "--config", str(ROOT / "config" / "hanoi_pipeline.yaml")]
             summaries: list[dict[str, Any]] = []
 
-            def run() -> None:
+            def run(cmd: list[str] = cmd, landing: Path = landing, summaries: list[dict[str, Any]] = summaries) -> None:
                 shutil.rmtree(landing, ignore_errors=True)
                 out = subprocess.run(cmd, capture_output=True, text=True, check=True)
                 summaries.append(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -50,7 +50,7 @@ def bench_ingest_simulate(repeats: int = 3) -> dict[str, Any]:
             files = sorted(landing.rglob("*.jsonl"))
             size = sum(f.stat().st_size for f in files)
 
-            def copy() -> None:
+            def copy(files: list[Path] = files, tmp: str = tmp) -> None:
                 dest = Path(tmp) / "copy"
                 shutil.rmtree(dest, ignore_errors=True)
                 dest.mkdir()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -82,8 +83,9 @@ def spark_catalog_conf(settings: Settings) -> dict[str, str]:
     return conf
 
 
-def load_catalog(settings: Settings) -> Catalog:
-    """The PyIceberg catalog over the same metadata Spark uses."""
+def load_catalog(settings: Settings, create: bool = True) -> Catalog:
+    """The PyIceberg catalog over the same metadata Spark uses. Readers (the API, checks) pass
+    ``create=False``: a missing SQLite catalog file is then an error, not a new empty catalog."""
     loc = catalog_location(settings)
     name = settings.catalog_name
     if loc.kind == "jdbc":
@@ -96,12 +98,11 @@ def load_catalog(settings: Settings) -> Catalog:
             cred = user + (f":{password}" if password else "")
             url = parts._replace(netloc=f"{cred}@{parts.netloc}").geturl()
         if url.startswith("sqlite:///"):
-            from pathlib import Path
-
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        if loc.warehouse.startswith("file://"):
-            from pathlib import Path
-
+            sqlite_file = Path(url.removeprefix("sqlite:///"))
+            if not create and not sqlite_file.is_file():
+                raise ConfigError(f"the Iceberg catalog file {sqlite_file} does not exist (run `ais ensure-tables`)")
+            sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        if create and loc.warehouse.startswith("file://"):
             Path(loc.warehouse.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
         return SqlCatalog(name, uri=url, warehouse=loc.warehouse)
     if loc.kind == "rest":

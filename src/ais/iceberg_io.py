@@ -72,14 +72,29 @@ def read_rows(table: Table, row_filter: Any = None, columns: tuple[str, ...] = (
     return list(scan.to_arrow().to_pylist())
 
 
+# pyiceberg 0.12's expression classes are pydantic models whose generated signatures mypy misreads
+# (``EqualTo("col", value)`` is valid at run time), so the constructors are called through ``Any``.
+def equals(**columns: Any) -> Any:
+    """A PyIceberg row filter ``col1 == v1 AND col2 == v2 ...`` (at least one column)."""
+    from pyiceberg import expressions
+
+    if not columns:
+        raise ValueError("equals() needs at least one column")
+    equal_to: Any = expressions.EqualTo
+    both: Any = expressions.And
+    clauses = [equal_to(name, value) for name, value in columns.items()]
+    return clauses[0] if len(clauses) == 1 else both(*clauses)
+
+
 def _key_filter(keys: tuple[str, ...], key_values: list[tuple[Any, ...]]) -> Any:
-    from pyiceberg.expressions import And, EqualTo, In, Or
+    from pyiceberg import expressions
 
     if len(keys) == 1:
-        return In(keys[0], [v[0] for v in key_values])
-    clauses = [And(*[EqualTo(k, v) for k, v in zip(keys, values, strict=True)]) if len(keys) > 1
-               else EqualTo(keys[0], values[0]) for values in key_values]
-    return clauses[0] if len(clauses) == 1 else Or(*clauses)
+        is_in: Any = expressions.In
+        return is_in(keys[0], [v[0] for v in key_values])
+    either: Any = expressions.Or
+    clauses = [equals(**dict(zip(keys, values, strict=True))) for values in key_values]
+    return clauses[0] if len(clauses) == 1 else either(*clauses)
 
 
 def merge_rows(catalog: Catalog, spec: TableSpec, rows: list[dict[str, Any]]) -> MergeResult:

@@ -57,10 +57,10 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(body, ensure_ascii=False, default=str, allow_nan=False)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
     """Writes to whatever sys.stderr is at the time of the call (pytest and uvicorn swap it)."""
 
-    @property  # type: ignore[override]
+    @property  # type: ignore[override,unused-ignore]
     def stream(self) -> Any:
         return sys.stderr
 

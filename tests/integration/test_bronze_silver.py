@@ -90,7 +90,8 @@ def test_bronze_and_silver(spark: Any, spark_settings: Callable[..., Settings]) 
     summary = run_openaq_silver(JobContext("silver_test", settings, spark), window)
     assert summary["qc_status_counts"] == {"valid": 18, "out_of_range": 1, "low_coverage": 1,
                                            "outside_bbox": 1, "missing_value": 1}
-    city = {r["hour"].hour: r for r in spark.table(tables.OPENAQ_CITY_HOURLY.qualified(settings.catalog_name)).collect()}
+    city_table = spark.table(tables.OPENAQ_CITY_HOURLY.qualified(settings.catalog_name))
+    city = {r["hour"].hour: r for r in city_table.collect()}
     assert sorted(city) == list(range(6))
     for h in range(6):
         vals = [20.0 + 5 * s + h for s in range(3)]

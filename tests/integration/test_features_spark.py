@@ -83,3 +83,10 @@ def test_lags_rolling_targets_and_calendar_match_reference(spark: Any) -> None:
 def test_hourly_grid_is_continuous_and_half_open(spark: Any) -> None:
     hours = [r.hour for r in pm25.hourly_grid(spark, "2026-03-01 00:00:00", "2026-03-02 00:00:00").collect()]
     assert len(hours) == 24 and hours[0].hour == 0 and hours[-1].hour == 23
+
+
+def test_python_workers_run_the_project_environment(spark: Any) -> None:
+    import sys
+
+    prefixes = spark.sparkContext.parallelize([0, 1], 2).map(lambda _: __import__("sys").prefix).collect()
+    assert prefixes == [sys.prefix, sys.prefix]

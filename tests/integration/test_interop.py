@@ -40,8 +40,8 @@ def test_spark_and_pyiceberg_share_tables_and_history(spark: Any, spark_settings
     rows = spark.sql(f"SELECT id, city, pm25 FROM {cat}.audit.interop ORDER BY id").collect()
     assert [tuple(r) for r in rows] == [(1, "Hanoi", 40.0), (2, "Hai Phong", 33.5), (3, "Lao Cai", 15.0),
                                         (4, "Hue", 22.0)]
-    spark_history = [r.snapshot_id for r in
-                     spark.sql(f"SELECT snapshot_id FROM {cat}.audit.interop.snapshots ORDER BY committed_at").collect()]
+    history = spark.sql(f"SELECT snapshot_id FROM {cat}.audit.interop.snapshots ORDER BY committed_at")
+    spark_history = [r.snapshot_id for r in history.collect()]
     py_history = [s.snapshot_id for s in catalog.load_table("audit.interop").snapshots()]
     assert spark_history == py_history
     assert len(py_history) >= 4  # insert, merge, and the upsert's overwrite + append

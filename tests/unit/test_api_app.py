@@ -7,6 +7,7 @@ import argparse
 import logging
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
@@ -129,3 +130,13 @@ def test_serve_flags() -> None:
     assert (defaults.host, defaults.port) == ("127.0.0.1", None)
     args = parser.parse_args(["serve", "--host", "0.0.0.0", "--port", "9000"])
     assert (args.host, args.port) == ("0.0.0.0", 9000)
+
+
+def test_readyz_fails_on_a_missing_catalog_without_creating_it(settings: Settings) -> None:
+    from ais.catalog import catalog_location
+
+    catalog_file = Path(catalog_location(settings).sqlalchemy_url.removeprefix("sqlite:///"))
+    response = TestClient(create_app(settings)).get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["failed"] == "catalog"
+    assert not catalog_file.exists()

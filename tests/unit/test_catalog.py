@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +91,12 @@ def test_merge_rows_refuses_bad_input(settings: Settings) -> None:
         merge_rows(catalog, tables.MODEL_REGISTRY, [_registry_row("v1", "a", 1.0) | {"location_id": None}])
     with pytest.raises(MergeError, match="unknown columns"):
         merge_rows(catalog, tables.MODEL_REGISTRY, [_registry_row("v1", "a", 1.0) | {"nope": 1}])
+
+
+def test_readers_do_not_create_a_missing_catalog(settings: Settings) -> None:
+    path = catalog_location(settings).sqlalchemy_url.removeprefix("sqlite:///")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_catalog(settings, create=False)
+    assert not Path(path).exists()
+    ensure_tables(settings, specs=[tables.PREDICTIONS])
+    assert load_catalog(settings, create=False).table_exists(tables.PREDICTIONS.identifier)

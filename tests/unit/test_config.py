@@ -73,7 +73,7 @@ def test_missing_and_malformed_files_fail_fast(tmp_path: Path) -> None:
 
 def test_typed_access_names_the_bad_key() -> None:
     s = load_settings(CONFIG_PATH, environ={"API_PORT": "eighty"})
-    with pytest.raises(ConfigError, match="runtime.api_port"):
+    with pytest.raises(ConfigError, match=r"runtime\.api_port"):
         s.get_int("runtime.api_port")
 
 

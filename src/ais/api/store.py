@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 from ais.api.schemas import ForecastResponse, InvalidPredictionRow, forecast_response
 from ais.config import Settings
+from ais.iceberg_io import equals
 from ais.jsonlog import get_logger
-from ais.ml.row_filters import equals
 from ais.tables import table
 
 log = get_logger("api")
@@ -75,7 +75,7 @@ class PredictionStore:
                 else:
                     from ais.catalog import load_catalog
 
-                    self._catalog = load_catalog(self.settings)
+                    self._catalog = load_catalog(self.settings, create=False)
             return self._catalog
 
     def forget_catalog(self) -> None:

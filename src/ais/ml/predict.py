@@ -30,12 +30,12 @@ import numpy as np
 from ais.cli import JobError
 from ais.config import Settings
 from ais.features.columns import FEATURE_NAMES, schema_hash
+from ais.iceberg_io import equals
 from ais.jsonlog import get_logger
 from ais.ml import boosters
 from ais.ml.artifacts import ArtifactError, local_path
 from ais.ml.features import FeatureMatrixError, feature_array
 from ais.ml.risk import RiskBands, risk_bands_from_settings, risk_level
-from ais.ml.row_filters import equals
 from ais.ml.timefmt import iso_z
 from ais.tables import table
 

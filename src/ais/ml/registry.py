@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from ais.cli import JobError
 from ais.config import Settings
+from ais.iceberg_io import equals
 from ais.jsonlog import get_logger
 from ais.ml.artifacts import ArtifactError, local_path
-from ais.ml.row_filters import equals
 from ais.tables import TableSpec, table
 
 if TYPE_CHECKING:

@@ -26,13 +26,13 @@ import pandas as pd
 from ais.cli import JobError
 from ais.config import Settings
 from ais.features.columns import FEATURE_NAMES, TARGETS, schema_hash
+from ais.iceberg_io import equals
 from ais.jsonlog import get_logger
 from ais.ml import boosters
 from ais.ml.artifacts import ArtifactError, artifact_root, horizon_dir, to_uri, write_atomically
 from ais.ml.features import FeatureMatrixError, feature_array
 from ais.ml.metrics import regression_metrics, skill_vs_persistence
 from ais.ml.registry import RUN_STATUS_TRAINED
-from ais.ml.row_filters import equals
 from ais.tables import TableSpec, table
 
 if TYPE_CHECKING:

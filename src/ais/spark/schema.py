@@ -8,7 +8,7 @@ from ais.tables import Column, Struct, TableSpec
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
-    from pyspark.sql.types import DataType, StructType
+    from pyspark.sql.types import DataType, StructField, StructType
 
 
 def spark_type(type_: str | Struct) -> DataType:
@@ -26,7 +26,7 @@ def spark_type(type_: str | Struct) -> DataType:
     raise ValueError(f"unknown column type {type_!r}")
 
 
-def spark_field(col: Column) -> object:
+def spark_field(col: Column) -> StructField:
     from pyspark.sql import types as T
 
     return T.StructField(col.name, spark_type(col.type), nullable=True)

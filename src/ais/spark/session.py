@@ -8,6 +8,7 @@ submit script passes, so setting them again inside a driver pod changes nothing)
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,6 +74,10 @@ def get_spark(settings: Settings, app_name: str = "ais") -> SparkSession:
     """Return the process's SparkSession, creating it on first use."""
     from pyspark.sql import SparkSession
 
+    if not settings.runtime("spark_k8s_master"):
+        # PySpark picks the worker interpreter from this variable (the conf alone is not enough):
+        # local workers must run this virtual environment, not whatever python3 is on PATH.
+        os.environ["PYSPARK_PYTHON"] = sys.executable
     builder = SparkSession.builder
     for key, value in session_conf(settings, app_name).items():
         builder = builder.config(key, value)

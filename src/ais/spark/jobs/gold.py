@@ -63,8 +63,11 @@ def run_master_gold(ctx: JobContext, window: Window) -> dict[str, Any]:
                     output_count=stats.written_rows)
 
 
+Bounds = tuple[dt.datetime, dt.datetime, dt.datetime, dt.datetime]
+
+
 def split_bounds(first: dt.datetime, last: dt.datetime, gap_hours: int,
-                 fractions: tuple[float, float] = (0.70, 0.15)) -> tuple[dt.datetime, dt.datetime, dt.datetime, dt.datetime]:
+                 fractions: tuple[float, float] = (0.70, 0.15)) -> Bounds:
     """Chronological boundaries: train [first, a), gap, validation [b, c), gap, test [d, last]."""
     span = last - first
     gap = dt.timedelta(hours=gap_hours)
