@@ -1,4 +1,5 @@
-"""`python -m bench.run`: run every benchmark, print JSON to stdout.
+"""`python -m bench.run [name ...]`: run every benchmark (or those whose name contains a given
+word), print one JSON document to stdout.
 
 ingest_simulate: the C OpenAQ simulator writing landing files, events per second at 1 and 10
 station-years (simulated data: a throughput figure, not a measurement of air quality). Baseline,
@@ -8,6 +9,7 @@ measured in the same run: copying the same bytes file to file, the I/O floor for
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -66,11 +68,15 @@ def bench_ingest_simulate(repeats: int = 3) -> dict[str, Any]:
 
 
 def main() -> int:
+    from bench import silver_bench
+
     if not INGEST.is_file():
         print(f"{INGEST} is missing: run `make build`", file=sys.stderr)
         return 2
-    report = {"benchmarks": {"ingest_simulate_openaq": bench_ingest_simulate()},
-              "machine": {"cores": __import__("os").cpu_count()}}
+    only = set(sys.argv[1:])  # e.g. `python -m bench.run silver` runs one benchmark
+    benches = {"ingest_simulate_openaq": bench_ingest_simulate, "bronze_to_silver": silver_bench.run}
+    report = {"benchmarks": {name: fn() for name, fn in benches.items() if not only or any(o in name for o in only)},
+              "machine": {"cores": os.cpu_count()}}
     sys.stdout.write(json.dumps(report, indent=2) + "\n")
     return 0
 

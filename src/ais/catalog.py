@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from ais.config import ConfigError, Settings
 from ais.jsonlog import get_logger
-from ais.tables import NAMESPACES, Column, Partition, Struct, TableSpec, all_tables
+from ais.tables import NAMESPACES, Column, ListOf, Partition, Struct, TableSpec, all_tables
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -115,11 +115,16 @@ def load_catalog(settings: Settings, create: bool = True) -> Catalog:
 
 # ---- schema conversion ----------------------------------------------------------------------
 
-def _iceberg_type(type_: str | Struct, next_id: list[int]) -> Any:
+def _iceberg_type(type_: str | Struct | ListOf, next_id: list[int]) -> Any:
     from pyiceberg import types as t
 
     if isinstance(type_, Struct):
         return t.StructType(*[_iceberg_field(c, next_id) for c in type_.fields])
+    if isinstance(type_, ListOf):
+        element_id = next_id[0]
+        next_id[0] += 1
+        return t.ListType(element_id=element_id, element_type=_iceberg_type(type_.element, next_id),
+                          element_required=False)
     simple = {"string": t.StringType(), "long": t.LongType(), "int": t.IntegerType(),
               "double": t.DoubleType(), "boolean": t.BooleanType(), "timestamp": t.TimestamptzType(),
               "date": t.DateType()}

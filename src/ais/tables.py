@@ -25,9 +25,16 @@ class Struct:
 
 
 @dataclass(frozen=True)
+class ListOf:
+    """A list whose elements are structs (simple element types use "list<type>")."""
+
+    element: Struct
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
-    type: str | Struct
+    type: str | Struct | ListOf
     required: bool = False
     doc: str = ""
 
@@ -68,7 +75,7 @@ class TableSpec:
         raise KeyError(f"{self.identifier} has no column {name!r}")
 
 
-def C(name: str, type_: str | Struct, required: bool = False, doc: str = "") -> Column:
+def C(name: str, type_: str | Struct | ListOf, required: bool = False, doc: str = "") -> Column:
     return Column(name, type_, required, doc)
 
 
@@ -105,7 +112,7 @@ WRITE_TIME: tuple[Column, ...] = (C("job_run_id", "string"), C("updated_at", "ti
 
 def _bronze(namespace: str, name: str, source_fields: tuple[Column, ...], doc: str) -> TableSpec:
     return TableSpec(namespace, name, ENVELOPE + source_fields + LINEAGE + (C("input_file", "string"),),
-                     merge_keys=("event_id",), partitions=(Partition("event_time", "day"),), doc=doc)
+                     merge_keys=("event_id",), partitions=(Partition("event_time", "month"),), doc=doc)
 
 
 _SAT_STATS: tuple[Column, ...] = (
@@ -144,12 +151,19 @@ MAIAC_FIELDS: tuple[Column, ...] = (
     C("aod_047_mean", "double"), C("aod_047_min", "double"), C("aod_047_max", "double"),
     C("aod_047_std", "double"), C("aod_047_valid_pixel_count", "long"),
 ) + _SAT_STATS
+# ERA5 single-level values decoded for the Hanoi area, one element per hour, in ERA5's own units
+# (m/s, m, Pa, K, m of water); the silver job converts.
+ERA5_HANOI_HOUR = Struct((
+    C("time", "timestamp"), C("u10", "double"), C("v10", "double"), C("blh", "double"), C("sp", "double"),
+    C("t2m", "double"), C("d2m", "double"), C("tp", "double"), C("msl", "double"),
+))
 ERA5_FIELDS: tuple[Column, ...] = (
     C("dataset_type", "string", True, "single_levels | pressure_levels"),
     C("period_start", "timestamp"), C("period_end", "timestamp"), C("file_path", "string"),
     C("file_format", "string"), C("size_bytes", "long"), C("sha256", "string"),
     C("variables", "list<string>"), C("pressure_levels_hpa", "list<int>"), C("area", "string"),
     C("request_id", "string"),
+    C("hanoi_hourly", ListOf(ERA5_HANOI_HOUR), doc="single levels only: bbox means per hour"),
 )
 
 _AUDIT_COMMON: tuple[Column, ...] = (

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import statistics
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,35 +16,9 @@ from ais.config import Settings
 from ais.spark.jobs.bronze import run_bronze
 from ais.spark.jobs.common import JobContext, Window
 from ais.spark.jobs.openaq_silver import run_openaq_silver
+from tests.integration.events import T0, iso, openaq_event, write_jsonl
 
 pytestmark = pytest.mark.spark
-T0 = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
-
-
-def _iso(t: dt.datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _event(station: int, hour: int, value: float | None, coverage: float = 100.0, lat: float = 21.03,
-           ingest: dt.datetime = T0) -> dict[str, Any]:
-    t = T0 + dt.timedelta(hours=hour)
-    loc = 900001 + station
-    return {"event_id": f"openaq_{loc}_{loc * 10 + 1}_pm25_{_iso(t)}", "source": "simulated",
-            "event_time": _iso(t), "ingest_time": _iso(ingest), "available_at": _iso(t + dt.timedelta(minutes=70)),
-            "schema_version": "v1", "quality_flags": [], "window_mode": "batch", "window_start_utc": _iso(T0),
-            "window_end_utc": _iso(T0 + dt.timedelta(days=1)),
-            "trace": {"request_id": "r1", "producer": "test", "retry_count": 0},
-            "location_id": loc, "location_name": f"S{station}", "sensor_id": loc * 10 + 1, "parameter": "pm25",
-            "units": "µg/m³", "value": value, "latitude": lat, "longitude": 105.85,
-            "datetime_from_utc": _iso(t), "datetime_to_utc": _iso(t + dt.timedelta(hours=1)),
-            "coverage_expected_count": 4, "coverage_observed_count": 4, "coverage_pct": coverage}
-
-
-def _write(folder: Path, name: str, lines: list[str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 def _count(spark: Any, settings: Settings, spec: tables.TableSpec) -> int:
     return int(spark.table(spec.qualified(settings.catalog_name)).count())
 
@@ -57,17 +30,17 @@ def _snapshots(spark: Any, settings: Settings, spec: tables.TableSpec) -> int:
 def test_bronze_and_silver(spark: Any, spark_settings: Callable[..., Settings]) -> None:
     settings = spark_settings()
     landing = settings.runtime_path("landing_dir") / "openaq-hourly"
-    good = [_event(s, h, 20.0 + 5 * s + h) for s in range(3) for h in range(6)]
+    good = [openaq_event(s, h, 20.0 + 5 * s + h) for s in range(3) for h in range(6)]
     special = [
-        _event(3, 0, 1500.0),  # out of range
-        _event(3, 1, 30.0, coverage=25.0),  # low coverage
-        _event(3, 2, 30.0, lat=22.5),  # outside the Hanoi bbox
-        _event(3, 3, None),  # no value
+        openaq_event(3, 0, 1500.0),  # out of range
+        openaq_event(3, 1, 30.0, coverage=25.0),  # low coverage
+        openaq_event(3, 2, 30.0, lat=22.5),  # outside the Hanoi bbox
+        openaq_event(3, 3, None),  # no value
     ]
-    bad = ["{truncated", json.dumps({"event_id": "", "event_time": _iso(T0), "schema_version": "v1"}),
-           json.dumps(_event(0, 0, 1.0) | {"schema_version": "v9"}),
-           json.dumps({k: v for k, v in _event(0, 0, 1.0).items() if k != "sensor_id"})]
-    _write(landing, "part-a.jsonl", [json.dumps(e) for e in good + special] + bad)
+    bad = ["{truncated", json.dumps({"event_id": "", "event_time": iso(T0), "schema_version": "v1"}),
+           json.dumps(openaq_event(0, 0, 1.0) | {"schema_version": "v9"}),
+           json.dumps({k: v for k, v in openaq_event(0, 0, 1.0).items() if k != "sensor_id"})]
+    write_jsonl(landing, "part-a.jsonl", [json.dumps(e) for e in good + special] + bad)
     ctx = JobContext("bronze_test", settings, spark)
     first = run_bronze(ctx, "openaq")
     assert (first["output_count"], first["invalid_count"]) == (22, 4)
@@ -77,8 +50,8 @@ def test_bronze_and_silver(spark: Any, spark_settings: Callable[..., Settings]) 
     assert invalid["unparsable_json"] == "{truncated"
 
     # a later file re-sends one event with a corrected value and repeats another unchanged
-    corrected = _event(0, 5, 99.0, ingest=T0 + dt.timedelta(hours=8))
-    _write(landing, "part-b.jsonl", [json.dumps(corrected), json.dumps(good[1])])
+    corrected = openaq_event(0, 5, 99.0, ingest=T0 + dt.timedelta(hours=8))
+    write_jsonl(landing, "part-b.jsonl", [json.dumps(corrected), json.dumps(good[1])])
     second = run_bronze(JobContext("bronze_test", settings, spark), "openaq")
     assert (second["input_count"], second["output_count"], second["unchanged_count"]) == (2, 1, 1)
     assert _count(spark, settings, tables.OPENAQ_BRONZE) == 22

@@ -12,10 +12,10 @@ starts from the state the previous one left (documented at each test).
 from __future__ import annotations
 
 import datetime as dt
-import re
 import importlib.util
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -535,7 +535,6 @@ def test_readyz_is_503_when_the_catalog_file_is_unreachable(make_settings: MakeS
 def test_readyz_is_503_when_the_catalog_has_no_prediction_table(make_settings: MakeSettings,
                                                                 tmp_path: Path) -> None:
     from ais.api.app import create_app
-
     from ais.catalog import load_catalog
 
     settings = make_settings(ICEBERG_CATALOG_URI=f"jdbc:sqlite:{tmp_path}/empty/catalog.db")

@@ -85,3 +85,18 @@ def test_paths_and_table_names() -> None:
     assert s.table_name("prediction_table") == "predictions.x"
     with pytest.raises(ConfigError):
         s.table_name("training_table")
+
+
+def test_job_windows_from_dates_or_hours() -> None:
+    import datetime as dt
+
+    from ais.spark.jobs.common import Window
+
+    days = Window.parse("2026-10-01", "2026-10-02")
+    assert (days.start, days.end) == (dt.datetime(2026, 10, 1, tzinfo=dt.UTC), dt.datetime(2026, 10, 3, tzinfo=dt.UTC))
+    hour = Window.parse("2026-10-01T05:00:00Z", "2026-10-01T06:00:00+00:00")
+    assert hour.end - hour.start == dt.timedelta(hours=1) and hour.start.hour == 5
+    for bad in (("2026-10-02", "2026-10-01"), ("2026-10-01T05:30:00Z", "2026-10-01T06:00:00Z"),
+                ("2026-10-01T06:00:00Z", "2026-10-01T06:00:00Z"), ("yesterday", "today")):
+        with pytest.raises(ConfigError):
+            Window.parse(*bad)

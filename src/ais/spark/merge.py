@@ -39,42 +39,55 @@ def current_snapshot_id(spark: SparkSession, qualified: str) -> str | None:
     return str(rows[0][0]) if rows else None
 
 
-def merge_into(df: DataFrame, spec: TableSpec, catalog: str, prune_column: str | None = None) -> MergeStats:
-    """MERGE ``df`` into the table. ``prune_column`` (a timestamp or date column) limits the
-    comparison scan of the target to the input's range of that column."""
+def changed_rows(source: DataFrame, spec: TableSpec, catalog: str, prune_column: str | None = None) -> DataFrame:
+    """The rows of ``source`` (already conformed, extra columns allowed) whose facts are not in the
+    table: new keys, or keys whose non-volatile columns differ (nulls compare equal)."""
     from pyspark.sql import functions as F
 
-    # Inside foreachBatch the batch lives in a cloned session: views and SQL must use that one.
-    spark = df.sparkSession
-    keys = list(spec.merge_keys)
-    target = spec.qualified(catalog)
+    compare = [c for c in spec.column_names if c not in VOLATILE_COLUMNS]
+    existing = source.sparkSession.table(spec.qualified(catalog)).select(*compare)
+    if prune_column:
+        bounds = source.agg(F.min(prune_column), F.max(prune_column)).first()
+        if bounds is not None and bounds[0] is not None:
+            existing = existing.where(F.col(prune_column).between(bounds[0], bounds[1]))
+    s, t = source.alias("s"), existing.alias("t")
+    same = [F.col(f"s.{c}").eqNullSafe(F.col(f"t.{c}")) for c in compare]
+    return s.join(t, on=same, how="left_anti")
+
+
+def merge_changed(changed: DataFrame, spec: TableSpec, catalog: str) -> None:
+    """MERGE rows known to be new or changed (see :func:`changed_rows`) on the spec's keys."""
+    spark = changed.sparkSession  # inside foreachBatch: the batch's cloned session
+    view = f"ais_merge_src_{next(_view_ids)}"
+    changed.select(*spec.column_names).createOrReplaceTempView(view)
+    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in spec.merge_keys)
+    try:
+        spark.sql(f"MERGE INTO {spec.qualified(catalog)} t USING {view} s ON {on} "
+                  "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+    finally:
+        spark.catalog.dropTempView(view)
+
+
+def check_unique_keys(source: DataFrame, spec: TableSpec) -> None:
+    dupes = source.groupBy(*spec.merge_keys).count().where("count > 1").limit(1).collect()
+    if dupes:
+        raise DuplicateKeyError(f"{spec.identifier}: duplicate merge key {dupes[0].asDict()}")
+
+
+def merge_into(df: DataFrame, spec: TableSpec, catalog: str, prune_column: str | None = None) -> MergeStats:
+    """MERGE ``df`` into the table, writing only new or changed rows. ``prune_column`` (a timestamp
+    or date column) limits the comparison scan of the target to the input's range of that column."""
     source = conform(df, spec).persist()
     try:
         total = source.count()
         if total == 0:
             return MergeStats(0, 0)
-        dupes = source.groupBy(*keys).count().where("count > 1").limit(1).collect()
-        if dupes:
-            raise DuplicateKeyError(f"{target}: duplicate merge key {dupes[0].asDict()}")
-
-        compare = [c for c in spec.column_names if c not in VOLATILE_COLUMNS]
-        existing = spark.table(target).select(*compare)
-        if prune_column:
-            bounds = source.agg(F.min(prune_column), F.max(prune_column)).first()
-            if bounds is not None and bounds[0] is not None:
-                existing = existing.where(F.col(prune_column).between(bounds[0], bounds[1]))
-        s, t = source.alias("s"), existing.alias("t")
-        same = [F.col(f"s.{c}").eqNullSafe(F.col(f"t.{c}")) for c in compare]
-        changed = s.join(t, on=same, how="left_anti").persist()
+        check_unique_keys(source, spec)
+        changed = changed_rows(source, spec, catalog, prune_column).persist()
         try:
             written = changed.count()
             if written:
-                view = f"ais_merge_src_{next(_view_ids)}"
-                changed.createOrReplaceTempView(view)
-                on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
-                spark.sql(f"MERGE INTO {target} t USING {view} s ON {on} "
-                          "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
-                spark.catalog.dropTempView(view)
+                merge_changed(changed, spec, catalog)
         finally:
             changed.unpersist()
         return MergeStats(total, written)

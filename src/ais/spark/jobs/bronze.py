@@ -9,14 +9,15 @@ between the table commit and the checkpoint commit is harmless.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ais import tables
 from ais.config import ConfigError
 from ais.spark.jobs.common import JobContext
-from ais.spark.merge import current_snapshot_id, merge_into
-from ais.spark.schema import spark_schema
+from ais.spark.merge import changed_rows, current_snapshot_id, merge_changed, merge_into
+from ais.spark.schema import conform, spark_schema
 from ais.tables import TableSpec
 
 if TYPE_CHECKING:
@@ -55,13 +56,13 @@ def _event_schema(spec: TableSpec) -> Any:
 
 
 def parse_events(raw: DataFrame, spec: TableSpec) -> DataFrame:
-    """``raw`` has ``value`` (one JSON document) and ``input_file``. Adds ``ev`` (the parsed struct)
+    """``raw`` has ``raw_payload`` (one JSON document) and ``input_file``. Adds ``ev`` (the parsed struct)
     and ``reason`` (null when the event is usable)."""
     from pyspark.sql import functions as F
 
     options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
-    parsed = raw.withColumn("ev", F.from_json("value", _event_schema(spec), options))
-    is_object = F.col("value").rlike(r"^\s*\{")
+    parsed = raw.withColumn("ev", F.from_json("raw_payload", _event_schema(spec), options))
+    is_object = F.col("raw_payload").rlike(r"^\s*\{")
     reason = (F.when(~is_object | F.col("ev").isNull() | F.col(f"ev.{_CORRUPT}").isNotNull(), "unparsable_json")
               .when(F.col("ev.event_id").isNull() | (F.trim("ev.event_id") == ""), "missing_event_id")
               .when(F.col("ev.event_time").isNull(), "missing_or_bad_event_time")
@@ -84,39 +85,80 @@ def latest_per_event(events: DataFrame) -> DataFrame:
     return events.withColumn("_rn", F.row_number().over(w)).where("_rn = 1").drop("_rn")
 
 
-def _write_batch(ctx: JobContext, src: BronzeSource, topic: str, batch: DataFrame, batch_id: int,
-                 totals: dict[str, int]) -> None:
+# A test seam: called with ("before_merge" | "after_merge", batch_id) inside each micro-batch, so a
+# test can stop the query between the table commit and the checkpoint commit (and the reverse).
+FaultHook = Callable[[str, int], None]
+
+
+def late_events(events: DataFrame, watermark: Any, allowed_lateness_hours: float) -> DataFrame:
+    """Events older than the watermark (newest event_time already in bronze) minus the allowed
+    lateness, with ``lateness_seconds`` = watermark - event_time. Empty without a watermark."""
     from pyspark.sql import functions as F
 
+    if watermark is None:
+        return events.limit(0).withColumn("lateness_seconds", F.lit(None).cast("long"))
+    watermark_s = F.lit(watermark).cast("timestamp").cast("long")
+    lateness = watermark_s - F.col("event_time").cast("long")
+    return (events.withColumn("lateness_seconds", lateness)
+            .where(F.col("lateness_seconds") > round(allowed_lateness_hours * 3600)))
+
+
+def _write_batch(ctx: JobContext, src: BronzeSource, topic: str, batch: DataFrame, batch_id: int,
+                 totals: dict[str, int], fault: FaultHook | None = None) -> None:
+    from pyspark.sql import functions as F
+
+    target = src.spec.qualified(ctx.catalog)
     checked = parse_events(batch, src.spec).persist()
     try:
-        good = (checked.where("reason IS NULL").select("ev.*", "input_file").drop(_CORRUPT)
-                .withColumn("job_run_id", F.lit(ctx.job_run_id))
-                .withColumn("input_snapshot_id", F.lit(f"{topic}:batch-{batch_id}"))
-                .withColumn("output_snapshot_id",
-                            F.lit(current_snapshot_id(ctx.spark, src.spec.qualified(ctx.catalog)))))
-        stats = merge_into(latest_per_event(good), src.spec, ctx.catalog, prune_column="event_time")
+        good = conform(latest_per_event(
+            checked.where("reason IS NULL").select("ev.*", "input_file", "raw_payload").drop(_CORRUPT)
+            .withColumn("job_run_id", F.lit(ctx.job_run_id))
+            .withColumn("input_snapshot_id", F.lit(f"{topic}:batch-{batch_id}"))
+            .withColumn("output_snapshot_id", F.lit(current_snapshot_id(ctx.spark, target)))),
+            src.spec, keep=("raw_payload",)).persist()
+        valid = good.count()
+        # Only what bronze does not hold yet counts: a replayed event is neither written nor late.
+        changed = changed_rows(good, src.spec, ctx.catalog, prune_column="event_time").persist()
+        watermark = good.sparkSession.table(target).agg(F.max("event_time")).first()
+        late = (late_events(changed, watermark[0] if watermark else None,
+                            ctx.settings.get_float("streaming.allowed_lateness_hours"))
+                .select(F.lit(topic).alias("source_topic"), "event_id", F.lit("late_event").alias("reason"),
+                        "raw_payload", F.current_timestamp().alias("recorded_at"),
+                        "job_run_id", "input_file", "event_time", "available_at", "ingest_time",
+                        "lateness_seconds"))
         bad = (checked.where("reason IS NOT NULL")
                .select(F.lit(topic).alias("source_topic"), F.col("ev.event_id").alias("event_id"),
-                       "reason", F.col("value").alias("raw_payload"), F.current_timestamp().alias("recorded_at"),
+                       "reason", "raw_payload", F.current_timestamp().alias("recorded_at"),
                        F.lit(ctx.job_run_id).alias("job_run_id"), "input_file",
-                       F.sha2("value", 256).alias("raw_sha256"))
+                       F.sha2("raw_payload", 256).alias("raw_sha256"))
                .dropDuplicates(["source_topic", "reason", "raw_sha256"]))
+        if fault:
+            fault("before_merge", batch_id)
+        late_stats = merge_into(late, tables.LATE_EVENTS, ctx.catalog)
         bad_stats = merge_into(bad, tables.INVALID_EVENTS, ctx.catalog)
+        written = changed.count()
+        if written:
+            merge_changed(changed, src.spec, ctx.catalog)
+        changed.unpersist()
+        good.unpersist()
+        if fault:
+            fault("after_merge", batch_id)
         totals["batches"] += 1
-        totals["input_count"] += stats.input_rows + bad_stats.input_rows
-        totals["output_count"] += stats.written_rows
-        totals["unchanged_count"] += stats.unchanged_rows
+        totals["input_count"] += valid + bad_stats.input_rows
+        totals["output_count"] += written
+        totals["unchanged_count"] += valid - written
         totals["invalid_count"] += bad_stats.input_rows
-        ctx.log.info("bronze_batch", topic=topic, batch_id=batch_id, valid=stats.input_rows,
-                     written=stats.written_rows, invalid=bad_stats.input_rows)
+        totals["late_count"] += late_stats.input_rows
+        ctx.log.info("bronze_batch", topic=topic, batch_id=batch_id, valid=valid, written=written,
+                     invalid=bad_stats.input_rows, late=late_stats.input_rows)
     finally:
         checked.unpersist()
 
 
 def run_bronze(ctx: JobContext, source: str, trigger: str = "availableNow",
-               processing_seconds: int = 60) -> dict[str, Any]:
-    """Stream one source's events into bronze. ``availableNow`` processes what is there and stops."""
+               processing_seconds: int = 60, fault: FaultHook | None = None) -> dict[str, Any]:
+    """Stream one source's events into bronze. ``availableNow`` processes what is there and stops;
+    ``processingTime`` runs until stopped. One checkpoint per topic under runtime.checkpoint_base."""
     from pyspark.sql import functions as F
 
     if source not in BRONZE_SOURCES:
@@ -130,18 +172,21 @@ def run_bronze(ctx: JobContext, source: str, trigger: str = "availableNow",
         raw = (ctx.spark.readStream.format("kafka").option("kafka.bootstrap.servers", bootstrap)
                .option("subscribe", topic).option("startingOffsets", "earliest")
                .option("failOnDataLoss", "true").load()
-               .select(F.col("value").cast("string").alias("value"),
+               .select(F.col("value").cast("string").alias("raw_payload"),
                        F.format_string("kafka:%s:%d:%d", "topic", "partition", "offset").alias("input_file")))
     else:
         landing = settings.runtime_path("landing_dir") / topic
         landing.mkdir(parents=True, exist_ok=True)
-        raw = (ctx.spark.readStream.format("text").load(str(landing))
-               .select("value", F.col("_metadata.file_path").alias("input_file"))
-               .where(F.trim("value") != ""))
+        raw = (ctx.spark.readStream.format("text")
+               .option("maxFilesPerTrigger", settings.get_int("streaming.max_files_per_trigger"))
+               .load(str(landing))
+               .select(F.col("value").alias("raw_payload"), F.col("_metadata.file_path").alias("input_file"))
+               .where(F.trim("raw_payload") != ""))
 
-    totals = {"batches": 0, "input_count": 0, "output_count": 0, "unchanged_count": 0, "invalid_count": 0}
+    totals = {"batches": 0, "input_count": 0, "output_count": 0, "unchanged_count": 0, "invalid_count": 0,
+              "late_count": 0}
     writer = (raw.writeStream.option("checkpointLocation", checkpoint)
-              .foreachBatch(lambda df, batch_id: _write_batch(ctx, src, topic, df, batch_id, totals)))
+              .foreachBatch(lambda df, batch_id: _write_batch(ctx, src, topic, df, batch_id, totals, fault)))
     if trigger == "availableNow":
         writer = writer.trigger(availableNow=True)
     elif trigger == "processingTime":

@@ -34,6 +34,23 @@ class Window:
             raise ConfigError(f"--end-date {end_date} is before --start-date {start_date}")
         return cls(start, end)
 
+    @classmethod
+    def parse(cls, start: str, end: str) -> Window:
+        """Dates (YYYY-MM-DD, inclusive, whole UTC days) or ISO UTC times ([start, end), whole
+        hours) — the latter for incremental hourly updates."""
+        if len(start) == 10 and len(end) == 10:
+            return cls.from_dates(start, end)
+        try:
+            a, b = (dt.datetime.fromisoformat(x.replace("Z", "+00:00")) for x in (start, end))
+        except ValueError as exc:
+            raise ConfigError(f"window bounds must be YYYY-MM-DD or ISO UTC times: {exc}") from exc
+        a, b = (x.replace(tzinfo=dt.UTC) if x.tzinfo is None else x.astimezone(dt.UTC) for x in (a, b))
+        if a.minute or a.second or b.minute or b.second:
+            raise ConfigError("window times must be whole hours")
+        if b <= a:
+            raise ConfigError(f"window end {end} is not after its start {start}")
+        return cls(a, b)
+
     def widen(self, before_hours: int = 0, after_hours: int = 0) -> Window:
         return Window(self.start - dt.timedelta(hours=before_hours), self.end + dt.timedelta(hours=after_hours))
 

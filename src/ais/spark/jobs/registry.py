@@ -27,8 +27,10 @@ def _flag01(value: str) -> bool:
 
 
 def _window_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--start-date", required=True, help="first UTC date, YYYY-MM-DD")
-    p.add_argument("--end-date", required=True, help="last UTC date (inclusive), YYYY-MM-DD")
+    p.add_argument("--start-date", required=True,
+                   help="first UTC date YYYY-MM-DD (or an ISO UTC hour for an hourly window)")
+    p.add_argument("--end-date", required=True,
+                   help="last UTC date, inclusive (or the ISO UTC hour that ends the window, exclusive)")
     p.add_argument("--full-refresh", type=_flag01, default=False, metavar="0|1")
 
 
@@ -61,13 +63,23 @@ def _ensure(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
 def _openaq_silver(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
     from ais.spark.jobs.openaq_silver import run_openaq_silver
 
-    return run_openaq_silver(ctx, Window.from_dates(a.start_date, a.end_date), a.full_refresh)
+    return run_openaq_silver(ctx, Window.parse(a.start_date, a.end_date), a.full_refresh)
+
+
+def _tier1(function_name: str) -> Callable[[JobContext, argparse.Namespace], dict[str, Any]]:
+    def run(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
+        from ais.spark.jobs import tier1_silver
+
+        job: Callable[..., dict[str, Any]] = getattr(tier1_silver, function_name)
+        return job(ctx, Window.parse(a.start_date, a.end_date), a.full_refresh)
+
+    return run
 
 
 def _master(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
     from ais.spark.jobs.gold import run_master_gold
 
-    return run_master_gold(ctx, Window.from_dates(a.start_date, a.end_date))
+    return run_master_gold(ctx, Window.parse(a.start_date, a.end_date))
 
 
 def _dataset_args(p: argparse.ArgumentParser) -> None:
@@ -80,7 +92,7 @@ def _dataset(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
     from ais.spark.jobs.gold import run_training_dataset
 
     s = ctx.settings
-    return run_training_dataset(ctx, Window.from_dates(a.start_date, a.end_date),
+    return run_training_dataset(ctx, Window.parse(a.start_date, a.end_date),
                                 a.dataset_version or s.dataset_version,
                                 a.feature_set_name or s.feature_set_name)
 
@@ -100,7 +112,7 @@ def _serving(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
 
     s = ctx.settings
     return run_serving_features(
-        ctx, Window.from_dates(a.start_date, a.end_date), a.full_refresh,
+        ctx, Window.parse(a.start_date, a.end_date), a.full_refresh,
         a.feature_version or s.feature_version, a.feature_set_name or s.feature_set_name,
         a.dataset_version or s.dataset_version, a.location_id or s.location_id,
         a.location_name or s.location_name, a.dry_run)
@@ -111,6 +123,13 @@ JOBS: dict[str, JobDef] = {j.name: j for j in (
     _bronze("openaq"), _bronze("weather"), _bronze("sentinel5p"), _bronze("maiac"), _bronze("era5"),
     JobDef("hanoi-openaq-silver", "OpenAQ bronze -> station-hourly and city-hourly silver",
            _window_args, _openaq_silver),
+    JobDef("hanoi-weather-proxy-silver", "WeatherAPI bronze -> Hanoi hourly surface proxy silver",
+           _window_args, _tier1("run_weather_proxy")),
+    JobDef("era5-surface-hanoi-silver", "ERA5 single-level bronze -> Hanoi hourly surface silver",
+           _window_args, _tier1("run_era5_surface")),
+    JobDef("sentinel5p-hanoi-silver", "Sentinel-5P bronze -> daily Hanoi statistics per product",
+           _window_args, _tier1("run_s5p_daily")),
+    JobDef("maiac-hanoi-silver", "MAIAC bronze -> daily Hanoi AOD statistics", _window_args, _tier1("run_maiac_daily")),
     JobDef("hanoi-master-features-gold", "master hourly gold: 67 features + targets", _window_args, _master),
     JobDef("hanoi-training-dataset-gold", "training dataset gold with chronological splits",
            _dataset_args, _dataset),

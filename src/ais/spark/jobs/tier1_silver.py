@@ -1,0 +1,182 @@
+"""Tier-1 silver for the non-OpenAQ sources, each a window of its bronze table MERGEd on its key.
+
+weather proxy  WeatherAPI hours inside the Hanoi bbox -> one row per UTC hour (means; wind
+               direction as a vector mean; WeatherAPI units kept: °C, %, kph, mb, mm, km).
+ERA5 surface   the Hanoi hourly values carried by single-level file events -> wind components,
+               speed, direction (FROM, degrees), PBL height and low_pbl, pressures in Pa,
+               temperature and dew point in °C, precipitation in mm. A newer file for the same hour
+               (a later ERA5T/final release) wins.
+S5P daily      products overlapping Hanoi -> one row per product and UTC date: pixel-weighted mean,
+               pooled std, min, max, pixel counts, valid %, overpass time of the product with the
+               most valid pixels.
+MAIAC daily    granules -> one row per date: pixel-weighted AOD 0.47 and 0.55 µm means; aod_mean,
+               aod_min, aod_max, aod_std describe AOD 0.55 µm (the standard MAIAC AOD); valid %;
+               tile count.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ais import tables, units
+from ais.spark.jobs.common import JobContext, Window
+from ais.spark.merge import merge_into
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+
+
+def _in_window(df: DataFrame, column: str, window: Window, full_refresh: bool) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    if full_refresh:
+        return df
+    return df.where((F.col(column) >= window.start_sql) & (F.col(column) < window.end_sql))
+
+
+def _stamp(df: DataFrame, ctx: JobContext) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    return df.withColumn("job_run_id", F.lit(ctx.job_run_id)).withColumn("updated_at", F.current_timestamp())
+
+
+def _latest(df: DataFrame, keys: list[str], *order: Column) -> DataFrame:
+    from pyspark.sql import Window as W
+    from pyspark.sql import functions as F
+
+    return (df.withColumn("_rn", F.row_number().over(W.partitionBy(*keys).orderBy(*order)))
+            .where("_rn = 1").drop("_rn"))
+
+
+def _sources(col: str = "source") -> Column:
+    from pyspark.sql import functions as F
+
+    return F.concat_ws(",", F.array_sort(F.collect_set(col))).alias("source")
+
+
+def _bbox(ctx: JobContext) -> dict[str, float]:
+    return {k: ctx.settings.get_float(f"hanoi.bbox.{k}") for k in ("west", "east", "south", "north")}
+
+
+# ---- transforms (DataFrame -> DataFrame) ------------------------------------------------------
+
+def weather_proxy(bronze: DataFrame, bbox: dict[str, float]) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    inside = bronze.where(F.col("latitude").between(bbox["south"], bbox["north"])
+                          & F.col("longitude").between(bbox["west"], bbox["east"]))
+    rad = F.radians("wind_degree")
+    means = {c: F.avg(c).alias(c) for c in ("temp_c", "humidity", "dewpoint_c", "wind_kph", "gust_kph",
+                                             "pressure_mb", "precip_mm", "cloud", "vis_km", "uv")}
+    return (inside.withColumn("hour", F.date_trunc("hour", "event_time"))
+            .withColumn("_ws", F.sin(rad) * F.col("wind_kph")).withColumn("_wc", F.cos(rad) * F.col("wind_kph"))
+            .groupBy("hour")
+            .agg(*means.values(),
+                 ((F.degrees(F.atan2(F.avg("_ws"), F.avg("_wc"))) + 360) % 360).alias("wind_degree"),
+                 F.max_by("condition_code", "event_id").alias("condition_code"),
+                 F.max("is_day").alias("is_day"), F.max("will_it_rain").alias("will_it_rain"),
+                 F.max("chance_of_rain").alias("chance_of_rain"), _sources()))
+
+
+def era5_surface(bronze: DataFrame, low_pbl_m: float) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    hours = (bronze.where(F.col("dataset_type") == "single_levels")
+             .select("event_id", "period_end", "available_at", "source", F.explode("hanoi_hourly").alias("h"))
+             .select("event_id", "period_end", "available_at", "source", "h.*")
+             .withColumn("hour", F.date_trunc("hour", "time")))
+    newest = _latest(hours, ["hour"], F.col("available_at").desc_nulls_last(), F.col("event_id").desc())
+    u, v = F.col("u10"), F.col("v10")
+    return newest.select(
+        "hour", u.alias("wind_u10"), v.alias("wind_v10"), F.sqrt(u * u + v * v).alias("wind_speed"),
+        ((F.lit(270.0) - F.degrees(F.atan2(v, u))) % 360).alias("wind_dir"),
+        F.col("blh").alias("pbl_height_m"), (F.col("blh") < low_pbl_m).alias("low_pbl"),
+        F.col("sp").alias("surface_pressure"),
+        (F.col("t2m") - units.KELVIN_OFFSET).alias("temperature_2m_c"),
+        (F.col("d2m") - units.KELVIN_OFFSET).alias("dewpoint_2m_c"),
+        (F.col("tp") * units.METRES_TO_MM).alias("total_precipitation_mm"),
+        F.col("msl").alias("mean_sea_level_pressure"), "available_at", "source")
+
+
+def _pooled(mean: str, std: str, count: str) -> tuple[Column, Column]:
+    """Pixel-weighted mean and pooled population std over rows of (mean, std, count)."""
+    from pyspark.sql import functions as F
+
+    n = F.sum(count)
+    m = F.sum(F.col(mean) * F.col(count)) / n
+    second = F.sum(F.col(count) * (F.col(std) * F.col(std) + F.col(mean) * F.col(mean))) / n
+    return m, F.sqrt(F.greatest(second - m * m, F.lit(0.0)))
+
+
+def s5p_daily(bronze: DataFrame) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    usable = (bronze.where(F.col("valid_pixel_count") > 0)
+              .withColumn("date", F.to_date("sensing_start"))
+              .withColumn("_mid", F.timestamp_seconds(
+                  (F.unix_timestamp("sensing_start") + F.unix_timestamp("sensing_end")) / 2)))
+    mean, std = _pooled("stats_mean", "stats_std", "valid_pixel_count")
+    return (usable.groupBy("product", "date")
+            .agg(mean.alias("value_mean"), F.min("stats_min").alias("value_min"),
+                 F.max("stats_max").alias("value_max"), std.alias("value_std"),
+                 F.sum("valid_pixel_count").alias("valid_pixel_count"),
+                 F.sum("total_pixel_count").alias("total_pixel_count"),
+                 (100.0 * F.sum("valid_pixel_count") / F.sum("total_pixel_count")).alias("valid_pct"),
+                 F.max_by("_mid", "valid_pixel_count").alias("overpass_time_utc"),
+                 F.first("unit").alias("unit"), F.max("available_at").alias("available_at"), _sources()))
+
+
+def maiac_daily(bronze: DataFrame) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    mean055, std055 = _pooled("stats_mean", "stats_std", "valid_pixel_count")
+    w047 = F.col("aod_047_valid_pixel_count")
+    return (bronze.groupBy(F.col("acquisition_date").alias("date"))
+            .agg((F.sum(F.col("aod_047_mean") * w047) / F.sum(w047)).alias("aod_047_mean"),
+                 mean055.alias("aod_055_mean"), mean055.alias("aod_mean"),
+                 F.min("stats_min").alias("aod_min"), F.max("stats_max").alias("aod_max"),
+                 std055.alias("aod_std"),
+                 (100.0 * F.sum("valid_pixel_count") / F.sum("total_pixel_count")).alias("valid_pct"),
+                 F.countDistinct("tile").cast("int").alias("tile_count"),
+                 F.max("available_at").alias("available_at"), _sources()))
+
+
+# ---- jobs ------------------------------------------------------------------------------------
+
+def _run(ctx: JobContext, window: Window, full_refresh: bool, rows: DataFrame, spec: tables.TableSpec,
+         prune: str) -> dict[str, Any]:
+    stats = merge_into(_stamp(rows, ctx), spec, ctx.catalog, prune_column=prune)
+    return ctx.done(table=spec.identifier, window_start=window.start, window_end=window.end,
+                    full_refresh=full_refresh, input_count=stats.input_rows, output_count=stats.written_rows)
+
+
+def run_weather_proxy(ctx: JobContext, window: Window, full_refresh: bool = False) -> dict[str, Any]:
+    bronze = _in_window(ctx.spark.table(tables.table("weather.weather_history_bronze").qualified(ctx.catalog)),
+                        "event_time", window, full_refresh)
+    return _run(ctx, window, full_refresh, weather_proxy(bronze, _bbox(ctx)),
+                tables.table("weather.weather_hanoi_surface_proxy_silver"), "hour")
+
+
+def run_era5_surface(ctx: JobContext, window: Window, full_refresh: bool = False) -> dict[str, Any]:
+    from pyspark.sql import functions as F
+
+    bronze = ctx.spark.table(tables.table("weather.era5_files_bronze").qualified(ctx.catalog))
+    if not full_refresh:  # files overlapping the window; their hours are cut to it below
+        bronze = bronze.where((F.col("period_end") > window.start_sql) & (F.col("period_start") < window.end_sql))
+    rows = _in_window(era5_surface(bronze, ctx.settings.get_float("features.low_pbl_m")), "hour", window,
+                      full_refresh)
+    return _run(ctx, window, full_refresh, rows, tables.table("weather.era5_surface_hanoi_hourly_silver"), "hour")
+
+
+def run_s5p_daily(ctx: JobContext, window: Window, full_refresh: bool = False) -> dict[str, Any]:
+    bronze = _in_window(ctx.spark.table(tables.table("satellite.sentinel5p_summary_bronze").qualified(ctx.catalog)),
+                        "sensing_start", window, full_refresh)
+    return _run(ctx, window, full_refresh, s5p_daily(bronze),
+                tables.table("satellite.sentinel5p_hanoi_daily_silver"), "date")
+
+
+def run_maiac_daily(ctx: JobContext, window: Window, full_refresh: bool = False) -> dict[str, Any]:
+    bronze = _in_window(ctx.spark.table(tables.table("satellite.maiac_summary_bronze").qualified(ctx.catalog)),
+                        "time_start", window, full_refresh)
+    return _run(ctx, window, full_refresh, maiac_daily(bronze), tables.table("satellite.maiac_hanoi_daily_silver"),
+                "date")
