@@ -22,6 +22,7 @@ def isolated_env(root: Path, **extra: str) -> dict[str, str]:
         "MODEL_ARTIFACT_BASE_URI": str(root / "models"),
         "LANDING_DIR": str(root / "landing"),
         "CHECKPOINT_BASE": str(root / "checkpoints"),
+        "INGEST_STATE_DIR": str(root / "ingest-state"),
     }
     env.update(extra)
     return env

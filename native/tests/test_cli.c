@@ -37,6 +37,10 @@ static void full_command_line(void **state)
     assert_true(a.has_seed);
     assert_int_equal(a.seed, 42);
     assert_int_equal(a.batch_events, 1000);
+    assert_true(a.has_start);
+    assert_null(a.replay_dir);
+    assert_null(a.state_dir);
+    assert_int_equal(a.kafka_timeout_ms, 0);
     assert_string_equal(ais_source_name(a.source), "openaq");
     assert_string_equal(ais_source_mode_name(a.mode), "simulate");
     assert_string_equal(ais_sink_kind_name(a.sink), "landing");
@@ -58,8 +62,34 @@ static void defaults(void **state)
     assert_int_equal(a.window_end - a.window_start, 86400);
 }
 
+static void replay_weather_and_kafka(void **state)
+{
+    (void)state;
+    const char *argv[] = {"weather", "--mode", "replay", "--replay-dir", "/data/wx",
+                          "--end", "2025-01-11T00:30:00Z", "--sink", "kafka",
+                          "--kafka-timeout-ms", "1500", "--state-dir", "/tmp/st"};
+    ais_ingest_args a;
+    char err[256];
+    assert_int_equal(parse(ARGC(argv), argv, &a, err), AIS_OK);
+    assert_int_equal(a.source, AIS_SOURCE_WEATHER);
+    assert_int_equal(a.mode, AIS_MODE_REPLAY);
+    assert_int_equal(a.sink, AIS_SINK_KAFKA);
+    assert_false(a.has_start); /* continues from the window state */
+    assert_int_equal(a.window_end, 1736555400 + 1800); /* 2025-01-11T01:00Z, ceiled */
+    assert_string_equal(a.replay_dir, "/data/wx");
+    assert_string_equal(a.state_dir, "/tmp/st");
+    assert_int_equal(a.kafka_timeout_ms, 1500);
+
+    const char *sim[] = {"weather", "--mode", "simulate", "--start", "2026-01-01", "--end",
+                         "2026-01-02", "--sink", "landing", "--provinces", "3", "--seed", "7"};
+    assert_int_equal(parse(ARGC(sim), sim, &a, err), AIS_OK);
+    assert_true(a.has_provinces);
+    assert_int_equal(a.provinces, 3);
+    assert_int_equal(a.seed, 7);
+}
+
 typedef struct bad_case {
-    const char *argv[12];
+    const char *argv[14];
     ais_status expected;
     const char *message;
 } bad_case;
@@ -71,25 +101,42 @@ static void usage_errors_and_unimplemented(void **state)
         {{"openaq", "--mode", "live", "--start", "2026-09-02", "--end", "2026-09-03", "--sink",
           "landing"}, AIS_ERR_NOT_IMPLEMENTED,
          "openaq --mode live is not implemented yet in this build"},
-        {{"openaq", "--mode", "replay"}, AIS_ERR_NOT_IMPLEMENTED,
-         "openaq --mode replay is not implemented yet in this build"},
-        {{"weather", "--mode", "simulate"}, AIS_ERR_NOT_IMPLEMENTED,
-         "source 'weather' is not implemented yet in this build"},
+        {{"weather", "--mode", "live"}, AIS_ERR_NOT_IMPLEMENTED,
+         "weather --mode live is not implemented yet in this build"},
+        {{"openaq", "--mode", "replay"}, AIS_ERR_USAGE, "--sink landing|kafka is required"},
+        {{"openaq", "--mode", "replay", "--end", "2026-09-03", "--sink", "landing"},
+         AIS_ERR_USAGE, "--mode replay needs --replay-dir DIR"},
+        {{"openaq", "--mode", "simulate", "--end", "2026-09-03", "--sink", "landing",
+          "--replay-dir", "x"}, AIS_ERR_USAGE, "--replay-dir applies only to --mode replay"},
+        {{"weather", "--mode", "simulate", "--end", "2026-09-03", "--sink", "landing",
+          "--stations", "3"}, AIS_ERR_USAGE,
+         "--stations applies only to openaq --mode simulate, not weather --mode simulate"},
+        {{"openaq", "--mode", "simulate", "--end", "2026-09-03", "--sink", "landing",
+          "--provinces", "3"}, AIS_ERR_USAGE,
+         "--provinces applies only to weather --mode simulate, not openaq --mode simulate"},
+        {{"weather", "--mode", "simulate", "--end", "2026-09-03", "--sink", "landing",
+          "--provinces", "25"}, AIS_ERR_USAGE, "--provinces must be 1..24"},
+        {{"openaq", "--mode", "replay", "--replay-dir", "x", "--end", "2026-09-03", "--sink",
+          "landing", "--seed", "1"}, AIS_ERR_USAGE, "--seed applies only to --mode simulate"},
+        {{"openaq", "--mode", "simulate", "--end", "2026-09-03", "--sink", "kafka",
+          "--batch-events", "10"}, AIS_ERR_USAGE, "--batch-events applies only to --sink landing"},
+        {{"openaq", "--mode", "simulate", "--end", "2026-09-03", "--sink", "landing",
+          "--kafka-timeout-ms", "1000"}, AIS_ERR_USAGE,
+         "--kafka-timeout-ms applies only to --sink kafka"},
+        {{"openaq", "--mode", "simulate", "--end", "2026-09-03", "--sink", "kafka",
+          "--kafka-timeout-ms", "99"}, AIS_ERR_USAGE, "--kafka-timeout-ms must be 100..3600000"},
         {{"sentinel5p"}, AIS_ERR_NOT_IMPLEMENTED,
          "source 'sentinel5p' is not implemented yet in this build"},
         {{"maiac"}, AIS_ERR_NOT_IMPLEMENTED, "source 'maiac' is not implemented yet in this build"},
         {{"era5"}, AIS_ERR_NOT_IMPLEMENTED, "source 'era5' is not implemented yet in this build"},
-        {{"openaq", "--mode", "simulate", "--start", "2026-09-02", "--end", "2026-09-03",
-          "--sink", "kafka"}, AIS_ERR_NOT_IMPLEMENTED,
-         "--sink kafka is not implemented yet in this build"},
         {{"purpleair"}, AIS_ERR_USAGE, "unknown source 'purpleair'"},
         {{"openaq", "--mode", "dream"}, AIS_ERR_USAGE, "unknown --mode 'dream'"},
         {{"openaq", "--start", "2026-09-02"}, AIS_ERR_USAGE, "--mode live|replay|simulate is required"},
         {{"openaq", "--mode", "simulate", "--sink", "s3"}, AIS_ERR_USAGE, "unknown --sink 's3'"},
         {{"openaq", "--mode", "simulate", "--start", "2026-09-02"}, AIS_ERR_USAGE,
          "--sink landing|kafka is required"},
-        {{"openaq", "--mode", "simulate", "--sink", "landing", "--end", "2026-09-03"},
-         AIS_ERR_USAGE, "--start and --end are required"},
+        {{"openaq", "--mode", "simulate", "--sink", "landing", "--start", "2026-09-03"},
+         AIS_ERR_USAGE, "--end is required"},
         {{"openaq", "--mode", "simulate", "--sink", "landing", "--start", "2026-09-03",
           "--end", "2026-09-03"}, AIS_ERR_USAGE, "--end must be after --start"},
         {{"openaq", "--mode", "simulate", "--sink", "landing", "--start", "2026-09-04",
@@ -124,7 +171,7 @@ static void usage_errors_and_unimplemented(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int argc = 0;
-        while (argc < 12 && cases[i].argv[argc] != NULL)
+        while (argc < 14 && cases[i].argv[argc] != NULL)
             argc++;
         ais_ingest_args a;
         char err[256];
@@ -142,6 +189,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(full_command_line),
         cmocka_unit_test(defaults),
+        cmocka_unit_test(replay_weather_and_kafka),
         cmocka_unit_test(usage_errors_and_unimplemented),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

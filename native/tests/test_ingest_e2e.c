@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "ais/config.h"
+#include "ais/timeutil.h"
+#include "ais/window_state.h"
 
 #define CONFIG AIS_REPO_ROOT "/config/hanoi_pipeline.yaml"
 
@@ -141,7 +143,7 @@ static void simulate_two_days_then_rerun_overlapping(void **state)
     const char *argv1[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
                            "--start", "2026-09-02T00:00:00Z", "--end", "2026-09-04T00:00:00Z",
                            "--sink", "landing", "--landing-dir", land1, "--stations", "3",
-                           "--config", CONFIG, NULL};
+                           "--config", CONFIG, "--state-dir", tmp, NULL};
     result r1 = run(argv1, NULL);
     assert_int_equal(r1.code, 0);
     assert_string_equal(summary_str(&r1, "source"), "openaq");
@@ -154,7 +156,9 @@ static void simulate_two_days_then_rerun_overlapping(void **state)
     assert_int_equal(json_object_size(json_object_get(r1.summary, "rejected_by_reason")), 0);
     assert_int_equal(summary_int(&r1, "files_written"), 1);
     assert_string_equal(summary_str(&r1, "status"), "ok");
-    assert_int_equal(json_object_size(r1.summary), 10);
+    assert_string_equal(summary_str(&r1, "window_from"), "flags");
+    assert_int_equal(summary_int(&r1, "dead_letters_written"), 0);
+    assert_int_equal(json_object_size(r1.summary), 13);
     assert_true(has_log_event(&r1, "run_start"));
     assert_true(has_log_event(&r1, "window_done"));
     assert_int_equal(count_files(land1), 1);
@@ -164,7 +168,7 @@ static void simulate_two_days_then_rerun_overlapping(void **state)
     const char *argv2[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
                            "--start", "2026-09-03T00:20:00+00:00", "--end", "2026-09-05T23:00:01Z",
                            "--sink", "landing", "--landing-dir", land2, "--stations", "3",
-                           "--config", CONFIG, NULL};
+                           "--config", CONFIG, "--state-dir", tmp, NULL};
     result r2 = run(argv2, NULL);
     assert_int_equal(r2.code, 0);
     assert_string_equal(summary_str(&r2, "window_start_utc"), "2026-09-03T00:00:00Z");
@@ -194,7 +198,7 @@ static void simulate_two_days_then_rerun_overlapping(void **state)
     const char *argv3[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
                            "--start", "2026-09-02", "--end", "2026-09-04",
                            "--sink", "landing", "--landing-dir", land3, "--stations", "3",
-                           "--batch-events", "50", "--config", CONFIG, NULL};
+                           "--batch-events", "50", "--config", CONFIG, "--state-dir", tmp, NULL};
     result r3 = run(argv3, NULL);
     assert_int_equal(r3.code, 0);
     assert_int_equal(summary_int(&r3, "files_written"), 3);
@@ -308,10 +312,10 @@ static void usage_errors_exit_2(void **state)
           "--sink", "landing"}, "usage_error", "--end must be after --start"},
         {{"openaq", "--mode", "live", "--start", "2026-09-02", "--end", "2026-09-03"},
          "not_implemented", "openaq --mode live is not implemented yet in this build"},
-        {{"openaq", "--mode", "replay"}, "not_implemented",
-         "openaq --mode replay is not implemented yet in this build"},
+        {{"openaq", "--mode", "replay", "--end", "2026-09-03", "--sink", "landing"},
+         "usage_error", "--mode replay needs --replay-dir DIR"},
         {{"weather", "--mode", "live"}, "not_implemented",
-         "source 'weather' is not implemented yet in this build"},
+         "weather --mode live is not implemented yet in this build"},
         {{"sentinel5p"}, "not_implemented", "source 'sentinel5p' is not implemented yet in this build"},
         {{"maiac"}, "not_implemented", "source 'maiac' is not implemented yet in this build"},
         {{"era5"}, "not_implemented", "source 'era5' is not implemented yet in this build"},
@@ -336,19 +340,9 @@ static void usage_errors_exit_2(void **state)
         result_free(&r);
     }
 
-    /* --sink kafka, with everything else valid */
-    const char *kafka[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate", "--start",
-                           "2026-09-02", "--end", "2026-09-03", "--sink", "kafka",
-                           "--landing-dir", landing, NULL};
-    result r = run(kafka, NULL);
-    assert_int_equal(r.code, 2);
-    assert_string_equal(log_message(&r, "not_implemented"),
-                        "--sink kafka is not implemented yet in this build");
-    result_free(&r);
-
     /* no command at all */
     const char *bare[] = {AIS_INGEST_BIN, NULL};
-    r = run(bare, NULL);
+    result r = run(bare, NULL);
     assert_int_equal(r.code, 2);
     assert_true(has_log_event(&r, "usage_error"));
     result_free(&r);
@@ -356,7 +350,8 @@ static void usage_errors_exit_2(void **state)
     /* --help is not an error */
     const char *help[] = {AIS_INGEST_BIN, "--help", NULL};
     assert_int_equal(ais_test_run(help, NULL, &r.out, &r.err), 0);
-    assert_true(strstr(r.out, "ais-ingest openaq --mode simulate") != NULL);
+    assert_true(strstr(r.out, "ais-ingest openaq --mode simulate|replay") != NULL);
+    assert_true(strstr(r.out, "ais-ingest topics --create|--check") != NULL);
     free(r.out);
     free(r.err);
 
@@ -377,7 +372,7 @@ static void runtime_failures_exit_1_with_a_summary(void **state)
 
     const char *argv[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
                           "--start", "2026-09-02", "--end", "2026-09-03", "--sink", "landing",
-                          "--landing-dir", landing, "--config", CONFIG, NULL};
+                          "--landing-dir", landing, "--config", CONFIG, "--state-dir", tmp, NULL};
     result r = run(argv, NULL);
     assert_int_equal(r.code, 1);
     assert_string_equal(summary_str(&r, "status"), "error");
@@ -401,7 +396,7 @@ static void runtime_failures_exit_1_with_a_summary(void **state)
     const char *env[] = {"LOG_LEVEL=chatty", NULL};
     const char *ok_args[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
                              "--start", "2026-09-02", "--end", "2026-09-03", "--sink", "landing",
-                             "--landing-dir", tmp, "--config", CONFIG, NULL};
+                             "--landing-dir", tmp, "--config", CONFIG, "--state-dir", tmp, NULL};
     r = run(ok_args, env);
     assert_int_equal(r.code, 1);
     assert_string_equal(summary_str(&r, "error"),
@@ -421,7 +416,7 @@ static void log_level_warning_silences_info(void **state)
     const char *env[] = {"LOG_LEVEL=warning", "OPENAQ_API_KEY=do-not-print-me", NULL};
     const char *argv[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate",
                           "--start", "2026-09-02", "--end", "2026-09-03", "--sink", "landing",
-                          "--landing-dir", tmp, "--config", CONFIG, NULL};
+                          "--landing-dir", tmp, "--config", CONFIG, "--state-dir", tmp, NULL};
     result r = run(argv, env);
     assert_int_equal(r.code, 0);
     assert_string_equal(r.err, "");
@@ -518,6 +513,280 @@ static void config_dump_matches_the_loader(void **state)
     free(root);
 }
 
+/* ----------------------------------------------------------------------------------------- */
+/* Replay, dead letters, window state                                                          */
+
+#define AIRNOW_HEADER                                                                          \
+    "Site,Parameter,Date (LT),Year,Month,Day,Hour,NowCast Conc.,AQI,AQI Category,Raw Conc.,"   \
+    "Conc. Unit,Duration,QC Name\n"
+
+/* 2019-03-01 01:00 .. 2019-03-03 00:00 local (48 hours), one bad line in the middle */
+static char *airnow_fixture(const char *tmp)
+{
+    char *dir = ais_test_join(tmp, "airnow");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    size_t cap = 16384, len = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text, cap, "%s", AIRNOW_HEADER);
+    for (int i = 1; i <= 48; i++) {
+        int day = 1 + i / 24, hour = i % 24;
+        int h12 = hour % 12 == 0 ? 12 : hour % 12;
+        len += (size_t)snprintf(text + len, cap - len,
+                                "Hanoi,PM2.5 - Principal,2019-03-%02d %02d:00 %s,2019,03,%02d,%02d,"
+                                "1,1,Good,%d.5,UG/M3,1 Hr,Valid\n",
+                                day, h12, hour < 12 ? "AM" : "PM", day, hour, 10 + i);
+        if (i == 20)
+            len += (size_t)snprintf(text + len, cap - len,
+                                    "Hanoi,PM2.5 - Principal,2019-03-01 25:00 PM,2019,03,01,25,"
+                                    "1,1,Good,5.0,UG/M3,1 Hr,Valid\n");
+    }
+    char *path = ais_test_join(dir, "Hanoi_PM2.5_2019_03_MTD.csv");
+    ais_test_write_file(path, text);
+    free(path);
+    free(text);
+    return dir;
+}
+
+static json_t *read_topic_dir(const char *landing, const char *topic)
+{
+    char *dir = ais_test_join(landing, topic);
+    json_t *all = ais_test_read_landing(dir);
+    free(dir);
+    return all;
+}
+
+static void replay_with_dead_letters_and_window_state(void **state)
+{
+    (void)state;
+    char *tmp = ais_test_mkdtemp();
+    char *replay_dir = airnow_fixture(tmp);
+    char *landing = ais_test_join(tmp, "landing");
+    char *states = ais_test_join(tmp, "state");
+
+    /* local 2019-03-01 00:00 .. 2019-03-02 00:00 = 2019-02-28T17:00Z .. 2019-03-01T17:00Z */
+    const char *argv[] = {AIS_INGEST_BIN, "openaq", "--mode", "replay", "--replay-dir",
+                          replay_dir, "--start", "2019-02-28T17:00:00Z", "--end",
+                          "2019-03-01T17:00:00Z", "--sink", "landing", "--landing-dir", landing,
+                          "--state-dir", states, "--config", CONFIG, NULL};
+    result r = run(argv, NULL);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(summary_str(&r, "mode"), "replay");
+    assert_int_equal(summary_int(&r, "events_written"), 24);
+    assert_int_equal(summary_int(&r, "events_rejected"), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r.summary,
+                                                                        "rejected_by_reason"),
+                                                        "bad_date")),
+                     1);
+    assert_int_equal(summary_int(&r, "dead_letters_written"), 1);
+    assert_int_equal(summary_int(&r, "files_written"), 1);
+    json_t *input = json_object_get(r.summary, "input");
+    assert_int_equal(json_integer_value(json_object_get(input, "files_read")), 1);
+    assert_int_equal(json_integer_value(json_object_get(input, "records_read")), 49);
+    assert_int_equal(json_integer_value(json_object_get(input, "outside_window")), 24);
+    char *state_file = ais_test_join(states, "openaq.json");
+    assert_string_equal(summary_str(&r, "state_file"), state_file);
+    result_free(&r);
+
+    json_t *events = read_topic_dir(landing, "openaq-hourly");
+    assert_int_equal(json_array_size(events), 24);
+    json_t *first = json_array_get(events, 0);
+    assert_int_equal(json_object_size(first), 24);
+    assert_string_equal(json_string_value(json_object_get(first, "event_id")),
+                        "openaq_7441_74411_pm25_2019-02-28T17:00:00Z");
+    assert_string_equal(json_string_value(json_object_get(first, "source")), "airnow");
+    assert_double_near(json_real_value(json_object_get(first, "value")), 11.5, 0.0);
+    json_t *dead = read_topic_dir(landing, "ais-dlq");
+    assert_int_equal(json_array_size(dead), 1);
+    json_t *d = json_array_get(dead, 0);
+    assert_string_equal(json_string_value(json_object_get(d, "source")), "airnow");
+    assert_string_equal(json_string_value(json_object_get(d, "reason")), "bad_date");
+    assert_int_equal(json_integer_value(json_object_get(d, "line")), 22);
+    assert_non_null(strstr(json_string_value(json_object_get(d, "raw")), "25:00 PM"));
+    assert_non_null(strstr(json_string_value(json_object_get(d, "file")),
+                           "Hanoi_PM2.5_2019_03_MTD.csv"));
+    json_decref(events);
+    json_decref(dead);
+
+    /* no --start: continue where the last run ended */
+    char *landing2 = ais_test_join(tmp, "landing2");
+    const char *cont[] = {AIS_INGEST_BIN, "openaq", "--mode", "replay", "--replay-dir",
+                          replay_dir, "--end", "2019-03-02T17:00:00Z", "--sink", "landing",
+                          "--landing-dir", landing2, "--state-dir", states, "--config", CONFIG,
+                          NULL};
+    r = run(cont, NULL);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(summary_str(&r, "window_from"), "state");
+    assert_string_equal(summary_str(&r, "window_start_utc"), "2019-03-01T17:00:00Z");
+    assert_int_equal(summary_int(&r, "events_written"), 24);
+    result_free(&r);
+    events = read_topic_dir(landing2, "openaq-hourly");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(events, 0),
+                                                          "event_id")),
+                        "openaq_7441_74411_pm25_2019-03-01T17:00:00Z");
+    json_decref(events);
+
+    /* again: nothing left in the window; nothing written, the state unchanged */
+    r = run(cont, NULL);
+    assert_int_equal(r.code, 0);
+    assert_true(json_is_true(json_object_get(r.summary, "window_empty")));
+    assert_int_equal(summary_int(&r, "events_written"), 0);
+    result_free(&r);
+    ais_window_state ws;
+    char err[256];
+    assert_int_equal(ais_window_state_load(states, "openaq", "replay/landing", &ws, err,
+                                           sizeof err),
+                     AIS_OK);
+    assert_true(ws.found);
+    int64_t t;
+    assert_int_equal(ais_time_parse_iso("2019-03-02T17:00:00Z", &t), AIS_OK);
+    assert_int_equal(ws.next_start, t);
+
+    /* another mode of the same source has no state of its own yet */
+    const char *sim[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate", "--end",
+                         "2026-09-02", "--sink", "landing", "--landing-dir", landing,
+                         "--state-dir", states, "--config", CONFIG, NULL};
+    r = run(sim, NULL);
+    assert_int_equal(r.code, 2);
+    assert_string_equal(r.out, "");
+    char expected[512];
+    snprintf(expected, sizeof expected,
+             "--start is required: no window state for openaq simulate/landing in %s",
+             state_file);
+    assert_string_equal(log_message(&r, "usage_error"), expected);
+    result_free(&r);
+
+    /* while another run holds the lock, a run refuses to start */
+    ais_window_lock *lock = NULL;
+    assert_int_equal(ais_window_lock_acquire(states, "openaq", &lock), AIS_OK);
+    r = run(argv, NULL);
+    assert_int_equal(r.code, 1);
+    assert_non_null(strstr(summary_str(&r, "error"), "holds the window state lock"));
+    result_free(&r);
+    ais_window_lock_release(lock);
+
+    ais_test_rm_rf(tmp);
+    free(state_file);
+    free(landing2);
+    free(states);
+    free(landing);
+    free(replay_dir);
+    free(tmp);
+}
+
+static const char WEATHER_BODY[] =
+    "{\"location\": {\"name\": \"Hanoi\", \"lat\": 21.033, \"lon\": 105.85, "
+    "\"tz_id\": \"Asia/Bangkok\"}, \"forecast\": {\"forecastday\": [{\"date\": \"2025-01-01\", "
+    "\"hour\": [{\"time_epoch\": 1735664400, \"time\": \"2025-01-01 00:00\", \"temp_c\": 16.5, "
+    "\"humidity\": 63, \"wind_kph\": 5.8, \"pressure_mb\": 1018.0, \"precip_mm\": 0.0}, "
+    "{\"time_epoch\": 1735668000, \"time\": \"2025-01-01 01:00\", \"temp_c\": \"warm\", "
+    "\"humidity\": 63, \"wind_kph\": 5.8, \"pressure_mb\": 1018.0, \"precip_mm\": 0.0}]}]}}";
+
+static void weather_replay_and_simulation(void **state)
+{
+    (void)state;
+    char *tmp = ais_test_mkdtemp();
+    char *replay_dir = ais_test_join(tmp, "wx");
+    char *province = ais_test_join(replay_dir, "Ha_Noi");
+    assert_int_equal(mkdir(replay_dir, 0755), 0);
+    assert_int_equal(mkdir(province, 0755), 0);
+    char *body = ais_test_join(province, "2025-01-01.json");
+    ais_test_write_file(body, WEATHER_BODY);
+    char *landing = ais_test_join(tmp, "landing");
+    const char *argv[] = {AIS_INGEST_BIN, "weather", "--mode", "replay", "--replay-dir",
+                          replay_dir, "--start", "2024-12-31", "--end", "2025-01-02", "--sink",
+                          "landing", "--landing-dir", landing, "--state-dir", tmp, "--config",
+                          CONFIG, NULL};
+    result r = run(argv, NULL);
+    assert_int_equal(r.code, 0);
+    assert_int_equal(summary_int(&r, "events_written"), 1);
+    assert_int_equal(summary_int(&r, "events_rejected"), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r.summary,
+                                                                        "rejected_by_reason"),
+                                                        "bad_type_temp_c")),
+                     1);
+    result_free(&r);
+    json_t *events = read_topic_dir(landing, "weather_history");
+    assert_int_equal(json_array_size(events), 1);
+    json_t *e = json_array_get(events, 0);
+    assert_int_equal(json_object_size(e), 36);
+    assert_string_equal(json_string_value(json_object_get(e, "event_id")),
+                        "weather_ha_noi_2025-01-01T00:00");
+    assert_true(json_is_null(json_object_get(e, "uv")));
+    json_decref(events);
+    json_t *dead = read_topic_dir(landing, "ais-dlq");
+    assert_int_equal(json_array_size(dead), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(dead, 0), "source")),
+                        "weatherapi");
+    json_decref(dead);
+
+    char *landing2 = ais_test_join(tmp, "landing2");
+    const char *sim[] = {AIS_INGEST_BIN, "weather", "--mode", "simulate", "--start",
+                         "2026-01-15", "--end", "2026-01-16", "--sink", "landing",
+                         "--landing-dir", landing2, "--provinces", "3", "--state-dir", tmp,
+                         "--config", CONFIG, NULL};
+    r = run(sim, NULL);
+    assert_int_equal(r.code, 0);
+    assert_int_equal(summary_int(&r, "events_written"), 72);
+    result_free(&r);
+    events = read_topic_dir(landing2, "weather_history");
+    assert_int_equal(json_array_size(events), 72);
+    size_t i;
+    json_array_foreach(events, i, e) {
+        assert_string_equal(json_string_value(json_object_get(e, "source")), "simulated");
+        assert_int_equal(json_object_size(e), 36);
+    }
+    json_decref(events);
+
+    ais_test_rm_rf(tmp);
+    free(landing2);
+    free(landing);
+    free(body);
+    free(province);
+    free(replay_dir);
+    free(tmp);
+}
+
+static void kafka_and_replay_configuration_errors(void **state)
+{
+    (void)state;
+    char *tmp = ais_test_mkdtemp();
+    const char *kafka[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate", "--start",
+                           "2026-09-02", "--end", "2026-09-03", "--sink", "kafka",
+                           "--state-dir", tmp, "--config", CONFIG, NULL};
+    const char *no_broker[] = {"KAFKA_BOOTSTRAP_SERVERS=", NULL};
+    result r = run(kafka, no_broker);
+    assert_int_equal(r.code, 1);
+    assert_string_equal(summary_str(&r, "error"),
+                        "runtime.kafka_bootstrap_servers (env KAFKA_BOOTSTRAP_SERVERS) is empty; "
+                        "--sink kafka needs a broker");
+    result_free(&r);
+
+    const char *topics[] = {AIS_INGEST_BIN, "topics", "--check", "--config", CONFIG, NULL};
+    r = run(topics, no_broker);
+    assert_int_equal(r.code, 1);
+    assert_string_equal(summary_str(&r, "error"),
+                        "runtime.kafka_bootstrap_servers (env KAFKA_BOOTSTRAP_SERVERS) is empty");
+    result_free(&r);
+    const char *topics_bad[] = {AIS_INGEST_BIN, "topics", "--create", "--check", NULL};
+    r = run(topics_bad, NULL);
+    assert_int_equal(r.code, 2);
+    assert_string_equal(log_message(&r, "usage_error"),
+                        "topics needs exactly one of --create and --check");
+    result_free(&r);
+
+    const char *replay[] = {AIS_INGEST_BIN, "openaq", "--mode", "replay", "--replay-dir",
+                            "/nonexistent/airnow", "--start", "2019-01-01", "--end",
+                            "2019-01-02", "--sink", "landing", "--landing-dir", tmp,
+                            "--state-dir", tmp, "--config", CONFIG, NULL};
+    r = run(replay, NULL);
+    assert_int_equal(r.code, 1);
+    assert_string_equal(summary_str(&r, "error"),
+                        "--replay-dir /nonexistent/airnow: No such file or directory");
+    result_free(&r);
+    ais_test_rm_rf(tmp);
+    free(tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +796,9 @@ int main(void)
         cmocka_unit_test(runtime_failures_exit_1_with_a_summary),
         cmocka_unit_test(log_level_warning_silences_info),
         cmocka_unit_test(config_dump_matches_the_loader),
+        cmocka_unit_test(replay_with_dead_letters_and_window_state),
+        cmocka_unit_test(weather_replay_and_simulation),
+        cmocka_unit_test(kafka_and_replay_configuration_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 extern char **environ;
 
@@ -249,4 +251,60 @@ int ais_test_run(const char *const argv[], const char *const extra_env[], char *
     for (size_t i = 0; i < n_owned; i++)
         free(owned[i]);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int ais_test_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    socklen_t len = sizeof addr;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+    close(fd);
+    return ntohs(addr.sin_port);
+}
+
+char *ais_test_replace(const char *text, const char *from, const char *to)
+{
+    size_t flen = strlen(from), tlen = strlen(to), n = 0;
+    for (const char *p = strstr(text, from); p != NULL; p = strstr(p + flen, from))
+        n++;
+    char *out = malloc(strlen(text) + n * (tlen + 1) + 1);
+    assert_non_null(out);
+    char *o = out;
+    const char *p = text;
+    for (const char *hit = strstr(p, from); hit != NULL; hit = strstr(p, from)) {
+        memcpy(o, p, (size_t)(hit - p));
+        o += hit - p;
+        memcpy(o, to, tlen);
+        o += tlen;
+        p = hit + flen;
+    }
+    strcpy(o, p);
+    return out;
+}
+
+char *ais_test_project_config(const char *project_dir, const char *const *replacements)
+{
+    char *config_dir = ais_test_join(project_dir, "config");
+    if (mkdir(config_dir, 0755) != 0)
+        assert_int_equal(errno, EEXIST);
+    char *config = ais_test_join(config_dir, "hanoi_pipeline.yaml");
+    char *text = ais_test_read_file(AIS_REPO_ROOT "/config/hanoi_pipeline.yaml");
+    assert_non_null(text);
+    for (const char *const *r = replacements; r != NULL && r[0] != NULL; r += 2) {
+        assert_non_null(strstr(text, r[0]));
+        char *next = ais_test_replace(text, r[0], r[1]);
+        free(text);
+        text = next;
+    }
+    ais_test_write_file(config, text);
+    free(text);
+    free(config_dir);
+    return config;
 }

@@ -52,4 +52,15 @@ json_t *ais_test_read_landing(const char *dir);
 int ais_test_run(const char *const argv[], const char *const extra_env[], char **out,
                  char **err);
 
+/* A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released). */
+int ais_test_free_port(void);
+
+/* A copy of text with every occurrence of from replaced by to; caller frees. */
+char *ais_test_replace(const char *text, const char *from, const char *to);
+
+/* A project folder holding config/hanoi_pipeline.yaml: the repository's configuration with
+ * each "from" line fragment replaced by "to" (pairs, NULL-terminated; NULL for a plain copy).
+ * Returns the config path; the project is its grandparent (remove with ais_test_rm_rf). */
+char *ais_test_project_config(const char *project_dir, const char *const *replacements);
+
 #endif

@@ -58,7 +58,7 @@ def ingest_simulated_openaq(settings: Settings, start: dt.datetime, end: dt.date
         raise JobError(f"{binary} is missing: run `make build` first")
     cmd = [str(binary), "openaq", "--mode", "simulate", "--start", _iso(start), "--end", _iso(end),
            "--sink", "landing", "--landing-dir", str(settings.runtime_path("landing_dir")),
-           "--config", str(settings.path)]
+           "--state-dir", str(settings.runtime_path("ingest_state_dir")), "--config", str(settings.path)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise JobError(f"ais-ingest exited {done.returncode}: {done.stderr.strip()[-2000:]}")

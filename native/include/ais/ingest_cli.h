@@ -25,17 +25,24 @@ typedef struct ais_ingest_args {
     ais_source source;
     ais_source_mode mode;
     ais_sink_kind sink;
+    bool has_start;       /* false: the run continues from the persisted window state */
     int64_t start;        /* --start as given, epoch seconds */
     int64_t end;          /* --end as given */
-    int64_t window_start; /* start floored to the hour: the window is [window_start, window_end) */
+    int64_t window_start; /* start floored to the hour (if has_start): the window is
+                             [window_start, window_end) */
     int64_t window_end;   /* end ceiled to the hour */
     const char *config_path; /* --config, NULL for the default lookup; points into argv */
     const char *landing_dir; /* --landing-dir, NULL for runtime.landing_dir; points into argv */
+    const char *replay_dir;  /* --replay-dir (replay mode only); points into argv */
+    const char *state_dir;   /* --state-dir, NULL for <project root>/var/state/ingest */
     bool has_stations;
-    unsigned stations; /* --stations, 1..AIS_SIM_MAX_STATIONS */
+    unsigned stations; /* --stations, 1..AIS_SIM_MAX_STATIONS (openaq simulate) */
+    bool has_provinces;
+    unsigned provinces; /* --provinces, 1..24 (weather simulate): the first N of the list */
     bool has_seed;
-    uint64_t seed;       /* --seed */
+    uint64_t seed;       /* --seed (simulate) */
     size_t batch_events; /* --batch-events, 0 for the landing default */
+    int kafka_timeout_ms; /* --kafka-timeout-ms, 0 for the default */
 } ais_ingest_args;
 
 /* Names as written on the command line ("openaq", "simulate", "landing", ...). */
@@ -44,11 +51,14 @@ const char *ais_source_mode_name(ais_source_mode mode);
 const char *ais_sink_kind_name(ais_sink_kind sink);
 
 /* argv[0] is the source name, the rest its flags (--flag value or --flag=value):
- *   --mode live|replay|simulate  --start ISO  --end ISO  --sink landing|kafka
- *   [--landing-dir DIR] [--stations N] [--seed S] [--batch-events N] [--config PATH]
- * AIS_ERR_USAGE for unknown or malformed flags, missing required ones, a bad time, or
- * end <= start; AIS_ERR_NOT_IMPLEMENTED for a recognised source, mode or sink this build cannot
- * run yet. errbuf (if not NULL) receives a one-line message. */
+ *   --mode live|replay|simulate  [--start ISO]  --end ISO  --sink landing|kafka
+ *   [--replay-dir DIR] [--landing-dir DIR] [--state-dir DIR] [--stations N] [--provinces N]
+ *   [--seed S] [--batch-events N] [--kafka-timeout-ms N] [--config PATH]
+ * Without --start the window starts where the last successful run of the same source, mode and
+ * sink ended (ais/window_state.h). AIS_ERR_USAGE for unknown or malformed flags, missing
+ * required ones, flags that do not apply to the source or mode, a bad time, or end <= start;
+ * AIS_ERR_NOT_IMPLEMENTED for a recognised source or mode this build cannot run yet
+ * (sentinel5p, maiac, era5; live mode). errbuf (if not NULL) receives a one-line message. */
 ais_status ais_ingest_parse_args(int argc, char **argv, ais_ingest_args *out, char *errbuf,
                                  size_t errbuf_size);
 

@@ -22,6 +22,10 @@ typedef enum ais_status {
     AIS_ERR_JSON,               /* building or serialising JSON failed */
     AIS_ERR_USAGE,              /* bad command-line usage */
     AIS_ERR_NOT_IMPLEMENTED,    /* a recognised feature that this build does not provide yet */
+    AIS_ERR_PARSE,              /* external input (a CSV line, a JSON body) is malformed */
+    AIS_ERR_KAFKA,              /* the Kafka client or broker failed (connection, admin, fatal) */
+    AIS_ERR_DELIVERY,           /* some events could not be delivered to their topic */
+    AIS_ERR_BUSY,               /* another run holds the lock on the same window state */
     AIS_STATUS_COUNT            /* number of codes; not a status */
 } ais_status;
 

@@ -17,6 +17,10 @@ const char *ais_status_str(ais_status status)
     case AIS_ERR_JSON: return "JSON error";
     case AIS_ERR_USAGE: return "usage error";
     case AIS_ERR_NOT_IMPLEMENTED: return "not implemented yet in this build";
+    case AIS_ERR_PARSE: return "malformed input record";
+    case AIS_ERR_KAFKA: return "Kafka client or broker error";
+    case AIS_ERR_DELIVERY: return "events could not be delivered";
+    case AIS_ERR_BUSY: return "window state locked by another run";
     case AIS_STATUS_COUNT: break;
     }
     return "unknown status";

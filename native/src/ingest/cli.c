@@ -8,6 +8,7 @@
 
 #include "ais/simulate.h"
 #include "ais/timeutil.h"
+#include "ais/weather.h"
 
 static const char *const SOURCE_NAMES[] = {"openaq", "weather", "sentinel5p", "maiac", "era5"};
 static const char *const MODE_NAMES[] = {"live", "replay", "simulate"};
@@ -68,6 +69,7 @@ static int parse_u64(const char *text, uint64_t *out)
 
 typedef struct raw_flags {
     const char *mode, *start, *end, *sink, *landing_dir, *stations, *seed, *batch, *config;
+    const char *replay_dir, *state_dir, *provinces, *kafka_timeout;
 } raw_flags;
 
 static const char **flag_slot(raw_flags *raw, const char *name)
@@ -85,6 +87,10 @@ static const char **flag_slot(raw_flags *raw, const char *name)
         {"--seed", &raw->seed},
         {"--batch-events", &raw->batch},
         {"--config", &raw->config},
+        {"--replay-dir", &raw->replay_dir},
+        {"--state-dir", &raw->state_dir},
+        {"--provinces", &raw->provinces},
+        {"--kafka-timeout-ms", &raw->kafka_timeout},
     };
     for (size_t i = 0; i < COUNT(table); i++)
         if (strcmp(table[i].name, name) == 0)
@@ -128,20 +134,24 @@ static ais_status collect_flags(int argc, char **argv, raw_flags *raw, char *err
 static ais_status parse_window(const raw_flags *raw, ais_ingest_args *out, char *errbuf,
                                size_t errsize)
 {
-    if (raw->start == NULL || raw->end == NULL)
-        return usage(AIS_ERR_USAGE, errbuf, errsize, "--start and --end are required");
+    if (raw->end == NULL)
+        return usage(AIS_ERR_USAGE, errbuf, errsize, "--end is required");
+    if (ais_time_parse_iso(raw->end, &out->end) != AIS_OK)
+        return usage(AIS_ERR_USAGE, errbuf, errsize,
+                     "--end '%s' is not an ISO-8601 UTC time (2026-09-02T00:00:00Z)", raw->end);
+    if (ais_time_ceil_hour(out->end, &out->window_end) != AIS_OK)
+        return usage(AIS_ERR_USAGE, errbuf, errsize, "window out of range");
+    if (raw->start == NULL)
+        return AIS_OK; /* continue from the window state */
     if (ais_time_parse_iso(raw->start, &out->start) != AIS_OK)
         return usage(AIS_ERR_USAGE, errbuf, errsize,
                      "--start '%s' is not an ISO-8601 UTC time (2026-09-02T00:00:00Z)",
                      raw->start);
-    if (ais_time_parse_iso(raw->end, &out->end) != AIS_OK)
-        return usage(AIS_ERR_USAGE, errbuf, errsize,
-                     "--end '%s' is not an ISO-8601 UTC time (2026-09-02T00:00:00Z)", raw->end);
     if (out->end <= out->start)
         return usage(AIS_ERR_USAGE, errbuf, errsize, "--end must be after --start");
-    if (ais_time_floor_hour(out->start, &out->window_start) != AIS_OK ||
-        ais_time_ceil_hour(out->end, &out->window_end) != AIS_OK)
+    if (ais_time_floor_hour(out->start, &out->window_start) != AIS_OK)
         return usage(AIS_ERR_USAGE, errbuf, errsize, "window out of range");
+    out->has_start = true;
     return AIS_OK;
 }
 
@@ -162,11 +172,53 @@ static ais_status parse_numbers(const raw_flags *raw, ais_ingest_args *out, char
                          "--seed must be a non-negative decimal integer");
         out->has_seed = true;
     }
+    if (raw->provinces != NULL) {
+        size_t max = ais_weather_province_count();
+        if (!parse_u64(raw->provinces, &v) || v < 1 || v > max)
+            return usage(AIS_ERR_USAGE, errbuf, errsize, "--provinces must be 1..%zu", max);
+        out->has_provinces = true;
+        out->provinces = (unsigned)v;
+    }
     if (raw->batch != NULL) {
         if (!parse_u64(raw->batch, &v) || v < 1 || v > 10000000)
             return usage(AIS_ERR_USAGE, errbuf, errsize, "--batch-events must be 1..10000000");
         out->batch_events = (size_t)v;
     }
+    if (raw->kafka_timeout != NULL) {
+        if (!parse_u64(raw->kafka_timeout, &v) || v < 100 || v > 3600000)
+            return usage(AIS_ERR_USAGE, errbuf, errsize,
+                         "--kafka-timeout-ms must be 100..3600000");
+        out->kafka_timeout_ms = (int)v;
+    }
+    return AIS_OK;
+}
+
+/* Flags that only mean something for some sources or modes. */
+static ais_status check_applicable(const raw_flags *raw, const ais_ingest_args *a, char *errbuf,
+                                   size_t errsize)
+{
+    const char *src = ais_source_name(a->source);
+    const char *mode = ais_source_mode_name(a->mode);
+    if (a->mode == AIS_MODE_REPLAY && raw->replay_dir == NULL)
+        return usage(AIS_ERR_USAGE, errbuf, errsize, "--mode replay needs --replay-dir DIR");
+    if (a->mode != AIS_MODE_REPLAY && raw->replay_dir != NULL)
+        return usage(AIS_ERR_USAGE, errbuf, errsize, "--replay-dir applies only to --mode replay");
+    if (raw->stations != NULL && !(a->source == AIS_SOURCE_OPENAQ && a->mode == AIS_MODE_SIMULATE))
+        return usage(AIS_ERR_USAGE, errbuf, errsize,
+                     "--stations applies only to openaq --mode simulate, not %s --mode %s", src,
+                     mode);
+    if (raw->provinces != NULL &&
+        !(a->source == AIS_SOURCE_WEATHER && a->mode == AIS_MODE_SIMULATE))
+        return usage(AIS_ERR_USAGE, errbuf, errsize,
+                     "--provinces applies only to weather --mode simulate, not %s --mode %s",
+                     src, mode);
+    if (raw->seed != NULL && a->mode != AIS_MODE_SIMULATE)
+        return usage(AIS_ERR_USAGE, errbuf, errsize, "--seed applies only to --mode simulate");
+    if (raw->batch != NULL && a->sink != AIS_SINK_LANDING)
+        return usage(AIS_ERR_USAGE, errbuf, errsize, "--batch-events applies only to --sink landing");
+    if (raw->kafka_timeout != NULL && a->sink != AIS_SINK_KAFKA)
+        return usage(AIS_ERR_USAGE, errbuf, errsize,
+                     "--kafka-timeout-ms applies only to --sink kafka");
     return AIS_OK;
 }
 
@@ -187,7 +239,7 @@ ais_status ais_ingest_parse_args(int argc, char **argv, ais_ingest_args *out, ch
     if (source < 0)
         return usage(AIS_ERR_USAGE, errbuf, errbuf_size, "unknown source '%s'", argv[0]);
     out->source = (ais_source)source;
-    if (out->source != AIS_SOURCE_OPENAQ)
+    if (out->source != AIS_SOURCE_OPENAQ && out->source != AIS_SOURCE_WEATHER)
         return usage(AIS_ERR_NOT_IMPLEMENTED, errbuf, errbuf_size,
                      "source '%s' is not implemented yet in this build", argv[0]);
 
@@ -201,7 +253,7 @@ ais_status ais_ingest_parse_args(int argc, char **argv, ais_ingest_args *out, ch
     if (mode < 0)
         return usage(AIS_ERR_USAGE, errbuf, errbuf_size, "unknown --mode '%s'", raw.mode);
     out->mode = (ais_source_mode)mode;
-    if (out->mode != AIS_MODE_SIMULATE)
+    if (out->mode == AIS_MODE_LIVE)
         return usage(AIS_ERR_NOT_IMPLEMENTED, errbuf, errbuf_size,
                      "%s --mode %s is not implemented yet in this build", argv[0], raw.mode);
 
@@ -211,15 +263,16 @@ ais_status ais_ingest_parse_args(int argc, char **argv, ais_ingest_args *out, ch
     if (sink < 0)
         return usage(AIS_ERR_USAGE, errbuf, errbuf_size, "unknown --sink '%s'", raw.sink);
     out->sink = (ais_sink_kind)sink;
-    if (out->sink != AIS_SINK_LANDING)
-        return usage(AIS_ERR_NOT_IMPLEMENTED, errbuf, errbuf_size,
-                     "--sink %s is not implemented yet in this build", raw.sink);
 
     if ((st = parse_window(&raw, out, errbuf, errbuf_size)) != AIS_OK)
         return st;
     if ((st = parse_numbers(&raw, out, errbuf, errbuf_size)) != AIS_OK)
         return st;
+    if ((st = check_applicable(&raw, out, errbuf, errbuf_size)) != AIS_OK)
+        return st;
     out->config_path = raw.config;
     out->landing_dir = raw.landing_dir;
+    out->replay_dir = raw.replay_dir;
+    out->state_dir = raw.state_dir;
     return AIS_OK;
 }

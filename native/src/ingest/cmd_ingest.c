@@ -1,35 +1,82 @@
 /* `ais-ingest <source> ...`: one window of one source into one sink, then one JSON summary
- * line on stdout. Only `openaq --mode simulate --sink landing` runs in this build; the other
- * sources, modes and sinks are recognised and refused with exit code 2. */
+ * line on stdout.
+ *
+ *   openaq  --mode simulate   the deterministic Hanoi PM2.5 simulator (source "simulated")
+ *   openaq  --mode replay     AirNow DOS CSV files as a station feed (source "airnow")
+ *   weather --mode simulate   the deterministic 24-province weather simulator
+ *   weather --mode replay     recorded WeatherAPI history.json bodies (source "weatherapi")
+ *   --sink landing            JSON-lines files under <landing_dir>/<topic>/, dead letters under
+ *                             <landing_dir>/<kafka.topics.dlq>/
+ *   --sink kafka              the topics kafka.topics.<source> and kafka.topics.dlq on
+ *                             runtime.kafka_bootstrap_servers
+ *
+ * The window is [--start, --end) on hour boundaries; without --start it starts where the last
+ * successful run of the same source, mode and sink ended (ais/window_state.h). The state is
+ * written only when every event reached its sink. Live mode and the other sources are
+ * recognised and refused with exit code 2. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
 
+#include "ais/airnow.h"
 #include "ais/config.h"
+#include "ais/dlq.h"
 #include "ais/envelope.h"
+#include "ais/fsutil.h"
 #include "ais/ingest_cli.h"
 #include "ais/jsonutil.h"
+#include "ais/kafka.h"
 #include "ais/landing.h"
 #include "ais/openaq.h"
 #include "ais/simulate.h"
 #include "ais/timeutil.h"
+#include "ais/weather.h"
+#include "ais/window_state.h"
 #include "commands.h"
+
+#define STATE_SUBDIR "var/state/ingest"
 
 typedef struct run {
     ais_ingest_args args;
+    ais_logger *logger;
     ais_config *cfg;
+    const char *event_source; /* the envelope's source */
+    const char *window_mode;
+    const char *topic;     /* kafka.topics.<source>, owned by cfg */
+    const char *dlq_topic; /* kafka.topics.dlq */
+    char *landing_dir;
+    char *state_dir;
+    char *state_path;
+    char state_key[32];
+    ais_window_lock *lock;
+    const char *window_from; /* "flags" or "state" */
+    bool window_empty;
     ais_sim_params params;
     unsigned stations;
-    char *landing_dir;
-    ais_landing *landing;
+    unsigned provinces;
     ais_envelope env;
-    ais_landing_stats stats;
-    char error[512]; /* why the run failed, for the log and the summary */
+    ais_landing *landing, *dlq_landing;
+    ais_kafka *kafka;
+    ais_sink sink, dlq_sink;
+    ais_dlq dlq;
+    bool dlq_ready;
+    bool ran; /* the adapter started */
+    ais_replay_stats input;
+    uint64_t generated;
+    ais_landing_stats landing_stats, dlq_landing_stats;
+    ais_kafka_stats kafka_stats;
+    char error[1024]; /* why the run failed, for the log and the summary */
 } run;
+
+static const char *config_topic_key(ais_source source)
+{
+    return source == AIS_SOURCE_WEATHER ? "kafka.topics.weather" : "kafka.topics.openaq";
+}
 
 static ais_status stations_from_config(const ais_config *cfg, unsigned *out)
 {
@@ -63,6 +110,175 @@ static ais_status landing_dir_from_config(run *r)
     return ais_config_resolve_path(r->cfg, configured, &r->landing_dir);
 }
 
+static ais_status topics_from_config(run *r)
+{
+    const char *key = config_topic_key(r->args.source);
+    r->topic = ais_config_get(r->cfg, key);
+    r->dlq_topic = ais_config_get(r->cfg, "kafka.topics.dlq");
+    if (r->topic == NULL || r->topic[0] == '\0' || r->dlq_topic == NULL ||
+        r->dlq_topic[0] == '\0') {
+        snprintf(r->error, sizeof r->error, "%s and kafka.topics.dlq must name topics", key);
+        return AIS_ERR_CONFIG_INVALID;
+    }
+    return AIS_OK;
+}
+
+/* The window: explicit flags win; else the persisted state; else a usage error. */
+static ais_status resolve_window(run *r)
+{
+    const char *dir = r->args.state_dir;
+    ais_status st;
+    if (dir != NULL) {
+        r->state_dir = strdup(dir);
+        st = r->state_dir != NULL ? AIS_OK : AIS_ERR_NOMEM;
+    } else {
+        /* runtime.ingest_state_dir (env INGEST_STATE_DIR), else var/state/ingest */
+        const char *configured = ais_config_get(r->cfg, "runtime.ingest_state_dir");
+        if (configured != NULL && configured[0] != '\0')
+            st = ais_config_resolve_path(r->cfg, configured, &r->state_dir);
+        else
+            st = ais_fs_path_join(ais_config_project_root(r->cfg), STATE_SUBDIR, &r->state_dir);
+    }
+    if (st == AIS_OK)
+        st = ais_window_state_path(r->state_dir, ais_source_name(r->args.source), &r->state_path);
+    if (st != AIS_OK)
+        return st;
+    snprintf(r->state_key, sizeof r->state_key, "%s/%s", ais_source_mode_name(r->args.mode),
+             ais_sink_kind_name(r->args.sink));
+    st = ais_window_lock_acquire(r->state_dir, ais_source_name(r->args.source), &r->lock);
+    if (st == AIS_ERR_BUSY) {
+        snprintf(r->error, sizeof r->error,
+                 "another %s run holds the window state lock in %s; wait for it to finish",
+                 ais_source_name(r->args.source), r->state_dir);
+        return st;
+    }
+    if (st != AIS_OK) {
+        snprintf(r->error, sizeof r->error, "cannot lock the window state in %s: %s",
+                 r->state_dir, strerror(errno));
+        return st;
+    }
+    if (r->args.has_start) {
+        r->window_from = "flags";
+    } else {
+        ais_window_state state;
+        st = ais_window_state_load(r->state_dir, ais_source_name(r->args.source), r->state_key,
+                                   &state, r->error, sizeof r->error);
+        if (st != AIS_OK)
+            return st;
+        if (!state.found) {
+            snprintf(r->error, sizeof r->error,
+                     "--start is required: no window state for %s %s in %s",
+                     ais_source_name(r->args.source), r->state_key, r->state_path);
+            return AIS_ERR_USAGE;
+        }
+        r->args.window_start = state.next_start;
+        r->window_from = "state";
+    }
+    r->window_empty = r->args.window_start >= r->args.window_end;
+    return AIS_OK;
+}
+
+static ais_status prepare_source(run *r)
+{
+    ais_status st;
+    if (r->args.mode == AIS_MODE_SIMULATE) {
+        r->event_source = "simulated";
+        r->window_mode = "batch";
+        if ((st = ais_sim_params_from_config(r->cfg, &r->params)) != AIS_OK) {
+            snprintf(r->error, sizeof r->error,
+                     "simulate.seed, hanoi.utc_offset_hours or hanoi.bbox.* missing or invalid");
+            return st;
+        }
+        if (r->args.has_seed)
+            r->params.seed = r->args.seed;
+        if (r->args.source == AIS_SOURCE_OPENAQ) {
+            if (r->args.has_stations) {
+                r->stations = r->args.stations;
+            } else if ((st = stations_from_config(r->cfg, &r->stations)) != AIS_OK) {
+                snprintf(r->error, sizeof r->error, "simulate.openaq_stations must be 1..%d",
+                         AIS_SIM_MAX_STATIONS);
+                return st;
+            }
+        } else {
+            r->provinces = r->args.has_provinces ? r->args.provinces
+                                                 : (unsigned)ais_weather_province_count();
+        }
+        return AIS_OK;
+    }
+    /* replay */
+    r->window_mode = "replay";
+    r->event_source = r->args.source == AIS_SOURCE_WEATHER ? AIS_WEATHER_SOURCE
+                                                           : AIS_AIRNOW_SOURCE;
+    struct stat sb;
+    if (stat(r->args.replay_dir, &sb) != 0) {
+        snprintf(r->error, sizeof r->error, "--replay-dir %s: %s", r->args.replay_dir,
+                 strerror(errno));
+        return AIS_ERR_IO;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        snprintf(r->error, sizeof r->error, "--replay-dir %s is not a directory",
+                 r->args.replay_dir);
+        return AIS_ERR_IO;
+    }
+    if (r->args.source == AIS_SOURCE_OPENAQ &&
+        (st = ais_sim_params_from_config(r->cfg, &r->params)) != AIS_OK) {
+        snprintf(r->error, sizeof r->error, "hanoi.utc_offset_hours missing or invalid");
+        return st;
+    }
+    return AIS_OK;
+}
+
+static ais_status open_sinks(run *r)
+{
+    ais_status st;
+    if (r->args.sink == AIS_SINK_KAFKA) {
+        const char *bootstrap = ais_config_get(r->cfg, "runtime.kafka_bootstrap_servers");
+        if (bootstrap == NULL || bootstrap[0] == '\0') {
+            snprintf(r->error, sizeof r->error,
+                     "runtime.kafka_bootstrap_servers (env KAFKA_BOOTSTRAP_SERVERS) is empty; "
+                     "--sink kafka needs a broker");
+            return AIS_ERR_CONFIG_INVALID;
+        }
+        ais_kafka_options opts = {.bootstrap_servers = bootstrap,
+                                  .topic = r->topic,
+                                  .dlq_topic = r->dlq_topic,
+                                  .source = r->event_source,
+                                  .request_id = r->env.request_id,
+                                  .timeout_ms = r->args.kafka_timeout_ms,
+                                  .logger = r->logger};
+        st = ais_kafka_open(&opts, &r->kafka, r->error, sizeof r->error);
+        if (st == AIS_OK)
+            st = ais_kafka_events_sink(r->kafka, &r->sink);
+        if (st == AIS_OK)
+            st = ais_kafka_dlq_sink(r->kafka, &r->dlq_sink);
+        return st;
+    }
+    if ((st = landing_dir_from_config(r)) != AIS_OK)
+        return st;
+    ais_landing_options opts = {
+        .landing_dir = r->landing_dir,
+        .topic = r->topic,
+        .window_start = r->args.window_start,
+        .window_end = r->args.window_end,
+        .batch_max_events = r->args.batch_events,
+    };
+    if ((st = ais_landing_open(&opts, &r->landing)) != AIS_OK) {
+        snprintf(r->error, sizeof r->error, "cannot create %s/%s: %s", r->landing_dir, r->topic,
+                 strerror(errno));
+        return st;
+    }
+    opts.topic = r->dlq_topic;
+    if ((st = ais_landing_open(&opts, &r->dlq_landing)) != AIS_OK) {
+        snprintf(r->error, sizeof r->error, "cannot create %s/%s: %s", r->landing_dir,
+                 r->dlq_topic, strerror(errno));
+        return st;
+    }
+    st = ais_landing_as_sink(r->landing, &r->sink);
+    if (st == AIS_OK)
+        st = ais_landing_as_sink(r->dlq_landing, &r->dlq_sink);
+    return st;
+}
+
 /* Everything that must hold before the first event is generated. */
 static ais_status prepare(run *r)
 {
@@ -72,66 +288,187 @@ static ais_status prepare(run *r)
         snprintf(r->error, sizeof r->error, "%s", errbuf);
         return st;
     }
-    if ((st = ais_sim_params_from_config(r->cfg, &r->params)) != AIS_OK) {
+    if ((st = ais_logger_apply_config(r->logger, r->cfg)) != AIS_OK) {
         snprintf(r->error, sizeof r->error,
-                 "simulate.seed, hanoi.utc_offset_hours or hanoi.bbox.* missing or invalid");
+                 "runtime.log_level must be debug, info, warning or error");
         return st;
     }
-    if (r->args.has_seed)
-        r->params.seed = r->args.seed;
-    if (r->args.has_stations) {
-        r->stations = r->args.stations;
-    } else if ((st = stations_from_config(r->cfg, &r->stations)) != AIS_OK) {
-        snprintf(r->error, sizeof r->error, "simulate.openaq_stations must be 1..%d",
-                 AIS_SIM_MAX_STATIONS);
+    if ((st = topics_from_config(r)) != AIS_OK)
         return st;
-    }
-    if ((st = landing_dir_from_config(r)) != AIS_OK)
+    if ((st = resolve_window(r)) != AIS_OK)
         return st;
-    if ((st = ais_envelope_init(&r->env, "simulated", "batch", r->args.window_start,
+    if (r->window_empty)
+        return AIS_OK;
+    if ((st = prepare_source(r)) != AIS_OK)
+        return st;
+    if ((st = ais_envelope_init(&r->env, r->event_source, r->window_mode, r->args.window_start,
                                 r->args.window_end)) != AIS_OK) {
         snprintf(r->error, sizeof r->error, "cannot draw a request id");
         return st;
     }
-    ais_landing_options opts = {
-        .landing_dir = r->landing_dir,
-        .topic = AIS_OPENAQ_TOPIC,
-        .window_start = r->args.window_start,
-        .window_end = r->args.window_end,
-        .batch_max_events = r->args.batch_events,
-    };
-    if ((st = ais_landing_open(&opts, &r->landing)) != AIS_OK) {
-        snprintf(r->error, sizeof r->error, "cannot create %s/%s: %s", r->landing_dir,
-                 AIS_OPENAQ_TOPIC, strerror(errno));
+    if ((st = open_sinks(r)) != AIS_OK)
         return st;
-    }
+    if ((st = ais_dlq_init(&r->dlq, &r->dlq_sink, r->event_source, r->topic,
+                           r->env.request_id)) != AIS_OK)
+        return st;
+    r->dlq_ready = true;
     return AIS_OK;
+}
+
+static const char *sink_error(const run *r)
+{
+    if (r->kafka != NULL && ais_kafka_error(r->kafka)[0])
+        return ais_kafka_error(r->kafka);
+    if (r->landing != NULL && ais_landing_error(r->landing)[0])
+        return ais_landing_error(r->landing);
+    if (r->dlq_landing != NULL && ais_landing_error(r->dlq_landing)[0])
+        return ais_landing_error(r->dlq_landing);
+    return NULL;
+}
+
+static ais_status run_adapter(run *r)
+{
+    char errbuf[512] = "";
+    ais_status st;
+    r->ran = true;
+    if (r->args.mode == AIS_MODE_SIMULATE && r->args.source == AIS_SOURCE_OPENAQ)
+        st = ais_openaq_simulate(&r->params, r->stations, &r->env, &r->sink, &r->generated);
+    else if (r->args.mode == AIS_MODE_SIMULATE)
+        st = ais_weather_simulate(r->params.seed, r->provinces, &r->env, &r->sink,
+                                  &r->generated);
+    else if (r->args.source == AIS_SOURCE_OPENAQ)
+        st = ais_airnow_replay(r->args.replay_dir, r->params.utc_offset_hours, &r->env, &r->sink,
+                               &r->dlq, &r->input, errbuf, sizeof errbuf);
+    else
+        st = ais_weather_replay(r->args.replay_dir, &r->env, &r->sink, &r->dlq, &r->input,
+                                errbuf, sizeof errbuf);
+    if (st != AIS_OK) {
+        const char *why = sink_error(r);
+        snprintf(r->error, sizeof r->error, "%s",
+                 why != NULL ? why : (errbuf[0] ? errbuf : ais_status_str(st)));
+    }
+    return st;
+}
+
+static ais_status finish_sinks(run *r)
+{
+    ais_status st = AIS_OK;
+    if (r->kafka != NULL) {
+        st = ais_kafka_flush(r->kafka);
+        ais_kafka_get_stats(r->kafka, &r->kafka_stats);
+    } else if (r->landing != NULL) {
+        st = ais_landing_flush(r->landing);
+        ais_status dst = ais_landing_flush(r->dlq_landing);
+        if (st == AIS_OK)
+            st = dst;
+    }
+    if (st != AIS_OK && r->error[0] == '\0') {
+        const char *why = sink_error(r);
+        snprintf(r->error, sizeof r->error, "%s", why != NULL ? why : ais_status_str(st));
+    }
+    return st;
+}
+
+static uint64_t events_written(const run *r)
+{
+    return r->kafka != NULL ? r->kafka_stats.delivered : r->landing_stats.events_written;
 }
 
 static ais_status execute(run *r)
 {
-    ais_sink sink;
-    uint64_t generated = 0;
-    ais_status st = ais_landing_as_sink(r->landing, &sink);
+    ais_status st = run_adapter(r);
+    /* flush also after a failure: what was accepted is complete and deduplicated downstream,
+     * and the dead letters written so far must not be lost */
+    ais_status fst = finish_sinks(r);
     if (st == AIS_OK)
-        st = ais_openaq_simulate(&r->params, r->stations, &r->env, &sink, &generated);
+        st = fst;
+    if (r->landing != NULL) {
+        ais_landing_get_stats(r->landing, &r->landing_stats);
+        ais_landing_get_stats(r->dlq_landing, &r->dlq_landing_stats);
+    }
     if (st == AIS_OK)
-        st = ais_landing_flush(r->landing);
-    if (st != AIS_OK)
-        snprintf(r->error, sizeof r->error, "%s",
-                 ais_landing_error(r->landing)[0] ? ais_landing_error(r->landing)
-                                                  : ais_status_str(st));
-    ais_landing_get_stats(r->landing, &r->stats);
+        st = ais_window_state_save(r->state_dir, ais_source_name(r->args.source), r->state_key,
+                                   r->args.window_start, r->args.window_end, events_written(r),
+                                   r->env.request_id, r->error, sizeof r->error);
     return st;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Summary                                                                                    */
+
+static ais_status set_u64(json_t *obj, const char *key, uint64_t v)
+{
+    return ais_json_set(obj, key, json_integer((json_int_t)v));
+}
+
+static ais_status input_json(const run *r, json_t **out)
+{
+    json_t *in = json_object();
+    if (in == NULL)
+        return AIS_ERR_NOMEM;
+    const ais_replay_stats *s = &r->input;
+    ais_status st = set_u64(in, "files_read", s->files_read);
+    if (st == AIS_OK)
+        st = set_u64(in, "files_rejected", s->files_rejected);
+    if (st == AIS_OK)
+        st = set_u64(in, "records_read", s->records_read);
+    if (st == AIS_OK)
+        st = set_u64(in, "records_rejected", s->records_rejected);
+    if (st == AIS_OK)
+        st = set_u64(in, "outside_window", s->outside_window);
+    if (st == AIS_OK)
+        st = set_u64(in, "duplicates_merged", s->duplicates_merged);
+    if (st == AIS_OK)
+        st = set_u64(in, "conflicts_resolved", s->conflicts_resolved);
+    if (st == AIS_OK && r->args.source == AIS_SOURCE_OPENAQ)
+        st = set_u64(in, "dst_repaired", s->dst_repaired);
+    if (st != AIS_OK) {
+        json_decref(in);
+        return st;
+    }
+    *out = in;
+    return AIS_OK;
+}
+
+static ais_status kafka_json(const run *r, json_t **out)
+{
+    json_t *k = json_object();
+    if (k == NULL)
+        return AIS_ERR_NOMEM;
+    const ais_kafka_stats *s = &r->kafka_stats;
+    ais_status st = ais_json_set_string(k, "topic", r->topic);
+    if (st == AIS_OK)
+        st = ais_json_set_string(k, "dlq_topic", r->dlq_topic);
+    if (st == AIS_OK)
+        st = set_u64(k, "produced", s->produced);
+    if (st == AIS_OK)
+        st = set_u64(k, "delivered", s->delivered);
+    if (st == AIS_OK)
+        st = set_u64(k, "delivery_failed", s->delivery_failed);
+    if (st == AIS_OK)
+        st = set_u64(k, "dead_letters_delivered", s->dlq_delivered);
+    if (st == AIS_OK)
+        st = set_u64(k, "lost", s->lost);
+    if (st == AIS_OK)
+        st = ais_json_set(k, "partitions", ais_kafka_partition_counts(r->kafka));
+    if (st != AIS_OK) {
+        json_decref(k);
+        return st;
+    }
+    *out = k;
+    return AIS_OK;
 }
 
 static ais_status print_summary(const run *r, ais_status outcome)
 {
-    char start[AIS_TIME_ISO_SIZE], end[AIS_TIME_ISO_SIZE];
+    char start[AIS_TIME_ISO_SIZE] = "", end[AIS_TIME_ISO_SIZE] = "";
     json_t *s = json_object();
     if (s == NULL)
         return AIS_ERR_NOMEM;
-    ais_status st = ais_time_format_iso(r->args.window_start, start);
+    bool window_known = r->window_from != NULL;
+    ais_status st = AIS_OK;
+    if (window_known)
+        st = ais_time_format_iso(r->args.window_start, start);
     if (st == AIS_OK)
         st = ais_time_format_iso(r->args.window_end, end);
     if (st == AIS_OK)
@@ -141,21 +478,44 @@ static ais_status print_summary(const run *r, ais_status outcome)
     if (st == AIS_OK)
         st = ais_json_set_string(s, "sink", ais_sink_kind_name(r->args.sink));
     if (st == AIS_OK)
-        st = ais_json_set_string(s, "window_start_utc", start);
+        st = ais_json_set_string(s, "window_start_utc", window_known ? start : NULL);
     if (st == AIS_OK)
         st = ais_json_set_string(s, "window_end_utc", end);
     if (st == AIS_OK)
-        st = ais_json_set(s, "events_written", json_integer((json_int_t)r->stats.events_written));
+        st = ais_json_set_string(s, "window_from", r->window_from);
     if (st == AIS_OK)
-        st = ais_json_set(s, "events_rejected", json_integer(0));
+        st = set_u64(s, "events_written", events_written(r));
     if (st == AIS_OK)
-        st = ais_json_set(s, "rejected_by_reason", json_object());
+        st = set_u64(s, "events_rejected", r->dlq_ready ? r->dlq.rejected : 0);
     if (st == AIS_OK)
-        st = ais_json_set(s, "files_written", json_integer((json_int_t)r->stats.files_written));
+        st = ais_json_set(s, "rejected_by_reason",
+                          r->dlq_ready ? json_deep_copy(r->dlq.by_reason) : json_object());
+    if (st == AIS_OK)
+        st = set_u64(s, "dead_letters_written",
+                     r->kafka != NULL ? r->kafka_stats.dlq_delivered
+                                      : r->dlq_landing_stats.events_written);
+    if (st == AIS_OK && r->args.sink == AIS_SINK_LANDING)
+        st = set_u64(s, "files_written", r->landing_stats.files_written);
+    if (st == AIS_OK && r->kafka != NULL) {
+        json_t *k = NULL;
+        st = kafka_json(r, &k);
+        if (st == AIS_OK)
+            st = ais_json_set(s, "kafka", k);
+    }
+    if (st == AIS_OK && r->args.mode == AIS_MODE_REPLAY && r->ran) {
+        json_t *in = NULL;
+        st = input_json(r, &in);
+        if (st == AIS_OK)
+            st = ais_json_set(s, "input", in);
+    }
+    if (st == AIS_OK && r->window_empty)
+        st = ais_json_set(s, "window_empty", json_true());
+    if (st == AIS_OK)
+        st = ais_json_set_string(s, "state_file", r->state_path);
     if (st == AIS_OK)
         st = ais_json_set_string(s, "status", outcome == AIS_OK ? "ok" : "error");
     if (st == AIS_OK && outcome != AIS_OK)
-        st = ais_json_set_string(s, "error", r->error);
+        st = ais_json_set_string(s, "error", r->error[0] ? r->error : ais_status_str(outcome));
     char *text = st == AIS_OK ? json_dumps(s, JSON_COMPACT) : NULL;
     json_decref(s);
     if (st != AIS_OK)
@@ -167,6 +527,8 @@ static ais_status print_summary(const run *r, ais_status outcome)
     return failed ? AIS_ERR_IO : AIS_OK;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+
 static int64_t elapsed_ms(const struct timespec *t0)
 {
     struct timespec t1;
@@ -174,19 +536,37 @@ static int64_t elapsed_ms(const struct timespec *t0)
     return (int64_t)(t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-static void log_start(ais_logger *logger, const run *r)
+static void log_start(const run *r)
 {
     char start[AIS_TIME_ISO_SIZE], end[AIS_TIME_ISO_SIZE];
     if (ais_time_format_iso(r->args.window_start, start) != AIS_OK ||
         ais_time_format_iso(r->args.window_end, end) != AIS_OK)
         return;
-    ais_log(logger, AIS_LOG_INFO, "run_start", AIS_F_STR("source", ais_source_name(r->args.source)),
+    ais_log(r->logger, AIS_LOG_INFO, "run_start",
+            AIS_F_STR("source", ais_source_name(r->args.source)),
             AIS_F_STR("mode", ais_source_mode_name(r->args.mode)),
             AIS_F_STR("sink", ais_sink_kind_name(r->args.sink)),
+            AIS_F_STR("event_source", r->event_source), AIS_F_STR("topic", r->topic),
             AIS_F_STR("window_start_utc", start), AIS_F_STR("window_end_utc", end),
-            AIS_F_INT("stations", r->stations), AIS_F_STR("seed_source", r->args.has_seed ? "flag" : "config"),
+            AIS_F_STR("window_from", r->window_from), AIS_F_STR("replay_dir", r->args.replay_dir),
             AIS_F_STR("landing_dir", r->landing_dir), AIS_F_STR("request_id", r->env.request_id),
             AIS_F_STR("config_path", ais_config_path(r->cfg)), AIS_F_END);
+}
+
+static void release(run *r)
+{
+    if (r->dlq_ready)
+        ais_dlq_release(&r->dlq);
+    ais_kafka_free(r->kafka);
+    ais_landing_free(r->landing);
+    ais_landing_free(r->dlq_landing);
+    ais_window_lock_release(r->lock);
+    free(r->landing_dir);
+    free(r->state_dir);
+    free(r->state_path);
+    /* the logger borrowed the configuration for secret redaction */
+    ais_logger_apply_config(r->logger, NULL);
+    ais_config_free(r->cfg);
 }
 
 ais_status ais_cmd_ingest(int argc, char **argv, ais_logger *logger)
@@ -195,6 +575,7 @@ ais_status ais_cmd_ingest(int argc, char **argv, ais_logger *logger)
     char errbuf[512];
     struct timespec t0;
     memset(&r, 0, sizeof r);
+    r.logger = logger;
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
     ais_status st = ais_ingest_parse_args(argc, argv, &r.args, errbuf, sizeof errbuf);
@@ -206,38 +587,37 @@ ais_status ais_cmd_ingest(int argc, char **argv, ais_logger *logger)
     }
 
     st = prepare(&r);
-    if (st == AIS_OK) {
-        st = ais_logger_apply_config(logger, r.cfg);
-        if (st != AIS_OK)
-            snprintf(r.error, sizeof r.error,
-                     "runtime.log_level must be debug, info, warning or error");
+    if (st == AIS_ERR_USAGE) {
+        /* a usage error found with the configuration (no --start and no state): no summary,
+         * like every usage error */
+        ais_log(logger, AIS_LOG_ERROR, "usage_error", AIS_F_STR("message", r.error),
+                AIS_F_STR("status", ais_status_str(st)), AIS_F_END);
+        release(&r);
+        return st;
     }
-    if (st == AIS_OK) {
-        log_start(logger, &r);
+    if (st == AIS_OK && !r.window_empty) {
+        log_start(&r);
         st = execute(&r);
     }
 
     if (st == AIS_OK) {
         ais_log(logger, AIS_LOG_INFO, "window_done",
                 AIS_F_STR("source", ais_source_name(r.args.source)),
-                AIS_F_INT("events_written", (int64_t)r.stats.events_written),
-                AIS_F_INT("files_written", (int64_t)r.stats.files_written),
+                AIS_F_INT("events_written", (int64_t)events_written(&r)),
+                AIS_F_INT("events_rejected", r.dlq_ready ? (int64_t)r.dlq.rejected : 0),
+                AIS_F_INT("files_written", (int64_t)r.landing_stats.files_written),
+                AIS_F_BOOL("window_empty", r.window_empty),
                 AIS_F_INT("duration_ms", elapsed_ms(&t0)), AIS_F_STR("status", "ok"), AIS_F_END);
     } else {
         ais_log(logger, AIS_LOG_ERROR, "run_failed",
                 AIS_F_STR("source", ais_source_name(r.args.source)),
                 AIS_F_STR("status", ais_status_str(st)), AIS_F_STR("message", r.error),
-                AIS_F_INT("events_written", (int64_t)r.stats.events_written),
-                AIS_F_INT("files_written", (int64_t)r.stats.files_written), AIS_F_END);
+                AIS_F_INT("events_written", (int64_t)events_written(&r)),
+                AIS_F_INT("files_written", (int64_t)r.landing_stats.files_written), AIS_F_END);
     }
     ais_status printed = print_summary(&r, st);
     if (st == AIS_OK)
         st = printed;
-
-    /* The logger borrowed the configuration for secret redaction. */
-    ais_logger_apply_config(logger, NULL);
-    ais_landing_free(r.landing);
-    free(r.landing_dir);
-    ais_config_free(r.cfg);
+    release(&r);
     return st;
 }

@@ -9,5 +9,6 @@
 
 ais_status ais_cmd_config_dump(int argc, char **argv, ais_logger *logger);
 ais_status ais_cmd_ingest(int argc, char **argv, ais_logger *logger);
+ais_status ais_cmd_topics(int argc, char **argv, ais_logger *logger);
 
 #endif

@@ -1,8 +1,9 @@
 /* ais-ingest: the ingest adapters' command-line entry point.
  *
  *   ais-ingest config-dump [--config PATH]
+ *   ais-ingest topics --create|--check [--config PATH] [--timeout-ms N]
  *   ais-ingest <openaq|weather|sentinel5p|maiac|era5> --mode live|replay|simulate
- *              --start ISO --end ISO --sink landing|kafka [options]
+ *              [--start ISO] --end ISO --sink landing|kafka [options]
  *
  * stdout carries exactly one JSON document (the dump, or the run summary); stderr carries JSON
  * log lines. Exit codes: 0 ok, 1 runtime failure, 2 usage error or not implemented. */
@@ -16,15 +17,22 @@
 static const char USAGE[] =
     "usage:\n"
     "  ais-ingest config-dump [--config PATH]\n"
-    "  ais-ingest openaq --mode simulate --start ISO --end ISO --sink landing\n"
-    "             [--landing-dir DIR] [--stations N] [--seed S] [--batch-events N]\n"
-    "             [--config PATH]\n"
-    "  ais-ingest weather|sentinel5p|maiac|era5 ...   (not implemented yet in this build)\n"
+    "  ais-ingest topics --create|--check [--config PATH] [--timeout-ms N]\n"
+    "  ais-ingest openaq --mode simulate|replay [--start ISO] --end ISO --sink landing|kafka\n"
+    "             [--replay-dir DIR] [--landing-dir DIR] [--state-dir DIR] [--stations N]\n"
+    "             [--seed S] [--batch-events N] [--kafka-timeout-ms N] [--config PATH]\n"
+    "  ais-ingest weather --mode simulate|replay [--start ISO] --end ISO --sink landing|kafka\n"
+    "             [--replay-dir DIR] [--provinces N] [other options as above]\n"
+    "  ais-ingest sentinel5p|maiac|era5 ...   (not implemented yet in this build)\n"
     "  ais-ingest --help | --version\n"
     "\n"
+    "openaq --mode replay reads AirNow DOS CSV files; weather --mode replay reads WeatherAPI\n"
+    "history.json bodies under <Province>/ folders. --mode live is not implemented yet.\n"
     "Times are ISO-8601 UTC (2026-09-02T00:00:00Z, 2026-09-02T00:00:00+00:00 or 2026-09-02).\n"
-    "The window is [start floored to the hour, end ceiled to the hour).\n"
-    "Exit codes: 0 ok, 1 runtime failure, 2 usage error or not implemented.\n";
+    "The window is [start floored to the hour, end ceiled to the hour). Without --start a run\n"
+    "continues where the last successful run of the same source, mode and sink ended.\n"
+    "Exit codes: 0 ok, 1 runtime failure (also: events not delivered), 2 usage error or not\n"
+    "implemented.\n";
 
 static int exit_code(ais_status st)
 {
@@ -59,6 +67,8 @@ int main(int argc, char **argv)
         st = AIS_OK;
     } else if (strcmp(command, "config-dump") == 0) {
         st = ais_cmd_config_dump(argc - 1, argv + 1, logger);
+    } else if (strcmp(command, "topics") == 0) {
+        st = ais_cmd_topics(argc - 1, argv + 1, logger);
     } else if (command[0] != '-') {
         /* sources, including the ones this build only recognises */
         st = ais_cmd_ingest(argc - 1, argv + 1, logger);

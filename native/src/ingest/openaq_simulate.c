@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ais/noise.h"
 #include "ais/openaq.h"
 #include "ais/timeutil.h"
 
@@ -78,69 +79,16 @@ static const district DISTRICTS[] = {
 };
 #define N_DISTRICTS (sizeof DISTRICTS / sizeof DISTRICTS[0])
 
-/* ---------------------------------------------------------------------------------------- */
-/* Counter-based random numbers and value noise                                             */
-
-static uint64_t splitmix64(uint64_t x)
-{
-    uint64_t z = x + 0x9e3779b97f4a7c15u;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-static uint64_t hash4(uint64_t seed, uint64_t stream, uint64_t a, uint64_t b)
-{
-    uint64_t h = splitmix64(seed);
-    h = splitmix64(h ^ stream);
-    h = splitmix64(h ^ a);
-    return splitmix64(h ^ b);
-}
-
-/* Uniform in [0, 1) from the top 53 bits. */
-static double to_unit(uint64_t h)
-{
-    return (double)(h >> 11) * 0x1.0p-53;
-}
-
+/* Short names for the shared counter-based generators (ais/noise.h). */
 static double uniform(uint64_t seed, uint64_t stream, uint64_t a, uint64_t b)
 {
-    return to_unit(hash4(seed, stream, a, b));
+    return ais_noise_uniform(seed, stream, a, b);
 }
 
-/* Approximately standard normal: Irwin-Hall sum of four 16-bit uniforms, rescaled. Bounded to
- * +-3.46, which keeps every multiplier finite and the tails physically sane. */
-static double normalish(uint64_t seed, uint64_t stream, uint64_t a, uint64_t b)
-{
-    uint64_t h = hash4(seed, stream, a, b);
-    double sum = 0.0;
-    for (int i = 0; i < 4; i++)
-        sum += (double)((h >> (16 * i)) & 0xffffu) / 65535.0;
-    return (sum - 2.0) * sqrt(3.0);
-}
-
-typedef enum knot_kind { KNOT_NORMAL, KNOT_UNIFORM } knot_kind;
-
-/* Value noise: random values on knots every spacing_h hours since the epoch, joined with a
- * smoothstep so the signal and its slope are continuous. The knots depend only on the time grid,
- * never on where a window starts. */
 static double value_noise(uint64_t seed, enum stream stream, double t_hours, double spacing_h,
-                          knot_kind kind)
+                          ais_knot_kind kind)
 {
-    double x = t_hours / spacing_h;
-    double k = floor(x);
-    double f = x - k;
-    uint64_t k0 = (uint64_t)(int64_t)k;
-    double v0, v1;
-    if (kind == KNOT_NORMAL) {
-        v0 = normalish(seed, (uint64_t)stream, k0, 0);
-        v1 = normalish(seed, (uint64_t)stream, k0 + 1, 0);
-    } else {
-        v0 = uniform(seed, (uint64_t)stream, k0, 0);
-        v1 = uniform(seed, (uint64_t)stream, k0 + 1, 0);
-    }
-    double s = f * f * (3.0 - 2.0 * f);
-    return v0 + (v1 - v0) * s;
+    return ais_noise_value(seed, (uint64_t)stream, 0, t_hours, spacing_h, kind);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -218,10 +166,10 @@ ais_status ais_sim_city_hour(const ais_sim_params *params, int64_t hour_start, a
     double season = cos(phase); /* +1 mid-winter, -1 mid-summer */
 
     double x = SYNOPTIC_SLOW_WEIGHT * value_noise(params->seed, STREAM_SYNOPTIC_SLOW, t_hours,
-                                                  SYNOPTIC_SLOW_KNOT_H, KNOT_NORMAL) +
+                                                  SYNOPTIC_SLOW_KNOT_H, AIS_KNOT_NORMAL) +
                SYNOPTIC_FAST_WEIGHT * value_noise(params->seed, STREAM_SYNOPTIC_FAST, t_hours,
-                                                  SYNOPTIC_FAST_KNOT_H, KNOT_NORMAL);
-    double rain = value_noise(params->seed, STREAM_RAIN, t_hours, RAIN_KNOT_H, KNOT_UNIFORM);
+                                                  SYNOPTIC_FAST_KNOT_H, AIS_KNOT_NORMAL);
+    double rain = value_noise(params->seed, STREAM_RAIN, t_hours, RAIN_KNOT_H, AIS_KNOT_UNIFORM);
     double threshold = RAIN_THRESHOLD_MID + RAIN_THRESHOLD_SEASONAL * season;
     double wetness = clamp((rain - threshold) / (1.0 - threshold), 0.0, 1.0);
 

@@ -1,0 +1,275 @@
+/* Replay of recorded WeatherAPI history.json bodies (<dir>/<Province>/<YYYY-MM-DD>.json). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ais/fsutil.h"
+#include "ais/timeutil.h"
+#include "ais/weather.h"
+
+/* Event ids seen in this run, with a fingerprint of what each said: an open-addressing table
+ * that owns copies of the ids. */
+typedef struct seen_entry {
+    char *event_id;
+    uint64_t fingerprint;
+} seen_entry;
+
+typedef struct seen_set {
+    seen_entry *slots;
+    size_t cap, count;
+} seen_set;
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3u;
+    }
+    return h;
+}
+
+static ais_status seen_grow(seen_set *s)
+{
+    size_t cap = s->cap ? s->cap * 2 : 1024;
+    seen_entry *slots = calloc(cap, sizeof *slots);
+    if (slots == NULL)
+        return AIS_ERR_NOMEM;
+    for (size_t i = 0; i < s->cap; i++) {
+        if (s->slots[i].event_id == NULL)
+            continue;
+        size_t j = fnv1a(s->slots[i].event_id, strlen(s->slots[i].event_id)) & (cap - 1);
+        while (slots[j].event_id != NULL)
+            j = (j + 1) & (cap - 1);
+        slots[j] = s->slots[i];
+    }
+    free(s->slots);
+    s->slots = slots;
+    s->cap = cap;
+    return AIS_OK;
+}
+
+/* *found: 0 new (inserted), 1 same fingerprint, 2 different fingerprint. */
+static ais_status seen_check(seen_set *s, const char *event_id, uint64_t fingerprint, int *found)
+{
+    if ((s->count + 1) * 2 > s->cap) {
+        ais_status st = seen_grow(s);
+        if (st != AIS_OK)
+            return st;
+    }
+    size_t j = fnv1a(event_id, strlen(event_id)) & (s->cap - 1);
+    while (s->slots[j].event_id != NULL) {
+        if (strcmp(s->slots[j].event_id, event_id) == 0) {
+            *found = s->slots[j].fingerprint == fingerprint ? 1 : 2;
+            return AIS_OK;
+        }
+        j = (j + 1) & (s->cap - 1);
+    }
+    char *copy = strdup(event_id);
+    if (copy == NULL)
+        return AIS_ERR_NOMEM;
+    s->slots[j].event_id = copy;
+    s->slots[j].fingerprint = fingerprint;
+    s->count++;
+    *found = 0;
+    return AIS_OK;
+}
+
+static void seen_free(seen_set *s)
+{
+    for (size_t i = 0; i < s->cap; i++)
+        free(s->slots[i].event_id);
+    free(s->slots);
+}
+
+typedef struct replay {
+    const ais_envelope *env;
+    const ais_sink *sink;
+    ais_dlq *dlq;
+    ais_replay_stats *stats;
+    seen_set seen;
+    /* the file being read */
+    const char *path;
+    char province[128];
+    char slug[128];
+} replay;
+
+/* What an event says, without the fields that change from run to run. */
+static ais_status fingerprint(const json_t *event, uint64_t *out)
+{
+    json_t *copy = json_copy((json_t *)event);
+    if (copy == NULL)
+        return AIS_ERR_NOMEM;
+    json_object_del(copy, "ingest_time");
+    json_object_del(copy, "trace");
+    char *text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    json_decref(copy);
+    if (text == NULL)
+        return AIS_ERR_NOMEM;
+    *out = fnv1a(text, strlen(text));
+    free(text);
+    return AIS_OK;
+}
+
+static ais_status on_hour(void *ctx, const ais_weather_location *loc, const ais_weather_hour *h)
+{
+    replay *r = ctx;
+    r->stats->records_read++;
+    if (h->time_epoch < r->env->window_start || h->time_epoch >= r->env->window_end) {
+        r->stats->outside_window++;
+        return AIS_OK;
+    }
+    int64_t now;
+    json_t *event = NULL;
+    uint64_t fp = 0;
+    int found = 0;
+    ais_status st = ais_time_now(&now, NULL);
+    if (st == AIS_OK)
+        st = ais_weather_event_new(r->env, r->province, r->slug, NULL, loc, h, now, &event);
+    if (st == AIS_OK)
+        st = fingerprint(event, &fp);
+    if (st == AIS_OK)
+        st = seen_check(&r->seen, json_string_value(json_object_get(event, "event_id")), fp,
+                        &found);
+    if (st == AIS_OK && found == 0) {
+        st = ais_sink_write(r->sink, event);
+        if (st == AIS_OK)
+            r->stats->events++;
+    } else if (st == AIS_OK) {
+        r->stats->duplicates_merged++;
+        if (found == 2) {
+            /* the first copy (in path order) was emitted; keep the other one visible */
+            r->stats->conflicts_resolved++;
+            char *text = json_dumps(event, JSON_COMPACT);
+            if (text == NULL) {
+                st = AIS_ERR_NOMEM;
+            } else {
+                ais_dead_letter dl = {
+                    .reason = "conflicting_duplicate",
+                    .detail = "another file gave this hour with different values; the first "
+                              "file in path order was kept",
+                    .raw = text,
+                    .raw_len = strlen(text),
+                    .file = r->path,
+                    .event_id = json_string_value(json_object_get(event, "event_id"))};
+                st = ais_dlq_reject(r->dlq, &dl);
+                free(text);
+            }
+        }
+    }
+    json_decref(event);
+    return st;
+}
+
+static ais_status on_reject(void *ctx, ais_weather_reject_scope scope, const char *reason,
+                            const char *detail, const char *raw, size_t raw_len)
+{
+    replay *r = ctx;
+    if (scope == AIS_WEATHER_REJECT_BODY)
+        r->stats->files_rejected++;
+    else
+        r->stats->records_rejected++;
+    ais_dead_letter dl = {.reason = reason, .detail = detail, .raw = raw, .raw_len = raw_len,
+                          .file = r->path};
+    return ais_dlq_reject(r->dlq, &dl);
+}
+
+/* The folder a recorded file is in names its province. NULL when the file sits directly in
+ * the replay folder. */
+static const char *parent_name(const char *dir, const char *path, char *buf, size_t size)
+{
+    size_t dlen = strlen(dir);
+    while (dlen > 1 && dir[dlen - 1] == '/')
+        dlen--;
+    const char *rel = path + dlen;
+    while (*rel == '/')
+        rel++;
+    const char *last = strrchr(rel, '/');
+    if (last == NULL)
+        return NULL;
+    const char *start = last;
+    while (start > rel && start[-1] != '/')
+        start--;
+    size_t n = (size_t)(last - start);
+    if (n == 0 || n >= size)
+        return NULL;
+    memcpy(buf, start, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+static ais_status set_province(replay *r, const char *folder)
+{
+    const ais_weather_province *p = ais_weather_province_find(folder);
+    if (p != NULL) {
+        snprintf(r->province, sizeof r->province, "%s", p->name);
+        snprintf(r->slug, sizeof r->slug, "%s", p->slug);
+        return AIS_OK;
+    }
+    snprintf(r->province, sizeof r->province, "%s", folder);
+    for (char *c = r->province; *c; c++)
+        if (*c == '_')
+            *c = ' ';
+    return ais_weather_slug(folder, r->slug, sizeof r->slug);
+}
+
+static ais_status replay_file(replay *r, const char *dir, const char *path, char *errbuf,
+                              size_t errsize)
+{
+    r->path = path;
+    char folder[128];
+    if (parent_name(dir, path, folder, sizeof folder) == NULL ||
+        set_province(r, folder) != AIS_OK) {
+        ais_dead_letter dl = {.reason = "unknown_province",
+                              .detail = "a recorded body must sit in a folder named after its "
+                                        "province (<Province>/<date>.json)",
+                              .file = path};
+        r->stats->files_rejected++;
+        return ais_dlq_reject(r->dlq, &dl);
+    }
+    char *body = NULL;
+    size_t len = 0;
+    ais_status st = ais_fs_read_file(path, AIS_WEATHER_MAX_BODY_BYTES, &body, &len);
+    if (st == AIS_ERR_RANGE) {
+        ais_dead_letter dl = {.reason = "file_too_large", .detail = "body larger than 16 MiB",
+                              .file = path};
+        r->stats->files_rejected++;
+        return ais_dlq_reject(r->dlq, &dl);
+    }
+    if (st != AIS_OK) {
+        if (errbuf != NULL && errsize > 0)
+            snprintf(errbuf, errsize, "cannot read %s: %s", path, strerror(errno));
+        return st;
+    }
+    r->stats->files_read++;
+    ais_weather_visitor v = {.ctx = r, .on_hour = on_hour, .on_reject = on_reject};
+    st = ais_weather_parse_history(body, len, &v);
+    free(body);
+    return st;
+}
+
+ais_status ais_weather_replay(const char *dir, const ais_envelope *env, const ais_sink *sink,
+                              ais_dlq *dlq, ais_replay_stats *stats, char *errbuf,
+                              size_t errbuf_size)
+{
+    if (dir == NULL || env == NULL || sink == NULL || dlq == NULL || stats == NULL)
+        return AIS_ERR_INVALID_ARG;
+    memset(stats, 0, sizeof *stats);
+    if (errbuf != NULL && errbuf_size > 0)
+        errbuf[0] = '\0';
+    ais_path_list list;
+    ais_status st = ais_fs_list_files(dir, ".json", &list);
+    if (st != AIS_OK) {
+        if (errbuf != NULL && errbuf_size > 0)
+            snprintf(errbuf, errbuf_size, "cannot list %s: %s", dir, strerror(errno));
+        return st;
+    }
+    replay r = {.env = env, .sink = sink, .dlq = dlq, .stats = stats};
+    for (size_t i = 0; i < list.count && st == AIS_OK; i++)
+        st = replay_file(&r, dir, list.paths[i], errbuf, errbuf_size);
+    seen_free(&r.seen);
+    ais_path_list_free(&list);
+    return st;
+}

@@ -1,0 +1,70 @@
+/* ais-traj: air-parcel trajectories through ARL meteorological files.
+ *
+ * Points (JSON lines) go to --out (stdout by default); each command prints one JSON summary
+ * line, on stdout, or on stderr when the points are on stdout; log lines are JSON on stderr.
+ * Exit codes: 0 ok, 1 runtime failure (including any failed run of a batch), 2 usage error or
+ * not implemented. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ais/log.h"
+#include "ais/traj_cli.h"
+#include "ais/version.h"
+#include "commands.h"
+
+static const char USAGE[] =
+    "usage:\n"
+    "  ais-traj [run] --met FILE.arl --start ISO --lat DEG --lon DEG [--height-m M]\n"
+    "           [--hours H] [--run-id ID] [--out FILE.jsonl|-] [--runs-out FILE.jsonl]\n"
+    "           [--config PATH]\n"
+    "  ais-traj [run] --met FILE.arl --batch RUNS.jsonl|- [--out FILE.jsonl|-]\n"
+    "           [--runs-out FILE.jsonl] [--config PATH]\n"
+    "  ais-traj simulate-met --start ISO --end ISO --out FILE.arl [--seed N] [--config PATH]\n"
+    "  ais-traj parse-tdump --tdump FILE --run-id ID [--out FILE.jsonl|-]\n"
+    "  ais-traj arl-info --met FILE.arl\n"
+    "  ais-traj --help | --version\n"
+    "\n"
+    "--hours is negative for back-trajectories (default -trajectories.back_hours, i.e. -72);\n"
+    "--height-m is metres above ground (default trajectories.release_height_m_agl).\n"
+    "Batch lines: {\"run_id\":\"r1\",\"lat\":21.03,\"lon\":105.85,\"start\":\"2026-01-15T00:00:00Z\",\n"
+    "              \"height_m\":500,\"hours\":-72}\n"
+    "Point lines: run_id, traj_id, age_h, lat, lon, alt_m (above ground), pressure_hpa,\n"
+    "             timestamp.\n"
+    "Exit codes: 0 ok, 1 runtime failure (or any failed run), 2 usage error or not implemented.\n";
+
+static int exit_code(ais_status st)
+{
+    if (st == AIS_OK)
+        return 0;
+    if (st == AIS_ERR_USAGE || st == AIS_ERR_NOT_IMPLEMENTED)
+        return 2;
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    ais_logger *logger = NULL;
+    if (ais_logger_new("ais-traj", stderr, &logger) != AIS_OK) {
+        fputs("{\"level\":\"error\",\"logger\":\"ais-traj\",\"event\":\"out_of_memory\"}\n",
+              stderr);
+        return 1;
+    }
+    ais_traj_args args;
+    char errbuf[256];
+    ais_status st = ais_traj_parse_args(argc, argv, &args, errbuf, sizeof errbuf);
+    if (st != AIS_OK) {
+        ais_log(logger, AIS_LOG_ERROR, "usage_error", AIS_F_STR("message", errbuf),
+                AIS_F_STR("usage", USAGE), AIS_F_END);
+    } else {
+        switch (args.command) {
+        case AIS_TRAJ_CMD_HELP: fputs(USAGE, stdout); break;
+        case AIS_TRAJ_CMD_VERSION: printf("ais-traj/%s\n", AIS_VERSION); break;
+        case AIS_TRAJ_CMD_RUN: st = ais_traj_cmd_run(&args, logger); break;
+        case AIS_TRAJ_CMD_SIMULATE_MET: st = ais_traj_cmd_simulate_met(&args, logger); break;
+        case AIS_TRAJ_CMD_PARSE_TDUMP: st = ais_traj_cmd_parse_tdump(&args, logger); break;
+        case AIS_TRAJ_CMD_ARL_INFO: st = ais_traj_cmd_arl_info(&args, logger); break;
+        }
+    }
+    ais_logger_free(logger);
+    return exit_code(st);
+}
