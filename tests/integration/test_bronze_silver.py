@@ -36,6 +36,7 @@ def test_bronze_and_silver(spark: Any, spark_settings: Callable[..., Settings]) 
         openaq_event(3, 1, 30.0, coverage=25.0),  # low coverage
         openaq_event(3, 2, 30.0, lat=22.5),  # outside the Hanoi bbox
         openaq_event(3, 3, None),  # no value
+        openaq_event(3, 4, 40.0) | {"quality_flags": ["qc_suspect"]},  # a rejecting flag
     ]
     bad = ["{truncated", json.dumps({"event_id": "", "event_time": iso(T0), "schema_version": "v1"}),
            json.dumps(openaq_event(0, 0, 1.0) | {"schema_version": "v9"}),
@@ -43,7 +44,7 @@ def test_bronze_and_silver(spark: Any, spark_settings: Callable[..., Settings]) 
     write_jsonl(landing, "part-a.jsonl", [json.dumps(e) for e in good + special] + bad)
     ctx = JobContext("bronze_test", settings, spark)
     first = run_bronze(ctx, "openaq")
-    assert (first["output_count"], first["invalid_count"]) == (22, 4)
+    assert (first["output_count"], first["invalid_count"]) == (23, 4)
     invalid = {r["reason"]: r["raw_payload"] for r in
                spark.table(tables.INVALID_EVENTS.qualified(settings.catalog_name)).collect()}
     assert set(invalid) == {"unparsable_json", "missing_event_id", "unknown_schema_version", "missing_sensor_id"}
@@ -54,7 +55,7 @@ def test_bronze_and_silver(spark: Any, spark_settings: Callable[..., Settings]) 
     write_jsonl(landing, "part-b.jsonl", [json.dumps(corrected), json.dumps(good[1])])
     second = run_bronze(JobContext("bronze_test", settings, spark), "openaq")
     assert (second["input_count"], second["output_count"], second["unchanged_count"]) == (2, 1, 1)
-    assert _count(spark, settings, tables.OPENAQ_BRONZE) == 22
+    assert _count(spark, settings, tables.OPENAQ_BRONZE) == 23
     value = spark.sql(f"SELECT value FROM {tables.OPENAQ_BRONZE.qualified(settings.catalog_name)} "
                       f"WHERE event_id = '{corrected['event_id']}'").first()[0]
     assert value == 99.0
@@ -62,7 +63,7 @@ def test_bronze_and_silver(spark: Any, spark_settings: Callable[..., Settings]) 
     window = Window.from_dates("2026-10-01", "2026-10-01")
     summary = run_openaq_silver(JobContext("silver_test", settings, spark), window)
     assert summary["qc_status_counts"] == {"valid": 18, "out_of_range": 1, "low_coverage": 1,
-                                           "outside_bbox": 1, "missing_value": 1}
+                                           "outside_bbox": 1, "missing_value": 1, "flagged:qc_suspect": 1}
     city_table = spark.table(tables.OPENAQ_CITY_HOURLY.qualified(settings.catalog_name))
     city = {r["hour"].hour: r for r in city_table.collect()}
     assert sorted(city) == list(range(6))

@@ -1,6 +1,7 @@
 """OpenAQ bronze -> station-hourly silver (QC applied) -> city-hourly PM2.5 silver for Hanoi.
 
 QC (CONTRACTS.md §1): a station-hour is valid when its value is present, 0 <= value <= 1000 µg/m³,
+it carries none of the rejecting quality flags of ``qc.reject_flags`` (e.g. AirNow's Suspect),
 its coverage is at least 50 %, and the station lies in the Hanoi bbox. Invalid station-hours are
 kept in the station table with the reason in ``qc_status``; only valid ones reach the city table.
 """
@@ -17,12 +18,15 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 
-def qc_status(settings_values: dict[str, float]) -> Column:
+def qc_status(settings_values: dict[str, float], reject_flags: list[str]) -> Column:
     from pyspark.sql import functions as F
 
     v = F.col("value")
+    rejecting = F.array_intersect(F.coalesce("quality_flags", F.array().cast("array<string>")),
+                                  F.array(*[F.lit(f) for f in reject_flags]).cast("array<string>"))
     return (F.when(v.isNull(), "missing_value")
             .when((v < settings_values["pm25_min"]) | (v > settings_values["pm25_max"]), "out_of_range")
+            .when(F.size(rejecting) > 0, F.concat(F.lit("flagged:"), F.array_join(rejecting, ",")))
             .when(F.col("coverage_pct").isNull() | (F.col("coverage_pct") < settings_values["coverage_min_pct"]),
                   "low_coverage")
             .when(~(F.col("latitude").between(settings_values["south"], settings_values["north"])
@@ -31,7 +35,7 @@ def qc_status(settings_values: dict[str, float]) -> Column:
             .otherwise("valid"))
 
 
-def station_hourly(bronze: DataFrame, limits: dict[str, float]) -> DataFrame:
+def station_hourly(bronze: DataFrame, limits: dict[str, float], reject_flags: list[str]) -> DataFrame:
     """Bronze events -> one row per (location, sensor, parameter, hour) with its QC status."""
     from pyspark.sql import Window as W
     from pyspark.sql import functions as F
@@ -41,7 +45,7 @@ def station_hourly(bronze: DataFrame, limits: dict[str, float]) -> DataFrame:
     return (bronze
             .withColumn("hour", F.date_trunc("hour", "event_time"))
             .withColumn("_rn", F.row_number().over(latest)).where("_rn = 1").drop("_rn")
-            .withColumn("qc_status", qc_status(limits))
+            .withColumn("qc_status", qc_status(limits, reject_flags))
             .select("location_id", "sensor_id", "parameter", "hour", "location_name", "latitude",
                     "longitude", "value", "units", "coverage_pct", "qc_status", "source", "event_id"))
 
@@ -73,8 +77,9 @@ def run_openaq_silver(ctx: JobContext, window: Window, full_refresh: bool = Fals
     bronze = spark.table(tables.OPENAQ_BRONZE.qualified(catalog))
     if not full_refresh:
         bronze = bronze.where((F.col("event_time") >= window.start_sql) & (F.col("event_time") < window.end_sql))
-    stations = station_hourly(bronze, qc_limits(ctx)).withColumn("job_run_id", F.lit(ctx.job_run_id)) \
-        .withColumn("updated_at", F.current_timestamp()).persist()
+    stations = (station_hourly(bronze, qc_limits(ctx), ctx.settings.get_list("qc.reject_flags"))
+                .withColumn("job_run_id", F.lit(ctx.job_run_id))
+                .withColumn("updated_at", F.current_timestamp()).persist())
     try:
         st = merge_into(stations, tables.OPENAQ_STATION_HOURLY, catalog, prune_column="hour")
         city = city_hourly(stations).withColumn("job_run_id", F.lit(ctx.job_run_id)) \
