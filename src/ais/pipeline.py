@@ -1,6 +1,6 @@
 """The embedded profile's orchestration: the whole chain, in order, in one process.
 
-    ais-ingest (C, simulated OpenAQ) -> landing files -> bronze -> station/city silver
+    ais-ingest (C, simulated OpenAQ and weather) -> landing files -> bronze -> tier-1 silver
     -> master gold -> training dataset -> serving features -> train -> promote -> predict -> API
 
 Every step is the same function the cluster profile runs (``ais job ...``, ``ais train`` ...), so
@@ -49,14 +49,14 @@ def _iso(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def ingest_simulated_openaq(settings: Settings, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
-    """Run the C simulator into the landing folder; returns its one-line JSON summary."""
+def ingest_simulated(settings: Settings, source: str, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """Run the C simulator of ``source`` into the landing folder; returns its one-line JSON summary."""
     from ais.cli import JobError
 
     binary = settings.project_root / INGEST_BINARY
     if not binary.is_file():
         raise JobError(f"{binary} is missing: run `make build` first")
-    cmd = [str(binary), "openaq", "--mode", "simulate", "--start", _iso(start), "--end", _iso(end),
+    cmd = [str(binary), source, "--mode", "simulate", "--start", _iso(start), "--end", _iso(end),
            "--sink", "landing", "--landing-dir", str(settings.runtime_path("landing_dir")),
            "--state-dir", str(settings.runtime_path("ingest_state_dir")), "--config", str(settings.path)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -80,6 +80,7 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
     from ais.spark.jobs.common import JobContext, Window
     from ais.spark.jobs.gold import run_master_gold, run_serving_features, run_training_dataset
     from ais.spark.jobs.openaq_silver import run_openaq_silver
+    from ais.spark.jobs.tier1_silver import run_weather_proxy
     from ais.spark.session import get_spark
 
     result = ChainResult(start, end)
@@ -93,11 +94,14 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
         return out
 
     step("ensure_tables", ensure_tables, settings)
-    step("ingest", ingest_simulated_openaq, settings, start, end)
+    step("ingest", ingest_simulated, settings, "openaq", start, end)
+    step("ingest_weather", ingest_simulated, settings, "weather", start, end)
     spark = get_spark(settings, app_name="ais-demo")
     window = Window.from_dates(start.date().isoformat(), (end - dt.timedelta(hours=1)).date().isoformat())
     step("bronze", run_bronze, JobContext("bronze_openaq", settings, spark), "openaq")
+    step("bronze_weather", run_bronze, JobContext("bronze_weather", settings, spark), "weather")
     step("silver", run_openaq_silver, JobContext("hanoi_openaq_silver", settings, spark), window)
+    step("weather_proxy", run_weather_proxy, JobContext("hanoi_weather_proxy_silver", settings, spark), window)
     step("master_gold", run_master_gold, JobContext("hanoi_master_features_gold", settings, spark), window)
     step("training_dataset", run_training_dataset, JobContext("hanoi_training_dataset_gold", settings, spark),
          window, settings.dataset_version, settings.feature_set_name)

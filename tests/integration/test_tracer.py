@@ -21,8 +21,10 @@ pytestmark = [pytest.mark.spark, pytest.mark.native]
 
 END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 SPAN_DAYS = 21
-COUNTED = (tables.OPENAQ_BRONZE, tables.OPENAQ_STATION_HOURLY, tables.OPENAQ_CITY_HOURLY, tables.MASTER_GOLD,
-           tables.TRAINING_GOLD, tables.SERVING_GOLD, tables.MODEL_REGISTRY, tables.PREDICTIONS, tables.MODEL_RUNS)
+COUNTED = (tables.OPENAQ_BRONZE, tables.table("weather.weather_history_bronze"),
+           tables.table("weather.weather_hanoi_surface_proxy_silver"), tables.OPENAQ_STATION_HOURLY,
+           tables.OPENAQ_CITY_HOURLY, tables.MASTER_GOLD, tables.TRAINING_GOLD, tables.SERVING_GOLD,
+           tables.MODEL_REGISTRY, tables.PREDICTIONS, tables.MODEL_RUNS)
 
 
 def _counts(spark: Any, settings: Settings) -> dict[str, int]:
@@ -38,6 +40,8 @@ def test_chain_end_to_end_and_rerun_adds_nothing(spark: Any, spark_settings: Cal
     stations = settings.get_int("simulate.openaq_stations")
     assert first.steps["ingest"]["events_written"] <= hours * stations
     assert first.steps["ingest"]["events_written"] >= 0.95 * hours * stations
+    assert first.steps["ingest_weather"]["events_written"] == hours * 24  # 24 provinces, every hour
+    assert first.steps["weather_proxy"]["output_count"] == hours  # Hanoi's hourly proxy
     assert counts[tables.MASTER_GOLD.identifier] == hours  # continuous hourly grid
     assert counts[tables.MODEL_RUNS.identifier] == 3
     assert counts[tables.PREDICTIONS.identifier] == 1
