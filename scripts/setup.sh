@@ -2,11 +2,13 @@
 # Set up everything AIS needs on a fresh Debian/Ubuntu machine. Idempotent and cached: each step
 # leaves a stamp under var/stamps/ keyed on what it installed, and is skipped while that holds.
 #
-#   scripts/setup.sh [all|apt|venv|jars]     (default: all)
+#   scripts/setup.sh [all|apt|venv|jars|airflow]     (default: all)
 #
 # apt   Debian packages: C toolchain and libraries of ARCHITECTURE.md, JDK 17, Maven.
 # venv  .venv with the pinned Python packages (requirements/*.txt) and the ais package (editable).
 # jars  the JVM jars Spark loads (jvm/pom.xml) into jvm/lib/, with Maven, from Maven Central.
+# airflow  .venv-airflow with Airflow's pinned packages (requirements/airflow.txt): its own venv,
+#       because Airflow pins versions that clash with ours (FastAPI, Starlette).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -80,10 +82,23 @@ step_jars() {
   log jars_done "\"count\":$(ls "$ROOT/jvm/lib" | wc -l)"
 }
 
+step_airflow() {
+  local key; key="$(sha256sum < "$ROOT/requirements/airflow.txt" | cut -c1-16)"
+  if [ -x "$ROOT/.venv-airflow/bin/airflow" ] && stamp_ok airflow "$key"; then log airflow_cached; return; fi
+  local py; py="$(python_bin)"
+  [ -x "$ROOT/.venv-airflow/bin/python" ] || "$py" -m venv "$ROOT/.venv-airflow"
+  log airflow_install "\"python\":\"$py\""
+  "$ROOT/.venv-airflow/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip==25.3
+  "$ROOT/.venv-airflow/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements/airflow.txt"
+  stamp_set airflow "$key"
+  log airflow_done
+}
+
 case "${1:-all}" in
   apt) step_apt ;;
   venv) step_venv ;;
   jars) step_jars ;;
-  all) step_apt; step_venv; step_jars ;;
-  *) echo "usage: $0 [all|apt|venv|jars]" >&2; exit 2 ;;
+  airflow) step_airflow ;;
+  all) step_apt; step_venv; step_jars; step_airflow ;;
+  *) echo "usage: $0 [all|apt|venv|jars|airflow]" >&2; exit 2 ;;
 esac
