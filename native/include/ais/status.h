@@ -7,6 +7,8 @@
 #ifndef AIS_STATUS_H
 #define AIS_STATUS_H
 
+#include <stddef.h>
+
 typedef enum ais_status {
     AIS_OK = 0,
     AIS_ERR_NOMEM,              /* an allocation failed */
@@ -31,5 +33,12 @@ typedef enum ais_status {
 
 /* Static English name of a status, never NULL; "unknown status" for values out of range. */
 const char *ais_status_str(ais_status status);
+
+/* Formats a message into errbuf (if errbuf is non-NULL and errsize > 0) and returns status: the
+ * one way functions that take a caller's error buffer report a failure. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+ais_status ais_status_fail(ais_status status, char *errbuf, size_t errsize, const char *fmt, ...);
 
 #endif

@@ -1,3 +1,5 @@
+#include <stdio.h>
+#include <stdarg.h>
 #include "ais/status.h"
 
 const char *ais_status_str(ais_status status)
@@ -24,4 +26,15 @@ const char *ais_status_str(ais_status status)
     case AIS_STATUS_COUNT: break;
     }
     return "unknown status";
+}
+
+ais_status ais_status_fail(ais_status status, char *errbuf, size_t errsize, const char *fmt, ...)
+{
+    if (errbuf != NULL && errsize > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errbuf, errsize, fmt, ap);
+        va_end(ap);
+    }
+    return status;
 }

@@ -31,19 +31,6 @@ const char *ais_sink_kind_name(ais_sink_kind sink)
     return (size_t)sink < COUNT(SINK_NAMES) ? SINK_NAMES[sink] : "unknown";
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static ais_status usage(ais_status st, char *errbuf, size_t errsize, const char *fmt, ...)
-{
-    if (errbuf != NULL && errsize > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errsize, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 static int lookup(const char *const *names, size_t n, const char *text)
 {
@@ -109,23 +96,23 @@ static ais_status collect_flags(int argc, char **argv, raw_flags *raw, char *err
         const char *eq = strchr(arg, '=');
         size_t name_len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
         if (strncmp(arg, "--", 2) != 0 || name_len >= sizeof name)
-            return usage(AIS_ERR_USAGE, errbuf, errsize, "unexpected argument '%s'", arg);
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "unexpected argument '%s'", arg);
         memcpy(name, arg, name_len);
         name[name_len] = '\0';
         const char **slot = flag_slot(raw, name);
         if (slot == NULL)
-            return usage(AIS_ERR_USAGE, errbuf, errsize, "unknown flag '%s'", name);
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "unknown flag '%s'", name);
         if (*slot != NULL)
-            return usage(AIS_ERR_USAGE, errbuf, errsize, "flag %s given twice", name);
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "flag %s given twice", name);
         if (eq != NULL) {
             value = eq + 1;
         } else {
             if (i + 1 >= argc)
-                return usage(AIS_ERR_USAGE, errbuf, errsize, "flag %s needs a value", name);
+                return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "flag %s needs a value", name);
             value = argv[++i];
         }
         if (value[0] == '\0')
-            return usage(AIS_ERR_USAGE, errbuf, errsize, "flag %s has an empty value", name);
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "flag %s has an empty value", name);
         *slot = value;
     }
     return AIS_OK;
@@ -135,22 +122,22 @@ static ais_status parse_window(const raw_flags *raw, ais_ingest_args *out, char 
                                size_t errsize)
 {
     if (raw->end == NULL)
-        return usage(AIS_ERR_USAGE, errbuf, errsize, "--end is required");
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--end is required");
     if (ais_time_parse_iso(raw->end, &out->end) != AIS_OK)
-        return usage(AIS_ERR_USAGE, errbuf, errsize,
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
                      "--end '%s' is not an ISO-8601 UTC time (2026-09-02T00:00:00Z)", raw->end);
     if (ais_time_ceil_hour(out->end, &out->window_end) != AIS_OK)
-        return usage(AIS_ERR_USAGE, errbuf, errsize, "window out of range");
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "window out of range");
     if (raw->start == NULL)
         return AIS_OK; /* continue from the window state */
     if (ais_time_parse_iso(raw->start, &out->start) != AIS_OK)
-        return usage(AIS_ERR_USAGE, errbuf, errsize,
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
                      "--start '%s' is not an ISO-8601 UTC time (2026-09-02T00:00:00Z)",
                      raw->start);
     if (out->end <= out->start)
-        return usage(AIS_ERR_USAGE, errbuf, errsize, "--end must be after --start");
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--end must be after --start");
     if (ais_time_floor_hour(out->start, &out->window_start) != AIS_OK)
-        return usage(AIS_ERR_USAGE, errbuf, errsize, "window out of range");
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "window out of range");
     out->has_start = true;
     return AIS_OK;
 }
@@ -161,32 +148,32 @@ static ais_status parse_numbers(const raw_flags *raw, ais_ingest_args *out, char
     uint64_t v;
     if (raw->stations != NULL) {
         if (!parse_u64(raw->stations, &v) || v < 1 || v > AIS_SIM_MAX_STATIONS)
-            return usage(AIS_ERR_USAGE, errbuf, errsize, "--stations must be 1..%d",
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--stations must be 1..%d",
                          AIS_SIM_MAX_STATIONS);
         out->has_stations = true;
         out->stations = (unsigned)v;
     }
     if (raw->seed != NULL) {
         if (!parse_u64(raw->seed, &out->seed))
-            return usage(AIS_ERR_USAGE, errbuf, errsize,
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
                          "--seed must be a non-negative decimal integer");
         out->has_seed = true;
     }
     if (raw->provinces != NULL) {
         size_t max = ais_weather_province_count();
         if (!parse_u64(raw->provinces, &v) || v < 1 || v > max)
-            return usage(AIS_ERR_USAGE, errbuf, errsize, "--provinces must be 1..%zu", max);
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--provinces must be 1..%zu", max);
         out->has_provinces = true;
         out->provinces = (unsigned)v;
     }
     if (raw->batch != NULL) {
         if (!parse_u64(raw->batch, &v) || v < 1 || v > 10000000)
-            return usage(AIS_ERR_USAGE, errbuf, errsize, "--batch-events must be 1..10000000");
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--batch-events must be 1..10000000");
         out->batch_events = (size_t)v;
     }
     if (raw->kafka_timeout != NULL) {
         if (!parse_u64(raw->kafka_timeout, &v) || v < 100 || v > 3600000)
-            return usage(AIS_ERR_USAGE, errbuf, errsize,
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
                          "--kafka-timeout-ms must be 100..3600000");
         out->kafka_timeout_ms = (int)v;
     }
@@ -200,24 +187,24 @@ static ais_status check_applicable(const raw_flags *raw, const ais_ingest_args *
     const char *src = ais_source_name(a->source);
     const char *mode = ais_source_mode_name(a->mode);
     if (a->mode == AIS_MODE_REPLAY && raw->replay_dir == NULL)
-        return usage(AIS_ERR_USAGE, errbuf, errsize, "--mode replay needs --replay-dir DIR");
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--mode replay needs --replay-dir DIR");
     if (a->mode != AIS_MODE_REPLAY && raw->replay_dir != NULL)
-        return usage(AIS_ERR_USAGE, errbuf, errsize, "--replay-dir applies only to --mode replay");
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--replay-dir applies only to --mode replay");
     if (raw->stations != NULL && !(a->source == AIS_SOURCE_OPENAQ && a->mode == AIS_MODE_SIMULATE))
-        return usage(AIS_ERR_USAGE, errbuf, errsize,
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
                      "--stations applies only to openaq --mode simulate, not %s --mode %s", src,
                      mode);
     if (raw->provinces != NULL &&
         !(a->source == AIS_SOURCE_WEATHER && a->mode == AIS_MODE_SIMULATE))
-        return usage(AIS_ERR_USAGE, errbuf, errsize,
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
                      "--provinces applies only to weather --mode simulate, not %s --mode %s",
                      src, mode);
     if (raw->seed != NULL && a->mode != AIS_MODE_SIMULATE)
-        return usage(AIS_ERR_USAGE, errbuf, errsize, "--seed applies only to --mode simulate");
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--seed applies only to --mode simulate");
     if (raw->batch != NULL && a->sink != AIS_SINK_LANDING)
-        return usage(AIS_ERR_USAGE, errbuf, errsize, "--batch-events applies only to --sink landing");
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--batch-events applies only to --sink landing");
     if (raw->kafka_timeout != NULL && a->sink != AIS_SINK_KAFKA)
-        return usage(AIS_ERR_USAGE, errbuf, errsize,
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
                      "--kafka-timeout-ms applies only to --sink kafka");
     return AIS_OK;
 }
@@ -233,14 +220,14 @@ ais_status ais_ingest_parse_args(int argc, char **argv, ais_ingest_args *out, ch
     memset(out, 0, sizeof *out);
     memset(&raw, 0, sizeof raw);
     if (argc < 1 || argv[0] == NULL)
-        return usage(AIS_ERR_USAGE, errbuf, errbuf_size, "missing source");
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size, "missing source");
 
     int source = lookup(SOURCE_NAMES, COUNT(SOURCE_NAMES), argv[0]);
     if (source < 0)
-        return usage(AIS_ERR_USAGE, errbuf, errbuf_size, "unknown source '%s'", argv[0]);
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size, "unknown source '%s'", argv[0]);
     out->source = (ais_source)source;
     if (out->source != AIS_SOURCE_OPENAQ && out->source != AIS_SOURCE_WEATHER)
-        return usage(AIS_ERR_NOT_IMPLEMENTED, errbuf, errbuf_size,
+        return ais_status_fail(AIS_ERR_NOT_IMPLEMENTED, errbuf, errbuf_size,
                      "source '%s' is not implemented yet in this build", argv[0]);
 
     ais_status st = collect_flags(argc, argv, &raw, errbuf, errbuf_size);
@@ -248,20 +235,20 @@ ais_status ais_ingest_parse_args(int argc, char **argv, ais_ingest_args *out, ch
         return st;
 
     if (raw.mode == NULL)
-        return usage(AIS_ERR_USAGE, errbuf, errbuf_size, "--mode live|replay|simulate is required");
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size, "--mode live|replay|simulate is required");
     int mode = lookup(MODE_NAMES, COUNT(MODE_NAMES), raw.mode);
     if (mode < 0)
-        return usage(AIS_ERR_USAGE, errbuf, errbuf_size, "unknown --mode '%s'", raw.mode);
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size, "unknown --mode '%s'", raw.mode);
     out->mode = (ais_source_mode)mode;
     if (out->mode == AIS_MODE_LIVE)
-        return usage(AIS_ERR_NOT_IMPLEMENTED, errbuf, errbuf_size,
+        return ais_status_fail(AIS_ERR_NOT_IMPLEMENTED, errbuf, errbuf_size,
                      "%s --mode %s is not implemented yet in this build", argv[0], raw.mode);
 
     if (raw.sink == NULL)
-        return usage(AIS_ERR_USAGE, errbuf, errbuf_size, "--sink landing|kafka is required");
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size, "--sink landing|kafka is required");
     int sink = lookup(SINK_NAMES, COUNT(SINK_NAMES), raw.sink);
     if (sink < 0)
-        return usage(AIS_ERR_USAGE, errbuf, errbuf_size, "unknown --sink '%s'", raw.sink);
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size, "unknown --sink '%s'", raw.sink);
     out->sink = (ais_sink_kind)sink;
 
     if ((st = parse_window(&raw, out, errbuf, errbuf_size)) != AIS_OK)

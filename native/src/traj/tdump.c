@@ -24,19 +24,6 @@ typedef struct tokens {
     char tok[MAX_TOKENS][MAX_TOKEN_LEN];
 } tokens;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static ais_status fail(ais_status st, char *errbuf, size_t errsize, const char *fmt, ...)
-{
-    if (errbuf != NULL && errsize > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errsize, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 /* Next non-blank line split into tokens. Returns 1 with the tokens, 0 at the end of the text,
  * -1 for a line with too many or too long tokens or a byte that is not text. */
@@ -134,7 +121,7 @@ static ais_status parse_header(line_reader *lr, tokens *t, ais_tdump *td, char *
     int n;
     if (r != 1 || t->n > 2 || !to_int(t->tok[0], 1, AIS_TDUMP_MAX_GRIDS, &n) ||
         (t->n == 2 && !to_int(t->tok[1], 0, 99, &td->format_version)))
-        return fail(AIS_ERR_PARSE, errbuf, errsize,
+        return ais_status_fail(AIS_ERR_PARSE, errbuf, errsize,
                     "line %zu: expected the number of meteorological grids (1..%d)", lr->line_no,
                     AIS_TDUMP_MAX_GRIDS);
     td->n_grids = (size_t)n;
@@ -145,7 +132,7 @@ static ais_status parse_header(line_reader *lr, tokens *t, ais_tdump *td, char *
         ais_tdump_grid *gr = &td->grids[g];
         if (next_line(lr, t) != 1 || t->n < 5 || !to_time(t, t->n - 5, 0, &gr->time) ||
             !to_int(t->tok[t->n - 1], -99999, 99999, &gr->forecast_hour))
-            return fail(AIS_ERR_PARSE, errbuf, errsize,
+            return ais_status_fail(AIS_ERR_PARSE, errbuf, errsize,
                         "line %zu: expected grid %zu as: model year month day hour forecast-hour",
                         lr->line_no, g + 1);
         size_t len = 0;
@@ -160,7 +147,7 @@ static ais_status parse_header(line_reader *lr, tokens *t, ais_tdump *td, char *
     if (next_line(lr, t) != 1 || t->n < 2 || t->n > 3 ||
         !to_int(t->tok[0], 1, AIS_TDUMP_MAX_TRAJ, &n) ||
         (strcmp(t->tok[1], "FORWARD") != 0 && strcmp(t->tok[1], "BACKWARD") != 0))
-        return fail(AIS_ERR_PARSE, errbuf, errsize,
+        return ais_status_fail(AIS_ERR_PARSE, errbuf, errsize,
                     "line %zu: expected: number of trajectories (1..%d), FORWARD|BACKWARD, "
                     "vertical method",
                     lr->line_no, AIS_TDUMP_MAX_TRAJ);
@@ -182,14 +169,14 @@ static ais_status parse_header(line_reader *lr, tokens *t, ais_tdump *td, char *
                 to_double(t->tok[o + 2], -1e5, 1e6, &s->height_m_agl))
                 continue;
         }
-        return fail(AIS_ERR_PARSE, errbuf, errsize,
+        return ais_status_fail(AIS_ERR_PARSE, errbuf, errsize,
                     "line %zu: expected start %zu as: year month day hour latitude longitude "
                     "height",
                     lr->line_no, k + 1);
     }
     if (next_line(lr, t) != 1 || !to_int(t->tok[0], 0, AIS_TDUMP_MAX_DIAG, &n) ||
         t->n != (size_t)n + 1)
-        return fail(AIS_ERR_PARSE, errbuf, errsize,
+        return ais_status_fail(AIS_ERR_PARSE, errbuf, errsize,
                     "line %zu: expected the number of diagnostic variables (0..%d) and their "
                     "names",
                     lr->line_no, AIS_TDUMP_MAX_DIAG);
@@ -211,7 +198,7 @@ static ais_status parse_points(line_reader *lr, tokens *t, ais_tdump *td, char *
     int r;
     while ((r = next_line(lr, t)) == 1) {
         if (t->n != 12 + td->n_diag)
-            return fail(AIS_ERR_PARSE, errbuf, errsize,
+            return ais_status_fail(AIS_ERR_PARSE, errbuf, errsize,
                         "line %zu: a point line has %zu fields, expected %zu", lr->line_no, t->n,
                         12 + td->n_diag);
         if (td->n_points == cap) {
@@ -235,7 +222,7 @@ static ais_status parse_points(line_reader *lr, tokens *t, ais_tdump *td, char *
         for (size_t k = 0; ok && k < td->n_diag; k++)
             ok = to_double(t->tok[12 + k], -1e9, 1e9, &diag[k]);
         if (!ok)
-            return fail(AIS_ERR_PARSE, errbuf, errsize,
+            return ais_status_fail(AIS_ERR_PARSE, errbuf, errsize,
                         "line %zu: a point field is not a number in range (trajectory 1..%zu, "
                         "date, age, latitude -90..90, longitude -360..360, height)",
                         lr->line_no, td->n_traj);
@@ -243,7 +230,7 @@ static ais_status parse_points(line_reader *lr, tokens *t, ais_tdump *td, char *
         td->n_points++;
     }
     if (r < 0)
-        return fail(AIS_ERR_PARSE, errbuf, errsize,
+        return ais_status_fail(AIS_ERR_PARSE, errbuf, errsize,
                     "line %zu: not text, or more than %d fields", lr->line_no, MAX_TOKENS);
     return AIS_OK;
 }
@@ -270,10 +257,10 @@ ais_status ais_tdump_parse(const char *text, size_t len, ais_tdump **out, char *
     if (st == AIS_OK)
         st = parse_points(&lr, t, td, errbuf, errbuf_size);
     if (st == AIS_OK && td->n_points == 0)
-        st = fail(AIS_ERR_PARSE, errbuf, errbuf_size, "no trajectory points after the header");
+        st = ais_status_fail(AIS_ERR_PARSE, errbuf, errbuf_size, "no trajectory points after the header");
     free(t);
     if (st == AIS_ERR_NOMEM)
-        fail(st, errbuf, errbuf_size, "out of memory");
+        ais_status_fail(st, errbuf, errbuf_size, "out of memory");
     if (st != AIS_OK) {
         ais_tdump_free(td);
         return st;

@@ -52,19 +52,6 @@ double ais_traj_distance_m(double lat1, double lon1, double lat2, double lon2)
     return 2.0 * AIS_MET_EARTH_RADIUS_M * asin(sqrt(a));
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static ais_status fail(ais_status st, char *errbuf, size_t errsize, const char *fmt, ...)
-{
-    if (errbuf != NULL && errsize > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errsize, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 static ais_traj_stop stop_for(ais_met_where where)
 {
@@ -107,16 +94,16 @@ static ais_status start_error(const ais_met_grid *g, const ais_traj_start *s,
         ais_time_format_iso(g->times[0], t0);
         ais_time_format_iso(g->times[g->nt - 1], t1);
         ais_time_format_iso(s->time, ts);
-        return fail(AIS_ERR_RANGE, errbuf, errsize,
+        return ais_status_fail(AIS_ERR_RANGE, errbuf, errsize,
                     "release time %s is outside the met data (%s .. %s)", ts, t0, t1);
     case AIS_MET_ABOVE_TOP:
-        return fail(AIS_ERR_RANGE, errbuf, errsize,
+        return ais_status_fail(AIS_ERR_RANGE, errbuf, errsize,
                     "release height %.1f m AGL / %.1f hPa is above the top level (%.0f hPa)",
                     s->height_m_agl, s->pressure_hpa, g->levels_hpa[g->nz - 1]);
     case AIS_MET_INSIDE:
     case AIS_MET_OUTSIDE_GRID: break;
     }
-    return fail(AIS_ERR_RANGE, errbuf, errsize,
+    return ais_status_fail(AIS_ERR_RANGE, errbuf, errsize,
                 "release point %.4f N %.4f E is outside the met grid (%.2f..%.2f N, %.2f..%.2f E)",
                 s->lat, s->lon, g->lat0, ais_met_lat(g, g->ny - 1), g->lon0,
                 ais_met_lon(g, g->nx - 1));
@@ -164,22 +151,22 @@ ais_status ais_traj_run(const ais_met_grid *grid, const ais_traj_start *start,
     else
         ais_traj_options_default(&o);
     if (!options_valid(&o))
-        return fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size, "invalid integration options");
+        return ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size, "invalid integration options");
     if (start->hours == 0 || start->hours > AIS_TRAJ_MAX_HOURS ||
         start->hours < -AIS_TRAJ_MAX_HOURS)
-        return fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size, "hours must be 1..%d in size",
+        return ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size, "hours must be 1..%d in size",
                     AIS_TRAJ_MAX_HOURS);
     if (!isfinite(start->lat) || !isfinite(start->lon) || !(start->pressure_hpa >= 0.0) ||
         (start->pressure_hpa == 0.0 && !(start->height_m_agl >= 0.0 &&
                                          isfinite(start->height_m_agl))) ||
         !isfinite(start->pressure_hpa))
-        return fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size,
+        return ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size,
                     "release position or height is not a finite number (height >= 0)");
     double dir = start->hours < 0 ? -1.0 : 1.0;
     double total = fabs((double)start->hours) * 3600.0;
     double n_out_f = total / o.output_interval_s;
     if (fabs(n_out_f - round(n_out_f)) > 1e-9)
-        return fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size,
+        return ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size,
                     "output interval %.1f s does not divide the run", o.output_interval_s);
     size_t n_out = (size_t)llround(n_out_f);
 

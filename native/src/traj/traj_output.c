@@ -9,19 +9,6 @@
 
 #include "ais/timeutil.h"
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static ais_status fail(ais_status st, char *errbuf, size_t errsize, const char *fmt, ...)
-{
-    if (errbuf != NULL && errsize > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errsize, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 int ais_traj_run_id_valid(const char *run_id)
 {
@@ -62,13 +49,13 @@ ais_status ais_traj_parse_run(const char *line, size_t len, double default_heigh
     json_t *obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
     if (obj == NULL || !json_is_object(obj)) {
         json_decref(obj);
-        return fail(AIS_ERR_JSON, errbuf, errbuf_size, "not a JSON object: %s",
+        return ais_status_fail(AIS_ERR_JSON, errbuf, errbuf_size, "not a JSON object: %s",
                     obj == NULL ? jerr.text : "another JSON value");
     }
     ais_status st = AIS_OK;
     json_t *rid = json_object_get(obj, "run_id");
     if (!json_is_string(rid) || !ais_traj_run_id_valid(json_string_value(rid))) {
-        st = fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size,
+        st = ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size,
                   "run_id must be a string of 1..%d printable characters", AIS_TRAJ_RUN_ID_MAX);
         json_decref(obj);
         return st;
@@ -83,7 +70,7 @@ ais_status ais_traj_parse_run(const char *line, size_t len, double default_heigh
         for (size_t k = 0; k < sizeof KNOWN / sizeof KNOWN[0]; k++)
             known |= strcmp(key, KNOWN[k]) == 0;
         if (!known) {
-            st = fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size,
+            st = ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size,
                       "unknown key \"%.40s\" (run_id, lat, lon, start, height_m, hours)", key);
             break;
         }
@@ -93,24 +80,24 @@ ais_status ais_traj_parse_run(const char *line, size_t len, double default_heigh
     json_t *height = json_object_get(obj, "height_m");
     json_t *start = json_object_get(obj, "start");
     if (st == AIS_OK && !number_in(json_object_get(obj, "lat"), -90.0, 90.0, &s->lat))
-        st = fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size, "lat must be a number in -90..90");
+        st = ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size, "lat must be a number in -90..90");
     if (st == AIS_OK && !number_in(json_object_get(obj, "lon"), -180.0, 360.0, &s->lon))
-        st = fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size, "lon must be a number in -180..360");
+        st = ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size, "lon must be a number in -180..360");
     if (st == AIS_OK && !json_is_string(start))
-        st = fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size, "start must be an ISO-8601 UTC time");
+        st = ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size, "start must be an ISO-8601 UTC time");
     if (st == AIS_OK && ais_time_parse_iso(json_string_value(start), &s->time) != AIS_OK)
-        st = fail(AIS_ERR_TIME_FORMAT, errbuf, errbuf_size,
+        st = ais_status_fail(AIS_ERR_TIME_FORMAT, errbuf, errbuf_size,
                   "start \"%.40s\" is not an ISO-8601 UTC time", json_string_value(start));
     s->height_m_agl = default_height_m;
     if (st == AIS_OK && height != NULL && !number_in(height, 0.0, 100000.0, &s->height_m_agl))
-        st = fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size,
+        st = ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size,
                   "height_m must be a number of metres above ground in 0..100000");
     s->hours = default_hours;
     if (st == AIS_OK && hours != NULL) {
         double h;
         if (!number_in(hours, -AIS_TRAJ_MAX_HOURS, AIS_TRAJ_MAX_HOURS, &h) || h != floor(h) ||
             h == 0.0)
-            st = fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size,
+            st = ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size,
                       "hours must be a non-zero whole number in -%d..%d", AIS_TRAJ_MAX_HOURS,
                       AIS_TRAJ_MAX_HOURS);
         else
