@@ -34,6 +34,15 @@ typedef enum ais_status {
 /* Static English name of a status, never NULL; "unknown status" for values out of range. */
 const char *ais_status_str(ais_status status);
 
+/* Formats a message into buf (nothing if buf is NULL or size is 0), truncating to fit. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+void ais_format_message(char *buf, size_t size, const char *fmt, ...);
+
+/* The process exit code for a final status: 0 ok, 2 usage error or not implemented, 1 otherwise. */
+int ais_status_exit_code(ais_status status);
+
 /* Formats a message into errbuf (if errbuf is non-NULL and errsize > 0) and returns status: the
  * one way functions that take a caller's error buffer report a failure. */
 #if defined(__GNUC__)

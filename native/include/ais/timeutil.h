@@ -67,4 +67,7 @@ ais_status ais_time_ceil_hour(int64_t t, int64_t *out);
  * log timestamps): no window is ever decided from it. */
 ais_status ais_time_now(int64_t *epoch_out, int *millis_out);
 
+/* Milliseconds of a monotonic clock (for timeouts and deadlines, never for data windows). */
+int64_t ais_time_monotonic_ms(void);
+
 #endif

@@ -28,13 +28,34 @@ const char *ais_status_str(ais_status status)
     return "unknown status";
 }
 
+static void format_va(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    if (buf != NULL && size > 0)
+        vsnprintf(buf, size, fmt, ap);
+}
+
+void ais_format_message(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    format_va(buf, size, fmt, ap);
+    va_end(ap);
+}
+
 ais_status ais_status_fail(ais_status status, char *errbuf, size_t errsize, const char *fmt, ...)
 {
-    if (errbuf != NULL && errsize > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errsize, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    format_va(errbuf, errsize, fmt, ap);
+    va_end(ap);
     return status;
+}
+
+int ais_status_exit_code(ais_status status)
+{
+    if (status == AIS_OK)
+        return 0;
+    if (status == AIS_ERR_USAGE || status == AIS_ERR_NOT_IMPLEMENTED)
+        return 2;
+    return 1;
 }

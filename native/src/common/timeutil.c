@@ -269,3 +269,10 @@ ais_status ais_time_now(int64_t *epoch_out, int *millis_out)
         *millis_out = (int)(ts.tv_nsec / 1000000);
     return AIS_OK;
 }
+
+int64_t ais_time_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -34,15 +34,6 @@ static const char USAGE[] =
     "Exit codes: 0 ok, 1 runtime failure (also: events not delivered), 2 usage error or not\n"
     "implemented.\n";
 
-static int exit_code(ais_status st)
-{
-    if (st == AIS_OK)
-        return 0;
-    if (st == AIS_ERR_USAGE || st == AIS_ERR_NOT_IMPLEMENTED)
-        return 2;
-    return 1;
-}
-
 int main(int argc, char **argv)
 {
     ais_logger *logger = NULL;
@@ -78,5 +69,5 @@ int main(int argc, char **argv)
         st = AIS_ERR_USAGE;
     }
     ais_logger_free(logger);
-    return exit_code(st);
+    return ais_status_exit_code(st);
 }

@@ -12,6 +12,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "ais/dlq.h"
+#include "ais/status.h"
 #include "ais/timeutil.h"
 #include "kafka_client.h"
 
@@ -46,26 +47,6 @@ struct ais_kafka {
     char error[768];
     ais_status failed; /* sticky: a fatal producer error */
 };
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void set_error(char *buf, size_t size, const char *fmt, ...)
-{
-    if (buf == NULL || size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void log_lost(ais_kafka *k, const char *what, const char *id, const char *error)
 {
@@ -206,7 +187,7 @@ static ais_status check_fatal(ais_kafka *k)
     rd_kafka_resp_err_t err = rd_kafka_fatal_error(k->rk, fatal, sizeof fatal);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
         return AIS_OK;
-    set_error(k->error, sizeof k->error, "fatal Kafka producer error %s: %s",
+    ais_format_message(k->error, sizeof k->error, "fatal Kafka producer error %s: %s",
               rd_kafka_err2name(err), fatal);
     k->failed = AIS_ERR_KAFKA;
     return k->failed;
@@ -268,7 +249,7 @@ static ais_status check_topic(ais_kafka *k, rd_kafka_topic_t *topic, const char 
     rd_kafka_resp_err_t err = rd_kafka_metadata(k->rk, 0, topic, &md, timeout_ms);
     rd_kafka_poll(k->rk, 0); /* serve the log lines and errors of the attempt */
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        set_error(errbuf, size, "cannot get metadata for topic '%s' from %s: %s", name,
+        ais_format_message(errbuf, size, "cannot get metadata for topic '%s' from %s: %s", name,
                   bootstrap, rd_kafka_err2str(err));
         return AIS_ERR_KAFKA;
     }
@@ -277,15 +258,15 @@ static ais_status check_topic(ais_kafka *k, rd_kafka_topic_t *topic, const char 
         rd_kafka_resp_err_t terr =
             md->topic_cnt < 1 ? RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART : md->topics[0].err;
         if (terr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
-            set_error(errbuf, size,
+            ais_format_message(errbuf, size,
                       "topic '%s' does not exist (create the topics with `ais-ingest topics "
                       "--create`)",
                       name);
         else
-            set_error(errbuf, size, "topic '%s': %s", name, rd_kafka_err2str(terr));
+            ais_format_message(errbuf, size, "topic '%s': %s", name, rd_kafka_err2str(terr));
         st = AIS_ERR_KAFKA;
     } else if (md->topics[0].partition_cnt < 1) {
-        set_error(errbuf, size, "topic '%s' has no partitions", name);
+        ais_format_message(errbuf, size, "topic '%s' has no partitions", name);
         st = AIS_ERR_KAFKA;
     }
     rd_kafka_metadata_destroy(md);
@@ -332,7 +313,7 @@ ais_status ais_kafka_open(const ais_kafka_options *o, ais_kafka **out, char *err
     k->events = rd_kafka_topic_new(k->rk, k->topic, NULL);
     k->dead_letters = rd_kafka_topic_new(k->rk, k->dlq_topic, NULL);
     if (k->events == NULL || k->dead_letters == NULL) {
-        set_error(errbuf, errbuf_size, "cannot create topic handles: %s",
+        ais_format_message(errbuf, errbuf_size, "cannot create topic handles: %s",
                   rd_kafka_err2str(rd_kafka_last_error()));
         ais_kafka_free(k);
         return AIS_ERR_KAFKA;
@@ -388,12 +369,12 @@ ais_status ais_kafka_flush(ais_kafka *k)
     if (k == NULL)
         return AIS_ERR_INVALID_ARG;
     /* one delivery timeout for the events, one for the dead letters of failures, and slack */
-    int64_t deadline = now_ms() + 2 * (int64_t)k->timeout_ms + 5000;
+    int64_t deadline = ais_time_monotonic_ms() + 2 * (int64_t)k->timeout_ms + 5000;
     ais_status st = AIS_OK;
     for (;;) {
         if (k->n_pending > 0 && (st = reroute_failed(k)) != AIS_OK)
             break;
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - ais_time_monotonic_ms();
         if (left <= 0)
             break;
         rd_kafka_flush(k->rk, (int)(left < 1000 ? left : 1000));
@@ -413,7 +394,7 @@ ais_status ais_kafka_flush(ais_kafka *k)
     if (st != AIS_OK)
         return st;
     if (k->stats.delivery_failed > 0 || k->stats.lost > 0) {
-        set_error(k->error, sizeof k->error,
+        ais_format_message(k->error, sizeof k->error,
                   "%llu of %llu events were not delivered to topic '%s' (first error: %s); "
                   "%llu dead letters delivered to '%s'; %llu messages lost",
                   (unsigned long long)k->stats.delivery_failed,

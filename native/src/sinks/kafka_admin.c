@@ -8,6 +8,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include "ais/kafka.h"
+#include "ais/status.h"
+#include "ais/timeutil.h"
 #include "kafka_client.h"
 
 const char *ais_topic_outcome_name(ais_topic_outcome outcome)
@@ -20,26 +22,6 @@ const char *ais_topic_outcome_name(ais_topic_outcome outcome)
     case AIS_TOPIC_ERROR: return "error";
     }
     return "unknown";
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void say(char *buf, size_t size, const char *fmt, ...)
-{
-    if (buf == NULL || size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Sends CreateTopics for every spec and records per-topic results (created / exists / error). */
@@ -56,7 +38,7 @@ static ais_status create_topics(rd_kafka_t *rk, const ais_topic_spec *specs, siz
         topics[i] = rd_kafka_NewTopic_new(specs[i].name, specs[i].partitions,
                                           specs[i].replication_factor, err, sizeof err);
         if (topics[i] == NULL) {
-            say(errbuf, size, "topic '%s': %s", specs[i].name, err);
+            ais_format_message(errbuf, size, "topic '%s': %s", specs[i].name, err);
             st = AIS_ERR_KAFKA;
         }
     }
@@ -70,24 +52,24 @@ static ais_status create_topics(rd_kafka_t *rk, const ais_topic_spec *specs, siz
                 RD_KAFKA_RESP_ERR_NO_ERROR ||
             rd_kafka_AdminOptions_set_operation_timeout(options, timeout_ms, err, sizeof err) !=
                 RD_KAFKA_RESP_ERR_NO_ERROR) {
-            say(errbuf, size, "cannot prepare the CreateTopics request");
+            ais_format_message(errbuf, size, "cannot prepare the CreateTopics request");
             st = AIS_ERR_KAFKA;
         }
     }
     if (st == AIS_OK) {
         rd_kafka_CreateTopics(rk, topics, n, options, queue);
         rd_kafka_event_t *ev = NULL;
-        int64_t deadline = now_ms() + timeout_ms + 2000;
+        int64_t deadline = ais_time_monotonic_ms() + timeout_ms + 2000;
         /* the main queue carries the client's log lines: serve it while waiting */
-        while (ev == NULL && now_ms() < deadline) {
+        while (ev == NULL && ais_time_monotonic_ms() < deadline) {
             ev = rd_kafka_queue_poll(queue, 200);
             rd_kafka_poll(rk, 0);
         }
         if (ev == NULL) {
-            say(errbuf, size, "no answer to CreateTopics within %d ms", timeout_ms);
+            ais_format_message(errbuf, size, "no answer to CreateTopics within %d ms", timeout_ms);
             st = AIS_ERR_KAFKA;
         } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            say(errbuf, size, "CreateTopics failed: %s", rd_kafka_event_error_string(ev));
+            ais_format_message(errbuf, size, "CreateTopics failed: %s", rd_kafka_event_error_string(ev));
             st = AIS_ERR_KAFKA;
         } else {
             const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
@@ -104,7 +86,7 @@ static ais_status create_topics(rd_kafka_t *rk, const ais_topic_spec *specs, siz
                     } else if (terr != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
                         reports[i].outcome = AIS_TOPIC_ERROR;
                         const char *msg = rd_kafka_topic_result_error_string(results[r]);
-                        say(reports[i].detail, sizeof reports[i].detail, "%s: %s",
+                        ais_format_message(reports[i].detail, sizeof reports[i].detail, "%s: %s",
                             rd_kafka_err2name(terr), msg != NULL ? msg : "");
                     }
                 }
@@ -148,7 +130,7 @@ static int compare(const struct rd_kafka_metadata *md, const ais_topic_spec *spe
         if (t == NULL) {
             r->outcome = AIS_TOPIC_MISSING;
             r->partitions = r->replication_factor = 0;
-            say(r->detail, sizeof r->detail, "topic does not exist");
+            ais_format_message(r->detail, sizeof r->detail, "topic does not exist");
             retry |= created[i];
             continue;
         }
@@ -164,7 +146,7 @@ static int compare(const struct rd_kafka_metadata *md, const ais_topic_spec *spe
         } else if (t->partition_cnt != specs[i].partitions ||
                    min_replicas != specs[i].replication_factor) {
             r->outcome = AIS_TOPIC_MISMATCH;
-            say(r->detail, sizeof r->detail,
+            ais_format_message(r->detail, sizeof r->detail,
                 "has %d partitions and replication factor %d; configured %d and %d",
                 t->partition_cnt, min_replicas, specs[i].partitions, specs[i].replication_factor);
         } else {
@@ -198,20 +180,20 @@ ais_status ais_kafka_topics_ensure(const char *bootstrap_servers, const ais_topi
     if (st == AIS_OK && create)
         st = create_topics(rk, specs, n, timeout_ms, reports, created, errbuf, errbuf_size);
 
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = ais_time_monotonic_ms() + timeout_ms;
     while (st == AIS_OK) {
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
         rd_kafka_poll(rk, 0);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            say(errbuf, errbuf_size, "cannot get metadata from %s: %s", bootstrap_servers,
+            ais_format_message(errbuf, errbuf_size, "cannot get metadata from %s: %s", bootstrap_servers,
                 rd_kafka_err2str(err));
             st = AIS_ERR_KAFKA;
             break;
         }
         int retry = compare(md, specs, n, created, reports);
         rd_kafka_metadata_destroy(md);
-        if (!retry || now_ms() >= deadline)
+        if (!retry || ais_time_monotonic_ms() >= deadline)
             break;
         struct timespec pause = {0, 200 * 1000000L};
         nanosleep(&pause, NULL);
@@ -219,7 +201,7 @@ ais_status ais_kafka_topics_ensure(const char *bootstrap_servers, const ais_topi
     if (st == AIS_OK) {
         for (size_t i = 0; i < n; i++) {
             if (reports[i].outcome != AIS_TOPIC_OK && reports[i].outcome != AIS_TOPIC_CREATED) {
-                say(errbuf, errbuf_size, "topic '%s' is %s%s%s", specs[i].name,
+                ais_format_message(errbuf, errbuf_size, "topic '%s' is %s%s%s", specs[i].name,
                     ais_topic_outcome_name(reports[i].outcome), reports[i].detail[0] ? ": " : "",
                     reports[i].detail);
                 st = AIS_ERR_KAFKA;
