@@ -7,6 +7,8 @@
  *   ais-traj simulate-met --start ISO --end ISO --out FILE.arl [--seed N] [--config PATH]
  *   ais-traj parse-tdump --tdump FILE --run-id ID [--out FILE.jsonl|-]
  *   ais-traj arl-info --met FILE.arl
+ *   ais-traj met-from-era5 --grib PL.grib [--surface-grib SFC.grib] --out FILE.arl
+ *                          [--config PATH]
  *   ais-traj --help | --version
  *
  * Flags take their value as the next argument (so "--hours -72" works) or after "=". The
@@ -25,6 +27,7 @@ typedef enum ais_traj_command {
     AIS_TRAJ_CMD_SIMULATE_MET,
     AIS_TRAJ_CMD_PARSE_TDUMP,
     AIS_TRAJ_CMD_ARL_INFO,
+    AIS_TRAJ_CMD_MET_FROM_ERA5,
     AIS_TRAJ_CMD_HELP,
     AIS_TRAJ_CMD_VERSION
 } ais_traj_command;
@@ -33,7 +36,7 @@ typedef struct ais_traj_args {
     ais_traj_command command;
     /* strings point into argv; NULL when not given */
     const char *config_path, *met_path, *out_path, *runs_out_path, *batch_path, *tdump_path,
-        *run_id;
+        *run_id, *grib_path, *surface_grib_path;
     bool has_start, has_end, has_lat, has_lon, has_height, has_hours, has_seed;
     int64_t start, end; /* epoch seconds */
     double lat, lon, height_m;

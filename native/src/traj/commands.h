@@ -18,6 +18,7 @@
 ais_status ais_traj_cmd_run(const ais_traj_args *args, ais_logger *logger);
 ais_status ais_traj_cmd_simulate_met(const ais_traj_args *args, ais_logger *logger);
 ais_status ais_traj_cmd_arl_info(const ais_traj_args *args, ais_logger *logger);
+ais_status ais_traj_cmd_met_from_era5(const ais_traj_args *args, ais_logger *logger);
 ais_status ais_traj_cmd_parse_tdump(const ais_traj_args *args, ais_logger *logger);
 
 /* Adds "status" ("ok" or "error") and, on failure, "error" to summary, prints it as one line on

@@ -22,6 +22,8 @@ static const char USAGE[] =
     "  ais-traj simulate-met --start ISO --end ISO --out FILE.arl [--seed N] [--config PATH]\n"
     "  ais-traj parse-tdump --tdump FILE --run-id ID [--out FILE.jsonl|-]\n"
     "  ais-traj arl-info --met FILE.arl\n"
+    "  ais-traj met-from-era5 --grib PL.grib [--surface-grib SFC.grib] --out FILE.arl\n"
+    "           [--config PATH]   (ERA5 pressure levels, cut to era5.region, as ARL)\n"
     "  ais-traj --help | --version\n"
     "\n"
     "--hours is negative for back-trajectories (default -trajectories.back_hours, i.e. -72);\n"
@@ -54,6 +56,7 @@ int main(int argc, char **argv)
         case AIS_TRAJ_CMD_SIMULATE_MET: st = ais_traj_cmd_simulate_met(&args, logger); break;
         case AIS_TRAJ_CMD_PARSE_TDUMP: st = ais_traj_cmd_parse_tdump(&args, logger); break;
         case AIS_TRAJ_CMD_ARL_INFO: st = ais_traj_cmd_arl_info(&args, logger); break;
+        case AIS_TRAJ_CMD_MET_FROM_ERA5: st = ais_traj_cmd_met_from_era5(&args, logger); break;
         }
     }
     ais_logger_free(logger);

@@ -31,10 +31,11 @@ static ais_status usage(char *errbuf, size_t errsize, const char *fmt, ...)
 #define F_SIM (1u << AIS_TRAJ_CMD_SIMULATE_MET)
 #define F_TDUMP (1u << AIS_TRAJ_CMD_PARSE_TDUMP)
 #define F_INFO (1u << AIS_TRAJ_CMD_ARL_INFO)
+#define F_ERA5 (1u << AIS_TRAJ_CMD_MET_FROM_ERA5)
 
 typedef struct raw_flags {
     const char *config, *met, *out, *runs_out, *batch, *tdump, *run_id, *start, *end, *lat, *lon,
-        *height, *hours, *seed;
+        *height, *hours, *seed, *grib, *surface_grib;
 } raw_flags;
 
 typedef struct flag_def {
@@ -45,9 +46,11 @@ typedef struct flag_def {
 
 #define SLOT(field) offsetof(raw_flags, field)
 static const flag_def FLAGS[] = {
-    {"--config", SLOT(config), F_RUN | F_SIM},
+    {"--config", SLOT(config), F_RUN | F_SIM | F_ERA5},
     {"--met", SLOT(met), F_RUN | F_INFO},
-    {"--out", SLOT(out), F_RUN | F_SIM | F_TDUMP},
+    {"--out", SLOT(out), F_RUN | F_SIM | F_TDUMP | F_ERA5},
+    {"--grib", SLOT(grib), F_ERA5},
+    {"--surface-grib", SLOT(surface_grib), F_ERA5},
     {"--runs-out", SLOT(runs_out), F_RUN},
     {"--batch", SLOT(batch), F_RUN},
     {"--tdump", SLOT(tdump), F_TDUMP},
@@ -172,6 +175,8 @@ static ais_status convert(const raw_flags *raw, ais_traj_args *a, char *errbuf, 
     a->batch_path = raw->batch;
     a->tdump_path = raw->tdump;
     a->run_id = raw->run_id;
+    a->grib_path = raw->grib;
+    a->surface_grib_path = raw->surface_grib;
     return AIS_OK;
 }
 
@@ -211,6 +216,12 @@ static ais_status check_required(ais_traj_args *a, char *errbuf, size_t errsize)
         if (a->met_path == NULL)
             return usage(errbuf, errsize, "--met FILE.arl is required");
         break;
+    case AIS_TRAJ_CMD_MET_FROM_ERA5:
+        if (a->grib_path == NULL || a->out_path == NULL)
+            return usage(errbuf, errsize, "--grib PL.grib and --out FILE.arl are required");
+        if (strcmp(a->out_path, "-") == 0)
+            return usage(errbuf, errsize, "--out must be a file for met-from-era5");
+        break;
     case AIS_TRAJ_CMD_HELP:
     case AIS_TRAJ_CMD_VERSION: break;
     }
@@ -245,6 +256,8 @@ ais_status ais_traj_parse_args(int argc, char **argv, ais_traj_args *out, char *
         out->command = AIS_TRAJ_CMD_PARSE_TDUMP;
     } else if (strcmp(first, "arl-info") == 0) {
         out->command = AIS_TRAJ_CMD_ARL_INFO;
+    } else if (strcmp(first, "met-from-era5") == 0) {
+        out->command = AIS_TRAJ_CMD_MET_FROM_ERA5;
     } else if (strncmp(first, "--", 2) == 0) {
         out->command = AIS_TRAJ_CMD_RUN; /* the trajectory run is the default command */
         next = 1;
