@@ -1,7 +1,7 @@
 """The embedded profile's orchestration: the whole chain, in order, in one process.
 
     ais-ingest (C, simulated OpenAQ and weather) -> landing files -> bronze -> tier-1 silver
-    -> master gold -> training dataset -> serving features -> train -> promote -> predict -> API
+    -> spatial gradient -> master gold -> training dataset -> serving features -> train -> promote -> predict -> API
 
 Every step is the same function the cluster profile runs (``ais job ...``, ``ais train`` ...), so
 this file only decides the order and the window. The window is explicit: it ends at
@@ -51,14 +51,23 @@ def _iso(t: dt.datetime) -> str:
 
 def ingest_simulated(settings: Settings, source: str, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     """Run the C simulator of ``source`` into the landing folder; returns its one-line JSON summary."""
+    return run_ingest(settings, source, "simulate", start, end)
+
+
+def run_ingest(settings: Settings, source: str, mode: str, start: dt.datetime, end: dt.datetime,
+               replay_dir: Path | None = None) -> dict[str, Any]:
+    """Run ``ais-ingest <source> --mode <mode>`` (simulate, or replay of the files under
+    ``replay_dir``) into the landing folder; returns its one-line JSON summary."""
     from ais.cli import JobError
 
     binary = settings.project_root / INGEST_BINARY
     if not binary.is_file():
         raise JobError(f"{binary} is missing: run `make build` first")
-    cmd = [str(binary), source, "--mode", "simulate", "--start", _iso(start), "--end", _iso(end),
+    cmd = [str(binary), source, "--mode", mode, "--start", _iso(start), "--end", _iso(end),
            "--sink", "landing", "--landing-dir", str(settings.runtime_path("landing_dir")),
            "--state-dir", str(settings.runtime_path("ingest_state_dir")), "--config", str(settings.path)]
+    if replay_dir is not None:
+        cmd += ["--replay-dir", str(replay_dir)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise JobError(f"ais-ingest exited {done.returncode}: {done.stderr.strip()[-2000:]}")
@@ -78,7 +87,12 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
     from ais.ml.train import train_models
     from ais.spark.jobs.bronze import run_bronze
     from ais.spark.jobs.common import JobContext, Window
-    from ais.spark.jobs.gold import run_master_gold, run_serving_features, run_training_dataset
+    from ais.spark.jobs.gold import (
+        run_master_gold,
+        run_serving_features,
+        run_spatial_gradient,
+        run_training_dataset,
+    )
     from ais.spark.jobs.openaq_silver import run_openaq_silver
     from ais.spark.jobs.tier1_silver import run_weather_proxy
     from ais.spark.session import get_spark
@@ -102,6 +116,8 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
     step("bronze_weather", run_bronze, JobContext("bronze_weather", settings, spark), "weather")
     step("silver", run_openaq_silver, JobContext("hanoi_openaq_silver", settings, spark), window)
     step("weather_proxy", run_weather_proxy, JobContext("hanoi_weather_proxy_silver", settings, spark), window)
+    step("spatial_gradient", run_spatial_gradient, JobContext("openaq_spatial_gradient_silver", settings, spark),
+         window)
     step("master_gold", run_master_gold, JobContext("hanoi_master_features_gold", settings, spark), window)
     step("training_dataset", run_training_dataset, JobContext("hanoi_training_dataset_gold", settings, spark),
          window, settings.dataset_version, settings.feature_set_name)

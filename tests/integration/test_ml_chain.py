@@ -626,7 +626,42 @@ def test_training_fails_when_the_dataset_version_has_no_rows(small_catalog: Sett
         train_models(small_catalog, dataset_version="nope")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("xgboost") is not None, reason="xgboost is installed here")
-def test_xgboost_without_the_package_is_a_clear_error(small_catalog: Settings) -> None:
+def test_xgboost_without_the_package_is_a_clear_error(small_catalog: Settings,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "xgboost" else real_find_spec(name, *a))
     with pytest.raises(JobError, match="needs the Python package 'xgboost', which is not installed"):
         train_models(small_catalog, model_type="xgboost")
+
+
+def test_xgboost_trains_promotes_and_predicts(make_settings: MakeSettings) -> None:
+    """The optional back end end to end: artifacts as JSON, a model that beats persistence on the
+    synthetic series, production rows for every horizon and a prediction from those models."""
+    from ais.ml import boosters
+    from ais.ml.features import feature_array
+
+    settings = make_settings()
+    ensure_tables(settings)
+    series = pm25_series(40 * 24 + 24, seed=11)
+    _write_dataset(settings, training_rows(series[:40 * 24], settings.dataset_version, settings.feature_set_name))
+    merge_rows(load_catalog(settings), SERVING_GOLD, [serving_row(settings, series, 40 * 24)])
+    result = train_models(settings, model_type="xgboost")
+    assert re.fullmatch(r"xgboost-[0-9a-f]{16}", result.model_version)
+    assert result.model_version == train_models(settings, model_type="xgboost").model_version  # deterministic
+    for horizon in result.horizons:
+        assert horizon.model_path.endswith("model.json")
+        assert horizon.test_metrics["skill_vs_persistence"] > 0
+        loaded = boosters.load("xgboost", Path(horizon.model_path))
+        assert loaded.feature_names() == list(FEATURE_NAMES)
+        assert loaded.best_iteration == horizon.best_iteration
+        rows = training_rows(series[:40 * 24], settings.dataset_version, settings.feature_set_name)
+        test = [r for r in rows if r["split"] == "test" and r[TARGETS[horizon.horizon]] is not None]
+        predicted = loaded.predict(feature_array(test))
+        actual = np.array([r[TARGETS[horizon.horizon]] for r in test])
+        assert float(np.sqrt(np.mean((predicted - actual) ** 2))) == pytest.approx(horizon.test_metrics["rmse"])
+        promote(settings, result.model_run_id, "hanoi", horizon.horizon, settings.feature_version,
+                promoted_by="test")
+    row = predict(settings)
+    assert {row[f"model_version_{h}h"] for h in HORIZONS} == {result.model_version}
+    assert all(np.isfinite(row[f"pm25_{h}h"]) and row[f"pm25_{h}h"] >= 0 for h in HORIZONS)

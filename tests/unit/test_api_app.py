@@ -110,12 +110,23 @@ def test_forecast_is_503_when_the_table_cannot_be_read(settings: Settings, acces
         FORECAST_PATH, 503, "prediction_table_unavailable")
 
 
-def test_only_the_contract_routes_exist(settings: Settings) -> None:
+def test_only_the_contract_routes_and_the_openapi_description_exist(settings: Settings) -> None:
     client = TestClient(create_app(settings, catalog_factory=_unreachable))
-    assert client.get("/docs").status_code == 404
-    assert client.get("/openapi.json").status_code == 404
-    response = client.get("/api/v1/hanoi/pm25/forecast/other")
-    assert response.status_code == 404
+    spec = client.get("/openapi.json")
+    assert spec.status_code == 200
+    body = spec.json()
+    assert sorted(body["paths"]) == ["/api/v1/hanoi/pm25/forecast/latest", "/healthz", "/readyz"]
+    assert "VN_AQI" in body["info"]["description"]
+    latest = body["paths"][FORECAST_PATH]["get"]["responses"]
+    assert sorted(latest) == ["200", "404", "500", "503"]
+    entry = body["components"]["schemas"]["ForecastEntry"]
+    assert sorted(entry["required"]) == ["pm25", "risk", "vn_aqi"]
+    forecast = body["components"]["schemas"]["Forecast"]["properties"]
+    assert sorted(forecast) == ["12h", "24h", "6h"]
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/openapi.json" in docs.text
+    assert client.get("/redoc").status_code == 404
+    assert client.get("/api/v1/hanoi/pm25/forecast/other").status_code == 404
 
 
 def test_errors_never_carry_credentials() -> None:

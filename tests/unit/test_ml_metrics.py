@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from ais.ml import metrics
 from ais.ml.metrics import mae, mape, regression_metrics, rmse, skill_vs_persistence
 
 
@@ -51,3 +52,26 @@ def test_skill_without_persistence_or_with_perfect_persistence() -> None:
 def test_bad_inputs_are_rejected(actual: list[float], predicted: list[float]) -> None:
     with pytest.raises(ValueError):
         rmse(actual, predicted)
+
+
+def test_r2_against_hand_computed_values() -> None:
+    actual = [10.0, 20.0, 30.0, 40.0]
+    assert metrics.r2(actual, actual) == 1.0
+    assert metrics.r2(actual, [25.0] * 4) == 0.0  # the mean forecast
+    # SSE = 4 * 25 = 100, SST = 500
+    assert metrics.r2(actual, [15.0, 25.0, 35.0, 45.0]) == pytest.approx(0.8)
+    assert metrics.r2([5.0, 5.0], [4.0, 6.0]) is None
+
+
+def test_vn_aqi_accuracy_counts_same_classes() -> None:
+    # classes: 25 good | 25.1 moderate ; 80 unhealthy_for_sensitive | 81 unhealthy ; 300 vs 600 hazardous
+    assert metrics.vn_aqi_accuracy([25.0, 80.0, 300.0, 10.0], [25.1, 81.0, 600.0, -3.0]) == 0.5
+
+
+def test_forecast_scores_of_one_forecast() -> None:
+    actual, forecast, persistence = [10.0, 20.0, 30.0, 40.0], [12.0, 18.0, 33.0, 37.0], [0.0, 10.0, 20.0, 30.0]
+    scores = metrics.forecast_scores(actual, forecast, persistence)
+    rmse = (4 + 4 + 9 + 9) ** 0.5 / 2
+    assert scores == pytest.approx({"rows": 4, "rmse": rmse, "mae": 2.5, "r2": 1 - 26 / 500,
+                                    "skill_vs_persistence": 1 - rmse / 10.0, "vn_aqi_accuracy": 1.0})
+    assert metrics.forecast_scores(actual, persistence, persistence)["skill_vs_persistence"] == 0.0

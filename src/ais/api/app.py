@@ -4,6 +4,7 @@
     GET /readyz                               config + catalog + prediction table within
                                               READY_TIMEOUT_SECONDS, else 503 naming the failure
     GET /api/v1/hanoi/pm25/forecast/latest    the latest production prediction, or 404
+    GET /openapi.json, GET /docs              the OpenAPI description and its browsable page
 
 No Spark, no model, no feature table in a request: the forecast comes from the in-memory copy of
 the prediction table's latest row (:mod:`ais.api.store`). Each request writes one access-log line
@@ -35,6 +36,12 @@ from ais.jsonlog import get_logger
 log = get_logger("api")
 
 FORECAST_PATH = "/api/v1/hanoi/pm25/forecast/latest"
+API_DESCRIPTION = (
+    "Read-only PM2.5 forecasts for Hanoi (6, 12 and 24 h ahead) from the production models, served from "
+    "the prediction table `predictions.hanoi_pm25_forecast_gold`. Each forecast carries its risk band "
+    "(low < 35 <= medium < 75 <= high < 150 <= very_high, µg/m³) and its VN_AQI PM2.5 class (breakpoints "
+    "25/50/80/150/250 µg/m³, upper bound inclusive). A missing prediction is 404 "
+    '`{"error": "prediction_not_found", "location": "hanoi"}`.')
 _CREDENTIALS = re.compile(r"//[^/@\s]+@")
 
 
@@ -93,8 +100,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.monotoni
     snapshot checks; tests inject one to avoid sleeping."""
     store = PredictionStore(settings, clock=clock, catalog_factory=catalog_factory)
     location = settings.location_id
-    app = FastAPI(title="AIS PM2.5 forecast API", version="1", docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(title="AIS PM2.5 forecast API", version="1", description=API_DESCRIPTION, docs_url="/docs",
+                  redoc_url=None, openapi_url="/openapi.json")
     app.state.store = store
 
     @app.middleware("http")

@@ -100,6 +100,23 @@ def _predict(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _backtest(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from ais.cli import print_json
+    from ais.ml.backtest import BacktestWindow, run_backtest
+
+    window = BacktestWindow.from_dates(args.train_end, args.test_start, args.test_end, args.train_start)
+    work_dir = Path(args.work_dir) if args.work_dir else (
+        Path(settings.resolve_path(settings.require("backtest.work_dir"))) / f"{args.train_end}_{args.test_start}")
+    result = run_backtest(settings, Path(args.pm25_dir), window, work_dir=Path(work_dir), model_type=args.model_type)
+    if args.output:
+        Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print_json(result)
+    return 0
+
+
 def _flag01(parser: argparse.ArgumentParser, name: str, help_: str) -> None:
     parser.add_argument(name, type=int, choices=(0, 1), default=0, help=help_)
 
@@ -147,3 +164,16 @@ def register(sub: Any) -> None:
     p.add_argument("--max-feature-age-minutes", type=int, default=180,
                    help="how far the base hour may lag the newest serving row (default 180)")
     p.set_defaults(func=_predict)
+
+    ml = sub.add_parser("ml", help="model evaluation").add_subparsers(dest="ml_command", required=True)
+    p = ml.add_parser("backtest", help="replay real AirNow files through ingest, bronze, silver and gold, "
+                                       "train before a cutoff and score a test window against baselines")
+    p.add_argument("--pm25-dir", required=True, help="folder searched for AirNow DOS CSV files")
+    p.add_argument("--train-end", required=True, help="YYYY-MM-DD: last day (UTC) a training target may fall in")
+    p.add_argument("--test-start", required=True, help="YYYY-MM-DD: first test base day")
+    p.add_argument("--test-end", help="YYYY-MM-DD: last test base day (default: the end of the test year)")
+    p.add_argument("--train-start", help="YYYY-MM-DD: first training day (default: all data before)")
+    p.add_argument("--model-type", choices=("lightgbm", "xgboost"), help="default: runtime.model_type")
+    p.add_argument("--work-dir", help="workspace, emptied first (default: backtest.work_dir/<train-end>_<test-start>)")
+    p.add_argument("--output", help="also write the JSON result to this file")
+    p.set_defaults(func=_backtest)

@@ -60,3 +60,34 @@ def skill_vs_persistence(actual: Any, predicted: Any, persistence: Any) -> tuple
     if rmse_persistence == 0.0:
         return rmse_persistence, None
     return rmse_persistence, 1.0 - rmse(y[known], p[known]) / rmse_persistence
+
+
+def r2(actual: Any, predicted: Any) -> float | None:
+    """Coefficient of determination 1 - SSE/SST; None when the actual values are all equal."""
+    y, p = _pair(actual, predicted)
+    total = float(np.sum((y - y.mean()) ** 2))
+    if total == 0.0:
+        return None
+    return 1.0 - float(np.sum((y - p) ** 2)) / total
+
+
+def vn_aqi_accuracy(actual: Any, predicted: Any) -> float:
+    """Share of rows whose forecast falls in the same VN_AQI class as the observation
+    (:func:`ais.ml.risk.vn_aqi_category`; a negative forecast counts as 0 µg/m³)."""
+    from ais.ml.risk import vn_aqi_category
+
+    y, p = _pair(actual, predicted)
+    same = [vn_aqi_category(max(a, 0.0)) == vn_aqi_category(max(b, 0.0)) for a, b in zip(y, p, strict=True)]
+    return float(np.mean(same))
+
+
+def forecast_scores(actual: Any, predicted: Any, persistence: Any) -> dict[str, float | int | None]:
+    """The backtest's scores of one forecast over one set of rows: rows, rmse, mae, r2,
+    skill_vs_persistence (1 - RMSE/RMSE_persistence over the same rows) and vn_aqi_accuracy."""
+    y, p = _pair(actual, predicted)
+    _, base = _pair(actual, persistence)
+    rmse_p = rmse(y, base)
+    model_rmse = rmse(y, p)
+    return {"rows": int(y.size), "rmse": model_rmse, "mae": mae(y, p), "r2": r2(y, p),
+            "skill_vs_persistence": None if rmse_p == 0.0 else 1.0 - model_rmse / rmse_p,
+            "vn_aqi_accuracy": vn_aqi_accuracy(y, p)}

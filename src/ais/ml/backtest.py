@@ -1,0 +1,257 @@
+"""``ais ml backtest``: the PM2.5 models against persistence and a seasonal-naive forecast on real data.
+
+The real AirNow DOS files go through the normal path in a workspace of their own:
+
+    ais-ingest openaq --mode replay -> landing -> bronze -> openaq silver -> master gold
+
+then, per horizon h (6, 12, 24), with the training code of :mod:`ais.ml.train` (the same feature
+matrix, booster parameters and early stopping):
+
+- training rows: base hours whose target hour H + h lies before the cutoff (the end of
+  ``--train-end``), so no test-period observation reaches the model; the last
+  ``backtest.validation_fraction`` of that span is the validation part (early stopping), separated
+  from the training part by a gap of h hours;
+- test rows: base hours in [``--test-start``, end of ``--test-end``) with the observation at H + h,
+  at H (persistence) and at the seasonal-naive hour all known. The three forecasts are scored on the
+  SAME rows (:func:`ais.ml.metrics.forecast_scores`).
+
+Baselines: persistence forecasts PM2.5(H); seasonal naive forecasts the value one season earlier
+than the target, PM2.5(H + h - m * ceil(h / m)) with m = ``backtest.seasonal_period_h`` (24: the
+same hour of the previous day; for h = 24 this is the persistence forecast).
+Nothing here is tuned on the test window: the test rows are only scored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ais.cli import JobError
+from ais.config import ConfigError, Settings, load_settings
+from ais.features.columns import FEATURE_NAMES, TARGETS
+from ais.jsonlog import get_logger
+from ais.ml import boosters
+from ais.ml.features import feature_array
+from ais.ml.metrics import forecast_scores
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+log = get_logger("backtest")
+
+SERIES = "pm25_mean"  # ais.features.pm25.PM25_SERIES: what persistence and the targets are made of
+HOUR = dt.timedelta(hours=1)
+# Runtime keys that give the backtest a catalog, warehouse, landing and state of its own.
+WORKSPACE_KEYS: dict[str, str] = {
+    "ICEBERG_CATALOG_URI": "jdbc:sqlite:{root}/iceberg_catalog.db", "ICEBERG_WAREHOUSE": "{root}/warehouse",
+    "MODEL_ARTIFACT_BASE_URI": "{root}/models", "LANDING_DIR": "{root}/landing",
+    "CHECKPOINT_BASE": "{root}/checkpoints", "INGEST_STATE_DIR": "{root}/ingest-state",
+}
+
+
+@dataclass(frozen=True)
+class BacktestWindow:
+    """Training data ends at ``cutoff`` (exclusive, target hours included); the test base hours are
+    [test_start, test_end)."""
+
+    cutoff: dt.datetime
+    test_start: dt.datetime
+    test_end: dt.datetime
+    train_start: dt.datetime | None = None
+
+    @classmethod
+    def from_dates(cls, train_end: str, test_start: str, test_end: str | None = None,
+                   train_start: str | None = None) -> BacktestWindow:
+        def day(text: str, flag: str) -> dt.datetime:
+            try:
+                return dt.datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=dt.UTC)
+            except ValueError as exc:
+                raise ConfigError(f"{flag} must be YYYY-MM-DD, got {text!r}") from exc
+
+        cutoff = day(train_end, "--train-end") + dt.timedelta(days=1)
+        start = day(test_start, "--test-start")
+        end = (day(test_end, "--test-end") if test_end else start.replace(month=12, day=31)) + dt.timedelta(days=1)
+        first = day(train_start, "--train-start") if train_start else None
+        if start < cutoff:
+            raise ConfigError(f"--test-start {test_start} must be after --train-end {train_end}")
+        if end <= start:
+            raise ConfigError(f"--test-end {test_end} is before --test-start {test_start}")
+        if first is not None and first >= cutoff:
+            raise ConfigError(f"--train-start {train_start} must be before --train-end {train_end}")
+        return cls(cutoff, start, end, first)
+
+
+def workspace_settings(settings: Settings, root: Path) -> Settings:
+    """``settings`` with every storage location moved under ``root``."""
+    overrides = {k: v.format(root=root) for k, v in WORKSPACE_KEYS.items()}
+    return load_settings(settings.path, environ={**os.environ, **overrides})
+
+
+# ---- the normal path: replay, bronze, silver, master gold ----------------------------------------
+
+def build_gold(settings: Settings, spark: SparkSession, pm25_dir: Path, window: BacktestWindow) -> dict[str, Any]:
+    """Replay every AirNow file under ``pm25_dir`` for the hours the backtest needs and build
+    bronze, the OpenAQ silver and master gold. Returns each step's summary."""
+    from ais.catalog import ensure_tables
+    from ais.pipeline import run_ingest
+    from ais.spark.jobs.bronze import run_bronze
+    from ais.spark.jobs.common import JobContext, Window
+    from ais.spark.jobs.gold import run_master_gold
+    from ais.spark.jobs.openaq_silver import run_openaq_silver
+
+    if not pm25_dir.is_dir():
+        raise JobError(f"--pm25-dir {pm25_dir} is not a folder")
+    if not any(pm25_dir.rglob("*.csv")):
+        raise JobError(f"--pm25-dir {pm25_dir} holds no CSV file")
+    # The replay reads every file; the window keeps what the training and the test need, with the
+    # look-back of lags and rolling windows and the look-ahead of the longest target.
+    start = window.train_start - dt.timedelta(days=2) if window.train_start else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    end = window.test_end + dt.timedelta(days=2)
+    steps: dict[str, Any] = {"ensure_tables": ensure_tables(settings)}
+    steps["ingest"] = run_ingest(settings, "openaq", "replay", start, end, replay_dir=pm25_dir)
+    if steps["ingest"].get("events_written", 0) == 0:
+        raise JobError(f"the replay of {pm25_dir} wrote no event between {start} and {end}")
+    steps["bronze"] = run_bronze(JobContext("backtest_bronze_openaq", settings, spark), "openaq")
+    silver_window = Window(start, end)
+    steps["silver"] = run_openaq_silver(JobContext("backtest_openaq_silver", settings, spark), silver_window)
+    steps["master_gold"] = run_master_gold(JobContext("backtest_master_gold", settings, spark), silver_window)
+    return steps
+
+
+def read_master(settings: Settings) -> pd.DataFrame:
+    """Master gold, every hour, sorted (PyIceberg)."""
+    from ais import tables
+    from ais.catalog import load_catalog
+
+    frame = load_catalog(settings, create=False).load_table(tables.MASTER_GOLD.identifier).scan().to_arrow().to_pandas()
+    frame["hour"] = pd.to_datetime(frame["hour"], utc=True)
+    return frame.sort_values("hour", kind="stable").reset_index(drop=True)
+
+
+# ---- pure: splits, baselines and scores -----------------------------------------------------------
+
+def seasonal_offset_hours(horizon: int, period: int) -> int:
+    """How far after the base hour the seasonal-naive value lies: h - m * ceil(h / m) (<= 0)."""
+    return horizon - period * math.ceil(horizon / period)
+
+
+def series_at(frame: pd.DataFrame, hours: pd.Series, offset_hours: int) -> np.ndarray:
+    """PM2.5 of the hours ``hours + offset`` (NaN where the grid has no value)."""
+    series = frame.set_index("hour")[SERIES]
+    shifted = pd.DatetimeIndex(hours) + pd.Timedelta(hours=offset_hours)
+    return series.reindex(shifted).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def training_parts(frame: pd.DataFrame, horizon: int, window: BacktestWindow,
+                   validation_fraction: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, validation) rows of one horizon: target known and before the cutoff, PM2.5 now known."""
+    target = TARGETS[horizon]
+    known = frame[frame[target].notna() & frame[SERIES].notna()
+                  & (frame["hour"] + pd.Timedelta(hours=horizon) < window.cutoff)]
+    if window.train_start is not None:
+        known = known[known["hour"] >= window.train_start]
+    if known.empty:
+        raise JobError(f"horizon {horizon}h: no training row before {window.cutoff:%Y-%m-%d}")
+    first, last = known["hour"].iloc[0], known["hour"].iloc[-1]
+    boundary = (first + (last - first) * (1.0 - validation_fraction)).floor("h")
+    train = known[known["hour"] < boundary - pd.Timedelta(hours=horizon)]
+    validation = known[known["hour"] >= boundary]
+    if len(train) < 10 * len(FEATURE_NAMES) or validation.empty:
+        raise JobError(f"horizon {horizon}h: {len(train)} training and {len(validation)} validation rows "
+                       "before the cutoff are too few")
+    return train, validation
+
+
+def test_rows(frame: pd.DataFrame, horizon: int, window: BacktestWindow, period: int) -> pd.DataFrame:
+    """Test base hours with the observation, persistence and seasonal-naive value all known;
+    adds the columns ``persistence`` and ``seasonal_naive``."""
+    target = TARGETS[horizon]
+    rows = frame[(frame["hour"] >= window.test_start) & (frame["hour"] < window.test_end)].copy()
+    rows["persistence"] = rows[SERIES].to_numpy(dtype=np.float64, na_value=np.nan)
+    rows["seasonal_naive"] = series_at(frame, rows["hour"], seasonal_offset_hours(horizon, period))
+    rows = rows[rows[target].notna() & rows["persistence"].notna() & rows["seasonal_naive"].notna()]
+    if rows.empty:
+        raise JobError(f"horizon {horizon}h: no scorable test row in [{window.test_start:%Y-%m-%d}, "
+                       f"{window.test_end:%Y-%m-%d})")
+    return rows
+
+
+def evaluate(frame: pd.DataFrame, window: BacktestWindow, horizons: list[int], model_type: str,
+             validation_fraction: float, period: int) -> dict[str, Any]:
+    """Train one model per horizon on the rows before the cutoff and score it and the baselines."""
+    boosters.require_model_type(model_type)
+    params = boosters.default_params(model_type)
+    out: dict[str, Any] = {}
+    for horizon in horizons:
+        target = TARGETS[horizon]
+        train, validation = training_parts(frame, horizon, window, validation_fraction)
+        model = boosters.fit(model_type, params, feature_array(train), train[target].to_numpy(np.float64),
+                             feature_array(validation), validation[target].to_numpy(np.float64))
+        test = test_rows(frame, horizon, window, period)
+        actual = test[target].to_numpy(np.float64)
+        persistence = test["persistence"].to_numpy(np.float64)
+        predicted = np.clip(model.predict(feature_array(test)), 0.0, None)
+        out[str(horizon)] = {
+            "model": forecast_scores(actual, predicted, persistence),
+            "persistence": forecast_scores(actual, persistence, persistence),
+            "seasonal_naive": forecast_scores(actual, test["seasonal_naive"].to_numpy(np.float64), persistence),
+            "training": {"train_rows": len(train), "validation_rows": len(validation),
+                         "train_first_hour": train["hour"].iloc[0].isoformat(),
+                         "validation_last_hour": validation["hour"].iloc[-1].isoformat(),
+                         "best_iteration": model.best_iteration},
+        }
+        log.info("backtest_horizon", horizon=horizon, model_rmse=out[str(horizon)]["model"]["rmse"],
+                 skill_vs_persistence=out[str(horizon)]["model"]["skill_vs_persistence"],
+                 test_rows=len(test), status="success")
+    return out
+
+
+def _code_state(settings: Settings) -> dict[str, Any]:
+    """The commit the backtest ran on and whether the feature code differed from it."""
+    def git(*args: str) -> str | None:
+        done = subprocess.run(["git", *args], cwd=settings.project_root, capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    changed = git("status", "--porcelain", "--", "src/ais/spark/jobs/gold.py", "src/ais/features")
+    return {"commit": git("rev-parse", "HEAD"), "feature_code_modified": bool(changed) if changed is not None else None}
+
+
+def run_backtest(settings: Settings, pm25_dir: Path, window: BacktestWindow, *, work_dir: Path | None = None,
+                 spark: SparkSession | None = None, model_type: str | None = None) -> dict[str, Any]:
+    """The whole backtest. With ``work_dir`` the storage moves to that (emptied) folder; without it
+    ``settings`` must already point at a storage of its own (tests)."""
+    if work_dir is not None:
+        if work_dir.exists():
+            shutil.rmtree(work_dir)
+        work_dir.mkdir(parents=True)
+        settings = workspace_settings(settings, work_dir)
+    if spark is None:
+        from ais.spark.session import get_spark
+
+        spark = get_spark(settings, app_name="ais-backtest")
+    model_type = model_type or settings.runtime("model_type")
+    validation_fraction = settings.get_float("backtest.validation_fraction")
+    period = settings.get_int("backtest.seasonal_period_h")
+    if not 0.0 < validation_fraction < 1.0 or period <= 0:
+        raise ConfigError("backtest.validation_fraction must be in (0, 1) and backtest.seasonal_period_h > 0")
+    steps = build_gold(settings, spark, pm25_dir, window)
+    frame = read_master(settings)
+    horizons = evaluate(frame, window, list(settings.horizons), model_type, validation_fraction, period)
+    return {
+        "pm25_dir": str(pm25_dir), "model_type": model_type,
+        "train_start": window.train_start.isoformat() if window.train_start else None,
+        "cutoff": window.cutoff.isoformat(), "test_start": window.test_start.isoformat(),
+        "test_end_exclusive": window.test_end.isoformat(), "seasonal_period_h": period,
+        "validation_fraction": validation_fraction, "code": _code_state(settings),
+        "replay": {k: steps["ingest"].get(k) for k in ("events_written", "events_rejected", "status")},
+        "master_gold_rows": len(frame), "horizons": horizons,
+    }
