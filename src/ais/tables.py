@@ -183,6 +183,10 @@ _WEATHER_SURFACE = (
 _FEATURE_COLUMNS: tuple[Column, ...] = tuple(C(n, t) for n, t in FEATURES)
 _TARGET_COLUMNS: tuple[Column, ...] = tuple(C(t, "double") for t in TARGETS.values())
 _YEAR_MONTH = (C("year", "int"), C("month_partition", "int"))
+# Hours between the base hour and the observation a late source's features come from (null when
+# they are); the names follow ais.features.master.AGE_COLUMNS.
+_AGE_COLUMNS: tuple[Column, ...] = tuple(C(f"{s}_age_h", "double") for s in (
+    "weather", "era5", "s5p_no2", "s5p_co", "s5p_so2", "s5p_o3", "s5p_aer_ai", "maiac", "traj"))
 _BY_YEAR_MONTH = (Partition("year"), Partition("month_partition"))
 
 TABLES: dict[str, TableSpec] = {}
@@ -298,7 +302,7 @@ _register(
               merge_keys=("hour",)),
     # ---- gold ---------------------------------------------------------------------------------
     TableSpec("features", "hanoi_pm25_master_hourly_gold",
-              (C("hour", "timestamp", True), *_FEATURE_COLUMNS, *_TARGET_COLUMNS, *_YEAR_MONTH,
+              (C("hour", "timestamp", True), *_FEATURE_COLUMNS, *_TARGET_COLUMNS, *_AGE_COLUMNS, *_YEAR_MONTH,
                C("source", "string"), C("created_at", "timestamp"), *WRITE_TIME),
               merge_keys=("hour",), partitions=_BY_YEAR_MONTH,
               doc="continuous hourly grid; features known at the hour, targets from later hours"),
@@ -384,5 +388,11 @@ SERVING_GOLD = TABLES["features.hanoi_pm25_serving_features_gold"]
 PREDICTIONS = TABLES["predictions.hanoi_pm25_forecast_gold"]
 MODEL_RUNS = TABLES["models.hanoi_pm25_model_runs_gold"]
 MODEL_REGISTRY = TABLES["models.hanoi_pm25_model_registry_gold"]
+WEATHER_PROXY = TABLES["weather.weather_hanoi_surface_proxy_silver"]
+ERA5_SURFACE = TABLES["weather.era5_surface_hanoi_hourly_silver"]
+S5P_DAILY = TABLES["satellite.sentinel5p_hanoi_daily_silver"]
+MAIAC_DAILY = TABLES["satellite.maiac_hanoi_daily_silver"]
+SPATIAL_GRADIENT = TABLES["features.openaq_spatial_gradient_silver"]
+TRAJECTORY_HOURLY = TABLES["features.trajectory_hourly_features_silver"]
 INVALID_EVENTS = TABLES["audit.invalid_events_bronze"]
 LATE_EVENTS = TABLES["audit.late_events_bronze"]

@@ -5,8 +5,8 @@ training  master rows with a PM2.5 observation, tagged train/validation/test chr
           a gap of the longest horizon between the parts (so no target crosses a boundary).
 serving   master rows projected to the serving schema (no targets) with the schema hash.
 
-Features the tracer does not build yet (weather, ERA5, satellites, trajectories, gradients) stay
-null; the tier-2/gold issue fills them in ``_joined_sources``.
+The features themselves are defined once, in :mod:`ais.features.master` (point in time, as-of
+joins, ages); this module reads the silver inputs, writes the tables and logs.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from ais import tables
 from ais.features import pm25
 from ais.features.columns import FEATURE_NAMES, TARGETS, schema_hash
+from ais.features.gradient import spatial_gradient
+from ais.features.master import FeatureInputs, FeatureParams, build_master
 from ais.spark.jobs.common import JobContext, Window
 from ais.spark.merge import merge_into
 
@@ -24,36 +26,66 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 
-def _joined_sources(ctx: JobContext, grid: DataFrame, window: Window) -> DataFrame:
-    """The hourly grid with every silver input joined on the hour."""
+def _between(df: DataFrame, column: str, start: str, end: str) -> DataFrame:
     from pyspark.sql import functions as F
 
-    city = (ctx.spark.table(tables.OPENAQ_CITY_HOURLY.qualified(ctx.catalog))
-            .where((F.col("hour") >= window.start_sql) & (F.col("hour") < window.end_sql))
-            .select("hour", "pm25_median", "pm25_mean", "station_count", "coverage_avg", "source"))
-    return grid.join(city, "hour", "left")
+    return df.where((F.col(column) >= start) & (F.col(column) < end))
+
+
+def read_inputs(ctx: JobContext, wide: Window, params: FeatureParams) -> FeatureInputs:
+    """The silver rows a build of ``wide`` reads: observations inside it, plus the maximum age of
+    each late source before it (S5P and MAIAC by date, one extra day for the date boundary)."""
+    from pyspark.sql import functions as F
+
+    spark, catalog = ctx.spark, ctx.catalog
+    start, end = wide.start_sql, wide.end_sql
+    oldest = wide.widen(before_hours=params.look_back_h)
+
+    def hourly(spec: tables.TableSpec) -> DataFrame:
+        return _between(spark.table(spec.qualified(catalog)), "hour", oldest.start_sql, end)
+
+    def daily(spec: tables.TableSpec) -> DataFrame:
+        first, last = (oldest.start - dt.timedelta(days=1)).date(), wide.end.date()
+        return spark.table(spec.qualified(catalog)).where(F.col("date").between(first.isoformat(), last.isoformat()))
+
+    return FeatureInputs(
+        city=_between(spark.table(tables.OPENAQ_CITY_HOURLY.qualified(catalog)), "hour", start, end),
+        gradient=_between(spark.table(tables.SPATIAL_GRADIENT.qualified(catalog)), "hour", start, end),
+        weather=hourly(tables.WEATHER_PROXY), era5=hourly(tables.ERA5_SURFACE), s5p=daily(tables.S5P_DAILY),
+        maiac=daily(tables.MAIAC_DAILY), trajectory=hourly(tables.TRAJECTORY_HOURLY))
 
 
 def master_features(ctx: JobContext, window: Window) -> DataFrame:
     """Master gold rows for the hours of ``window`` (inputs read with the look-back and look-ahead
-    the lags, rolling windows and targets need)."""
+    the lags, rolling windows, as-of joins and targets need)."""
     from pyspark.sql import functions as F
 
-    s = ctx.settings
-    lags, rolling, horizons = (s.get_int_list("features.lags_h"), s.get_int_list("features.rolling_h"),
-                               s.horizons)
-    wide = window.widen(before_hours=max(lags + rolling), after_hours=max(horizons))
+    params = FeatureParams.from_settings(ctx.settings)
+    wide = window.widen(before_hours=max(params.lags_h + params.rolling_h), after_hours=max(params.horizons_h))
     grid = pm25.hourly_grid(ctx.spark, wide.start_sql, wide.end_sql)
-    df = _joined_sources(ctx, grid, wide)
-    df = pm25.add_pm25_history_features(df, lags, rolling)
-    df = pm25.add_targets(df, horizons)
-    df = pm25.add_calendar_features(df, s.utc_offset_hours, s.get_int_list("features.rush_hours_local"))
-    return (df.where((F.col("hour") >= window.start_sql) & (F.col("hour") < window.end_sql))
+    df = build_master(grid, read_inputs(ctx, wide, params), params)
+    return (_between(df, "hour", window.start_sql, window.end_sql)
             .withColumn("year", F.year("hour"))
             .withColumn("month_partition", F.month("hour"))
             .withColumn("created_at", F.current_timestamp())
             .withColumn("job_run_id", F.lit(ctx.job_run_id))
             .withColumn("updated_at", F.current_timestamp()))
+
+
+def run_spatial_gradient(ctx: JobContext, window: Window, full_refresh: bool = False) -> dict[str, Any]:
+    """Station-hourly silver -> features.openaq_spatial_gradient_silver (definition: ais.features.gradient)."""
+    from pyspark.sql import functions as F
+
+    s = ctx.settings
+    stations = ctx.spark.table(tables.OPENAQ_STATION_HOURLY.qualified(ctx.catalog))
+    if not full_refresh:
+        stations = _between(stations, "hour", window.start_sql, window.end_sql)
+    rows = (spatial_gradient(stations, s.get_float("hanoi.centre.lat"), s.get_float("hanoi.centre.lon"),
+                             s.get_int("features.gradient_min_stations"))
+            .withColumn("job_run_id", F.lit(ctx.job_run_id)).withColumn("updated_at", F.current_timestamp()))
+    stats = merge_into(rows, tables.SPATIAL_GRADIENT, ctx.catalog, prune_column="hour")
+    return ctx.done(window_start=window.start, window_end=window.end, full_refresh=full_refresh,
+                    input_count=stats.input_rows, output_count=stats.written_rows)
 
 
 def run_master_gold(ctx: JobContext, window: Window) -> dict[str, Any]:

@@ -76,6 +76,12 @@ def _tier1(function_name: str) -> Callable[[JobContext, argparse.Namespace], dic
     return run
 
 
+def _gradient(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
+    from ais.spark.jobs.gold import run_spatial_gradient
+
+    return run_spatial_gradient(ctx, Window.parse(a.start_date, a.end_date), a.full_refresh)
+
+
 def _master(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
     from ais.spark.jobs.gold import run_master_gold
 
@@ -130,6 +136,8 @@ JOBS: dict[str, JobDef] = {j.name: j for j in (
     JobDef("sentinel5p-hanoi-silver", "Sentinel-5P bronze -> daily Hanoi statistics per product",
            _window_args, _tier1("run_s5p_daily")),
     JobDef("maiac-hanoi-silver", "MAIAC bronze -> daily Hanoi AOD statistics", _window_args, _tier1("run_maiac_daily")),
+    JobDef("openaq-spatial-gradient-silver", "OpenAQ station-hourly silver -> hourly PM2.5 spatial gradient",
+           _window_args, _gradient),
     JobDef("hanoi-master-features-gold", "master hourly gold: 67 features + targets", _window_args, _master),
     JobDef("hanoi-training-dataset-gold", "training dataset gold with chronological splits",
            _dataset_args, _dataset),
