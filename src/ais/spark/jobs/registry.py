@@ -124,6 +124,34 @@ def _serving(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
         a.location_name or s.location_name, a.dry_run)
 
 
+def _met_args(p: argparse.ArgumentParser) -> None:
+    _window_args(p)
+    p.add_argument("--simulate", type=_flag01, default=False, metavar="0|1",
+                   help="1: one simulated ARL file for the window (source=simulated) instead of ERA5 GRIB")
+
+
+def _traj_met(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
+    from ais.spark.jobs.trajectories import run_met_arl
+
+    return run_met_arl(ctx, Window.parse(a.start_date, a.end_date), a.full_refresh, a.simulate)
+
+
+def _traj_runs(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
+    from ais.spark.jobs.trajectories import run_trajectories
+
+    return run_trajectories(ctx, Window.parse(a.start_date, a.end_date), a.full_refresh)
+
+
+def _traj(function_name: str) -> Callable[[JobContext, argparse.Namespace], dict[str, Any]]:
+    def run(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
+        from ais.spark.jobs import trajectories
+
+        job: Callable[..., dict[str, Any]] = getattr(trajectories, function_name)
+        return job(ctx, Window.parse(a.start_date, a.end_date))
+
+    return run
+
+
 JOBS: dict[str, JobDef] = {j.name: j for j in (
     JobDef("ensure-iceberg", "create or evolve every Iceberg table", _no_args, _ensure, needs_spark=False),
     _bronze("openaq"), _bronze("weather"), _bronze("sentinel5p"), _bronze("maiac"), _bronze("era5"),
@@ -138,6 +166,15 @@ JOBS: dict[str, JobDef] = {j.name: j for j in (
     JobDef("maiac-hanoi-silver", "MAIAC bronze -> daily Hanoi AOD statistics", _window_args, _tier1("run_maiac_daily")),
     JobDef("openaq-spatial-gradient-silver", "OpenAQ station-hourly silver -> hourly PM2.5 spatial gradient",
            _window_args, _gradient),
+    JobDef("trajectory-met-arl", "ERA5 pressure-level GRIB (or simulated met) -> ARL files + era5_arl_files_bronze",
+           _met_args, _traj_met),
+    JobDef("trajectory-runs", "plan and run back/forward trajectories on the executors -> runs bronze + points silver",
+           _window_args, _traj_runs),
+    JobDef("trajectory-clusters", "k-means clusters of the trajectories, stable ids, upwind source points",
+           _window_args, _traj("run_clusters")),
+    JobDef("trajectory-path-satellite", "S5P NO2 and AER_AI sampled along the paths (-72..-24 h)",
+           _window_args, _traj("run_path_satellite")),
+    JobDef("trajectory-hourly-features", "trajectory features per hour", _window_args, _traj("run_hourly_features")),
     JobDef("hanoi-master-features-gold", "master hourly gold: 67 features + targets", _window_args, _master),
     JobDef("hanoi-training-dataset-gold", "training dataset gold with chronological splits",
            _dataset_args, _dataset),

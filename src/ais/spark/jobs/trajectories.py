@@ -1,0 +1,456 @@
+"""Tier 2: met files, trajectory runs, clusters, path sampling and hourly trajectory features.
+
+trajectory-met-arl          ERA5 pressure-level GRIB files of weather.era5_files_bronze -> ARL files
+                            (``ais-traj met-from-era5`` on the executors), or one simulated ARL file
+                            for the window (``ais-traj simulate-met``, source "simulated") ->
+                            weather.era5_arl_files_bronze
+trajectory-runs             plans the runs (features/trajectory.py), runs them on the executors
+                            (``ais-traj --batch`` per met file, or HYSPLIT when runtime.hysplit_exec
+                            is set, its tdump parsed by ``ais-traj parse-tdump``) ->
+                            trajectory.hysplit_runs_bronze + trajectory.hysplit_trajectories_silver.
+                            Incremental: runs with status "success" are skipped, others retried
+                            (attempts counts them); --full-refresh 1 reruns everything.
+trajectory-clusters         -> trajectory.hysplit_trajectories_clustered_silver
+trajectory-path-satellite   -> features.trajectory_path_satellite_silver
+trajectory-hourly-features  -> features.trajectory_hourly_features_silver
+
+The met file of a run is the newest ARL file that covers the whole run (start − 72 h .. start for
+a backward run); real ERA5 files win over simulated ones. A run without one is recorded as failed
+("no ARL met file covers ...") and retried on the next call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ais import tables
+from ais.features import trajectory as tf
+from ais.spark.jobs.common import JobContext, Window
+from ais.spark.merge import merge_into
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from ais.config import Settings
+
+SIMULATED = "simulated"
+ERROR_TAIL = 2000
+
+
+class TrajConfig:
+    """What the executors need, as plain values (pickled into the tasks)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.binary = settings.resolve_path(settings.require("trajectories.binary"))
+        self.config_path = str(settings.path)
+        self.hysplit_exec = settings.runtime("hysplit_exec")
+        self.work_dir = settings.resolve_path(settings.require("trajectories.work_dir"))
+        self.met_dir = settings.resolve_path(settings.require("trajectories.met_dir"))
+        self.hysplit_timeout_s = settings.get_float("trajectories.hysplit_timeout_s")
+        self.back_hours = settings.get_int("trajectories.back_hours")
+        self.forward_hours = settings.get_int("trajectories.forward_hours")
+
+    @property
+    def engine(self) -> str:
+        return "hysplit" if self.hysplit_exec else "ais-traj"
+
+
+def plan_config(settings: Settings) -> tf.RunPlanConfig:
+    return tf.RunPlanConfig(
+        run_hours_utc=tuple(settings.get_int_list("trajectories.run_hours_utc")),
+        pm25_trigger_ugm3=settings.get_float("trajectories.pm25_trigger_ugm3"),
+        back_hours=settings.get_int("trajectories.back_hours"),
+        forward_hours=settings.get_int("trajectories.forward_hours"),
+        release_points=((settings.get_float("hanoi.centre.lat"), settings.get_float("hanoi.centre.lon")),),
+        heights_m=(settings.get_float("trajectories.release_height_m_agl"),))
+
+
+# ---- running on an executor -----------------------------------------------------------------
+
+def _json_lines(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _run_ais_traj(cfg: TrajConfig, met_file: str, runs: list[dict[str, Any]], tmp: Path
+                  ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    batch, points, results = tmp / "runs.jsonl", tmp / "points.jsonl", tmp / "results.jsonl"
+    batch.write_text("".join(json.dumps({"run_id": r["run_id"], "lat": r["receptor_lat"], "lon": r["receptor_lon"],
+                                         "start": _iso(r["start_time"]), "height_m": r["release_height_m"],
+                                         "hours": r["hours"]}) + "\n" for r in runs))
+    done = subprocess.run([cfg.binary, "--met", met_file, "--batch", str(batch), "--out", str(points),
+                           "--runs-out", str(results), "--config", cfg.config_path],
+                          capture_output=True, text=True, check=False)
+    outcome = {r["run_id"]: r for r in _json_lines(results)}
+    if done.returncode not in (0, 1) or not outcome:
+        error = f"ais-traj exited {done.returncode}: {done.stderr.strip()[-ERROR_TAIL:]}"
+        outcome = {r["run_id"]: {"status": "failed", "error": error} for r in runs}
+    return outcome, _json_lines(points)
+
+
+def _control_file(run: dict[str, Any], met_file: str, out_dir: Path) -> str:
+    """HYSPLIT's CONTROL: start, one release point, run hours, vertical motion from the data,
+    model top, one met file (folder, name), output (folder, name)."""
+    t: dt.datetime = run["start_time"]
+    met = Path(met_file)
+    return "\n".join([
+        f"{t:%y %m %d %H}", "1", f"{run['receptor_lat']:.4f} {run['receptor_lon']:.4f} {run['release_height_m']:.1f}",
+        str(run["hours"]), "0", "10000.0", "1", f"{met.parent}/", met.name, f"{out_dir}/", "tdump", ""])
+
+
+def _run_hysplit(cfg: TrajConfig, met_file: str, run: dict[str, Any], tmp: Path
+                 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    (tmp / "CONTROL").write_text(_control_file(run, met_file, tmp))
+    try:
+        done = subprocess.run([cfg.hysplit_exec], cwd=tmp, capture_output=True, text=True, check=False,
+                              timeout=cfg.hysplit_timeout_s)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return {"status": "failed", "error": f"HYSPLIT did not run: {exc}"}, []
+    tdump = tmp / "tdump"
+    if done.returncode != 0 or not tdump.exists():
+        return {"status": "failed", "error": f"HYSPLIT exited {done.returncode} "
+                f"{'without' if not tdump.exists() else 'with'} a tdump: {done.stderr.strip()[-ERROR_TAIL:]}"}, []
+    points = tmp / "points.jsonl"
+    parsed = subprocess.run([cfg.binary, "parse-tdump", "--tdump", str(tdump), "--run-id", run["run_id"],
+                             "--out", str(points)], capture_output=True, text=True, check=False)
+    if parsed.returncode != 0:
+        return {"status": "failed", "error": f"tdump not parsed: {parsed.stdout.strip()[-ERROR_TAIL:]}"}, []
+    return {"status": "ok"}, _json_lines(points)
+
+
+def execute_runs(cfg: TrajConfig, runs: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """Runs the planned runs (dicts with met_file) and yields JSON lines tagged "run" or "point":
+    the run's row of hysplit_runs_bronze and the points of hysplit_trajectories_silver."""
+    by_met: dict[str, list[dict[str, Any]]] = {}
+    for r in runs:
+        by_met.setdefault(r["met_file"], []).append(r)
+    Path(cfg.work_dir).mkdir(parents=True, exist_ok=True)
+    for met_file, group in by_met.items():
+        started = dt.datetime.now(dt.UTC)
+        with tempfile.TemporaryDirectory(dir=cfg.work_dir) as tmp_name:
+            tmp = Path(tmp_name)
+            if cfg.hysplit_exec:
+                outcome, points = {}, []
+                for r in group:
+                    run_dir = tmp / hashlib.sha256(r["run_id"].encode()).hexdigest()[:16]
+                    run_dir.mkdir()
+                    outcome[r["run_id"]], pts = _run_hysplit(cfg, met_file, r, run_dir)
+                    points.extend(pts)
+            else:
+                outcome, points = _run_ais_traj(cfg, met_file, group, tmp)
+        finished = dt.datetime.now(dt.UTC)
+        ok_runs = set()
+        for r in group:
+            res = outcome.get(r["run_id"], {"status": "failed", "error": "no result for this run"})
+            ok = res.get("status") == "ok"
+            message = res.get("error")
+            if ok:
+                ok_runs.add(r["run_id"])
+                stop = res.get("stop_reason", "completed")  # a path leaving the grid or the met is kept
+                message = None if stop == "completed" else f"partial: {stop} at {float(res.get('end_age_h', 0)):.1f} h"
+            yield json.dumps({"kind": "run", "run_id": r["run_id"], "status": "success" if ok else "failed",
+                              "error_message": message, "engine": cfg.engine,
+                              "started_at": _iso(started), "finished_at": _iso(finished)})
+        for p in points:
+            if p["run_id"] in ok_runs:
+                yield json.dumps({"kind": "point", **p})
+
+
+# ---- met files ------------------------------------------------------------------------------
+
+def _file_row(summary: dict[str, Any], arl_file_id: str, era5_event_id: str | None, source: str) -> dict[str, Any]:
+    parse = tf.parse_utc
+    return {"arl_file_id": arl_file_id, "era5_event_id": era5_event_id, "path": summary["out"],
+            "size_bytes": summary.get("bytes"), "sha256": summary.get("sha256"),
+            "period_start": parse(summary["first_time"]), "period_end": parse(summary["last_time"]),
+            "pressure_levels_hpa": [int(v) for v in summary["levels_hpa"]],
+            "grid_west": summary["lon0"], "grid_east": summary["lon0"] + summary["dlon"] * (summary["nx"] - 1),
+            "grid_south": summary["lat0"], "grid_north": summary["lat0"] + summary["dlat"] * (summary["ny"] - 1),
+            "grid_step_deg": summary["dlon"], "source": source}
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def make_met(cfg: TrajConfig, task: dict[str, Any]) -> dict[str, Any]:
+    """One met file on an executor: {"kind": "simulate", start, end, out} or {"kind": "era5", grib,
+    surface_grib, out, era5_event_id}. Returns the era5_arl_files_bronze row, or {"error": ...}."""
+    Path(task["out"]).parent.mkdir(parents=True, exist_ok=True)
+    if task["kind"] == "simulate":
+        cmd = [cfg.binary, "simulate-met", "--start", task["start"], "--end", task["end"], "--out", task["out"],
+               "--config", cfg.config_path]
+    else:
+        cmd = [cfg.binary, "met-from-era5", "--grib", task["grib"], "--out", task["out"], "--config", cfg.config_path]
+        if task.get("surface_grib"):
+            cmd += ["--surface-grib", task["surface_grib"]]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    summary = json.loads(lines[-1]) if lines else {}
+    if done.returncode != 0 or summary.get("status") != "ok":
+        return {"error": summary.get("error") or done.stderr.strip()[-ERROR_TAIL:], "task": task}
+    summary.setdefault("bytes", os.path.getsize(task["out"]))
+    summary.setdefault("sha256", _sha256(task["out"]))
+    return _file_row(summary, task["arl_file_id"], task.get("era5_event_id"),
+                     SIMULATED if task["kind"] == "simulate" else "era5")
+
+
+def run_met_arl(ctx: JobContext, window: Window, full_refresh: bool, simulate: bool) -> dict[str, Any]:
+    from pyspark.sql import functions as F
+
+    cfg = TrajConfig(ctx.settings)
+    spec = tables.table("weather.era5_arl_files_bronze")
+    existing = {r.arl_file_id for r in ctx.spark.table(spec.qualified(ctx.catalog)).select("arl_file_id").collect()}
+    wide = window.widen(before_hours=cfg.back_hours, after_hours=cfg.forward_hours)
+    tasks: list[dict[str, Any]] = []
+    if simulate:
+        fid = f"simulated_{wide.start:%Y%m%dT%H}_{wide.end:%Y%m%dT%H}"
+        tasks.append({"kind": "simulate", "start": _iso(wide.start), "end": _iso(wide.end),
+                      "out": str(Path(cfg.met_dir) / "simulated" / f"{fid}.arl"), "arl_file_id": fid})
+    else:
+        files = (ctx.spark.table(tables.table("weather.era5_files_bronze").qualified(ctx.catalog))
+                 .where((F.col("period_end") > wide.start_sql) & (F.col("period_start") < wide.end_sql))
+                 .select("event_id", "dataset_type", "period_start", "period_end", "file_path").collect())
+        surface = {(r.period_start, r.period_end): r.file_path for r in files if r.dataset_type == "single_levels"}
+        for r in files:
+            if r.dataset_type != "pressure_levels":
+                continue
+            fid = f"era5_{r.event_id}"
+            tasks.append({"kind": "era5", "grib": r.file_path, "era5_event_id": r.event_id, "arl_file_id": fid,
+                          "surface_grib": surface.get((r.period_start, r.period_end)),
+                          "out": str(Path(cfg.met_dir) / "era5" / f"{fid}.arl")})
+    todo = [t for t in tasks if full_refresh or t["arl_file_id"] not in existing]
+    results = (ctx.spark.sparkContext.parallelize(todo, max(1, min(len(todo), 64)))
+               .map(lambda t: make_met(cfg, t)).collect()) if todo else []
+    rows = [r for r in results if "error" not in r]
+    errors = [r for r in results if "error" in r]
+    for e in errors:
+        ctx.log.error("arl_file_failed", task=e["task"], error=e["error"])
+    written = 0
+    if rows:
+        df = ctx.spark.createDataFrame(rows, schema=_schema(spec, rows[0]))
+        written = merge_into(_stamp(df, ctx), spec, ctx.catalog).written_rows
+    return ctx.done(table=spec.identifier, simulated=simulate, files_planned=len(tasks), files_converted=len(rows),
+                    files_failed=len(errors), output_count=written, status="success" if not errors else "partial")
+
+
+# ---- runs -----------------------------------------------------------------------------------
+
+def _stamp(df: DataFrame, ctx: JobContext) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    return df.withColumn("job_run_id", F.lit(ctx.job_run_id)).withColumn("updated_at", F.current_timestamp())
+
+
+def _schema(spec: tables.TableSpec, sample: dict[str, Any]) -> Any:
+    from ais.spark.schema import spark_schema
+
+    full = spark_schema(spec)
+    return type(full)([f for f in full.fields if f.name in sample])
+
+
+def choose_met(files: list[dict[str, Any]], start: dt.datetime, hours: int) -> dict[str, Any] | None:
+    """The newest file covering the run, real ERA5 before simulated."""
+    lo, hi = (start + dt.timedelta(hours=hours), start) if hours < 0 else (start, start + dt.timedelta(hours=hours))
+    covering = [f for f in files if f["period_start"] <= lo and f["period_end"] >= hi]
+    covering.sort(key=lambda f: (f["source"] != SIMULATED, f["updated_at"] or dt.datetime.min.replace(tzinfo=dt.UTC)))
+    return covering[-1] if covering else None
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+
+
+def run_trajectories(ctx: JobContext, window: Window, full_refresh: bool = False) -> dict[str, Any]:
+    from pyspark.sql import functions as F
+
+    cfg = TrajConfig(ctx.settings)
+    spark, cat = ctx.spark, ctx.catalog
+    runs_spec = tables.table("trajectory.hysplit_runs_bronze")
+    points_spec = tables.table("trajectory.hysplit_trajectories_silver")
+    pm25 = [(_utc(r.hour), r.pm25_median) for r in
+            spark.table(tables.table("air_quality.openaq_hanoi_hourly_silver").qualified(cat))
+            .where((F.col("hour") >= window.start_sql) & (F.col("hour") < window.end_sql))
+            .select("hour", "pm25_median").collect()]
+    planned = tf.plan_runs(window.start, window.end, plan_config(ctx.settings), pm25)
+    previous = {r.run_id: r for r in spark.table(runs_spec.qualified(cat))
+                .where((F.col("start_time") >= window.start_sql) & (F.col("start_time") < window.end_sql))
+                .select("run_id", "status", "attempts").collect()}
+    todo = [r for r in planned if full_refresh or previous.get(r["run_id"]) is None
+            or previous[r["run_id"]].status != "success"]
+    files = [{**r.asDict(), "period_start": _utc(r.period_start), "period_end": _utc(r.period_end)}
+             for r in spark.table(tables.table("weather.era5_arl_files_bronze").qualified(cat))
+             .select("path", "period_start", "period_end", "source", "updated_at").collect()]
+    runnable, unmet = [], []
+    for r in todo:
+        prev = previous.get(r["run_id"])
+        r["attempts"] = (prev.attempts or 0) + 1 if prev is not None else 1
+        met = choose_met(files, r["start_time"], r["hours"])
+        if met is None:
+            unmet.append(r)
+        else:
+            runnable.append({**r, "met_file": met["path"], "met_source": met["source"]})
+    now = dt.datetime.now(dt.UTC)
+    results: dict[str, dict[str, Any]] = {
+        r["run_id"]: {"status": "failed", "engine": cfg.engine, "started_at": now, "finished_at": now,
+                      "error_message": f"no ARL met file covers {r['direction']} {r['duration_h']} h from "
+                                       f"{_iso(r['start_time'])}"} for r in unmet}
+    n_points = 0
+    if runnable:
+        # sorted by met file, so each task reads few files (each is one ais-traj batch)
+        runnable.sort(key=lambda r: (r["met_file"], r["run_id"]))
+        n_parts = max(1, min(len(runnable), ctx.spark.sparkContext.defaultParallelism))
+        tagged = (spark.sparkContext.parallelize(runnable, n_parts)
+                  .mapPartitions(lambda part: execute_runs(cfg, part))).cache()
+        try:
+            for line in tagged.filter(lambda s: s.startswith('{"kind": "run"')).collect():
+                rec = json.loads(line)
+                results[rec["run_id"]] = {**rec, "started_at": tf.parse_utc(rec["started_at"]),
+                                          "finished_at": tf.parse_utc(rec["finished_at"])}
+            points = spark.read.schema(
+                "run_id string, traj_id string, age_h double, lat double, lon double, alt_m double, "
+                "pressure_hpa double, timestamp string").json(
+                tagged.filter(lambda s: s.startswith('{"kind": "point"')))
+            points = points.select("traj_id", F.round("age_h").cast("int").alias("age_h"), "run_id", "lat", "lon",
+                                   "alt_m", "pressure_hpa", F.to_timestamp("timestamp").alias("timestamp"))
+            n_points = merge_into(_stamp(points, ctx), points_spec, cat).written_rows
+        finally:
+            tagged.unpersist()
+    met_of = {r["run_id"]: [r["met_file"]] for r in runnable}
+    rows = [{"run_id": r["run_id"], "receptor_lat": r["receptor_lat"], "receptor_lon": r["receptor_lon"],
+             "release_height_m": r["release_height_m"], "start_time": r["start_time"], "direction": r["direction"],
+             "duration_h": r["duration_h"], "trigger": r["trigger"], "engine": results[r["run_id"]]["engine"],
+             "status": results[r["run_id"]]["status"], "error_message": results[r["run_id"]].get("error_message"),
+             "attempts": r["attempts"], "started_at": results[r["run_id"]]["started_at"],
+             "finished_at": results[r["run_id"]]["finished_at"], "met_files": met_of.get(r["run_id"], [])}
+            for r in todo]
+    written = 0
+    if rows:
+        df = spark.createDataFrame(rows, schema=_schema(runs_spec, rows[0]))
+        written = merge_into(_stamp(df, ctx), runs_spec, cat, prune_column="start_time").written_rows
+    failed = sum(1 for r in rows if r["status"] != "success")
+    return ctx.done(table=runs_spec.identifier, window_start=window.start, window_end=window.end,
+                    full_refresh=full_refresh, runs_planned=len(planned), runs_skipped=len(planned) - len(todo),
+                    runs_attempted=len(todo), runs_failed=failed, runs_written=written, points_written=n_points,
+                    engine=cfg.engine, status="success" if failed == 0 else "partial")
+
+
+# ---- clusters, path sampling, hourly features -----------------------------------------------
+
+def _backward_points(ctx: JobContext, window: Window) -> tuple[Any, Any]:
+    """(points pandas frame of successful backward runs started in the window, run starts)."""
+    from pyspark.sql import functions as F
+
+    runs = (ctx.spark.table(tables.table("trajectory.hysplit_runs_bronze").qualified(ctx.catalog))
+            .where((F.col("start_time") >= window.start_sql) & (F.col("start_time") < window.end_sql)
+                   & (F.col("status") == "success") & (F.col("direction") == "backward"))
+            .select("run_id", "start_time"))
+    pts = (ctx.spark.table(tables.table("trajectory.hysplit_trajectories_silver").qualified(ctx.catalog))
+           .join(runs, "run_id").select("traj_id", "run_id", "start_time", "age_h", "lat", "lon", "timestamp"))
+    return pts, runs
+
+
+def run_clusters(ctx: JobContext, window: Window) -> dict[str, Any]:
+    import pandas as pd
+    from pyspark.sql import functions as F
+
+    s = ctx.settings
+    anchors = s.get_int_list("trajectories.anchor_ages_h")
+    spec = tables.table("trajectory.hysplit_trajectories_clustered_silver")
+    pts_df, _ = _backward_points(ctx, window)
+    points = pts_df.where(F.col("age_h").isin(anchors)).toPandas()
+    ends = pts_df.groupBy("traj_id").agg(F.min("age_h").alias("age_h")).join(pts_df, ["traj_id", "age_h"])
+    points = pd.concat([points, ends.toPandas()], ignore_index=True).drop_duplicates(["traj_id", "age_h"])
+    if points.empty:
+        return ctx.done(table=spec.identifier, trajectories=0, output_count=0)
+    clustered = ctx.spark.table(spec.qualified(ctx.catalog))
+    last = clustered.orderBy(F.col("updated_at").desc()).select("cluster_run_id").limit(1).collect()
+    previous: dict[int, Any] = {}
+    if last:
+        assigned = clustered.where(F.col("cluster_run_id") == last[0][0]).select("traj_id", "cluster_id")
+        prev_pts = (ctx.spark.table(tables.table("trajectory.hysplit_trajectories_silver").qualified(ctx.catalog))
+                    .where(F.col("age_h").isin(anchors)).join(assigned.select("traj_id"), "traj_id")
+                    .select("traj_id", "age_h", "lat", "lon").toPandas())
+        previous = tf.previous_centroids(prev_pts, assigned.toPandas(), anchors)
+    out, _, score = tf.cluster(points, anchors, s.get_int("trajectories.k_min"), s.get_int("trajectories.k_max"),
+                               previous)
+    meta = points.drop_duplicates("traj_id").set_index("traj_id")[["run_id", "start_time"]]
+    out = out.join(meta, on="traj_id")
+    cluster_run_id = hashlib.sha256(",".join(sorted(out["traj_id"])).encode()).hexdigest()[:16]
+    out = out.assign(cluster_run_id=cluster_run_id)
+    rows = tf.records(out)
+    df = ctx.spark.createDataFrame(rows, schema=_schema(spec, rows[0]))
+    written = merge_into(_stamp(df, ctx), spec, ctx.catalog).written_rows
+    k = int(out["k"].iloc[0]) if len(out) else 0
+    return ctx.done(table=spec.identifier, trajectories=len(out), k=k, k_criterion="max silhouette",
+                    silhouette=score, matched_previous_clusters=len(previous), output_count=written)
+
+
+def run_path_satellite(ctx: JobContext, window: Window) -> dict[str, Any]:
+    from pyspark.sql import functions as F
+
+    s = ctx.settings
+    spec = tables.table("features.trajectory_path_satellite_silver")
+    age_from = s.get_int("trajectories.path_sampling_ages_h.from")
+    age_to = s.get_int("trajectories.path_sampling_ages_h.to")
+    step = s.get_float("trajectories.grid_deg")
+    pts, _ = _backward_points(ctx, window)
+    pts = pts.where(F.col("age_h").between(age_from, age_to))
+    def snap(c: str) -> Any:
+        return F.round(F.col(c) / step) * step
+
+    snapped = pts.select(snap("lat").alias("glat"), snap("lon").alias("glon"),
+                         F.to_date("timestamp").alias("date")).distinct()
+    grid = ctx.spark.table(tables.table("satellite.sentinel5p_grid_silver").qualified(ctx.catalog))
+    grid = (grid.where(F.col("product").isin("NO2", "AER_AI"))
+            .withColumn("glat", snap("lat")).withColumn("glon", snap("lon"))
+            .join(F.broadcast(snapped), ["date", "glat", "glon"], "left_semi")
+            .select("product", "date", "lat", "lon", "value_mean", "available_at"))
+    points_pd = pts.select("traj_id", "age_h", "lat", "lon", "timestamp").toPandas()
+    if points_pd.empty:
+        return ctx.done(table=spec.identifier, trajectories=0, output_count=0)
+    starts = pts.select("traj_id", "start_time").distinct().toPandas()
+    out = tf.path_satellite(points_pd, starts, grid.toPandas(), age_from, age_to, step)
+    rows = tf.records(out)
+    df = ctx.spark.createDataFrame(rows, schema=_schema(spec, rows[0]))
+    written = merge_into(_stamp(df, ctx), spec, ctx.catalog).written_rows
+    return ctx.done(table=spec.identifier, trajectories=len(out), with_no2=int(out["n_samples"].gt(0).sum()),
+                    output_count=written)
+
+
+def run_hourly_features(ctx: JobContext, window: Window) -> dict[str, Any]:
+    from pyspark.sql import functions as F
+
+    spec = tables.table("features.trajectory_hourly_features_silver")
+    wide = window.widen(before_hours=tf.HOURLY_LOOKBACK_H)
+    clustered = ctx.spark.table(tables.table("trajectory.hysplit_trajectories_clustered_silver").qualified(ctx.catalog))
+    path = ctx.spark.table(tables.table("features.trajectory_path_satellite_silver").qualified(ctx.catalog))
+    trajs = (clustered.where((F.col("start_time") >= wide.start_sql) & (F.col("start_time") < wide.end_sql))
+             .select("traj_id", "start_time", "cluster_id", "source_lat", "source_lon")
+             .join(path.select("traj_id", "path_no2_mean", "path_aer_mean"), "traj_id", "left").toPandas())
+    n_hours = int((window.end - window.start).total_seconds() // 3600)
+    hours = [window.start + dt.timedelta(hours=h) for h in range(n_hours)]
+    out = tf.hourly_features(trajs, hours)
+    if out.empty:
+        return ctx.done(table=spec.identifier, hours=0, output_count=0)
+    rows = tf.records(out)
+    df = ctx.spark.createDataFrame(rows, schema=_schema(spec, rows[0]))
+    written = merge_into(_stamp(df, ctx), spec, ctx.catalog, prune_column="hour").written_rows
+    return ctx.done(table=spec.identifier, hours=len(out), output_count=written)

@@ -1,0 +1,237 @@
+"""Trajectory planning, clusters, path sampling and hourly features (features/trajectory.py) on
+small hand-built inputs, and the executor-side runner with a fake HYSPLIT."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import stat
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ais.features import trajectory as tf
+
+UTC = dt.UTC
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+BINARY = PROJECT_ROOT / "build" / "native" / "ais-traj"
+TDUMP = PROJECT_ROOT / "native" / "tests" / "traj" / "data" / "tdump_two_traj.txt"
+ANCHORS = [0, -6, -12, -24, -36, -48, -60, -72]
+
+
+def t(day: int, hour: int) -> dt.datetime:
+    return dt.datetime(2026, 1, day, hour, tzinfo=UTC)
+
+
+CFG = tf.RunPlanConfig(run_hours_utc=(0, 12), pm25_trigger_ugm3=75.0, back_hours=72, forward_hours=24,
+                       release_points=((21.0285, 105.8542),), heights_m=(500.0,))
+
+
+def test_plan_runs_scheduled_and_triggered_hours() -> None:
+    pm25 = [(t(15, 5), 80.0), (t(15, 6), 74.9), (t(15, 12), 90.0), (t(15, 7), None), (t(16, 5), 200.0)]
+    runs = tf.plan_runs(t(15, 0), t(16, 0), CFG, pm25)
+    starts = sorted({(r["start_time"], r["trigger"]) for r in runs})
+    assert starts == [(t(15, 0), "scheduled"), (t(15, 5), "pm25_threshold"), (t(15, 12), "scheduled")]
+    assert len(runs) == 6  # each start: 72 h back and 24 h forward
+    back = next(r for r in runs if r["start_time"] == t(15, 5) and r["direction"] == "backward")
+    assert back["run_id"] == "traj_20260115T05_21.0285_105.8542_500m_b72"
+    assert (back["hours"], back["duration_h"], back["release_height_m"]) == (-72, 72, 500.0)
+    fwd = next(r for r in runs if r["start_time"] == t(15, 5) and r["direction"] == "forward")
+    assert fwd["hours"] == 24 and fwd["run_id"].endswith("_f24")
+    # the plan is deterministic: a rerun finds the same ids
+    assert [r["run_id"] for r in tf.plan_runs(t(15, 0), t(16, 0), CFG, pm25)] == [r["run_id"] for r in runs]
+
+
+def _path(traj_id: str, dlat: float, dlon: float, jitter: float) -> list[dict[str, Any]]:
+    """A straight path from the receptor, dlat/dlon degrees per hour back in time."""
+    return [{"traj_id": traj_id, "age_h": a, "lat": 21.0 - dlat * a + jitter, "lon": 105.8 - dlon * a - jitter}
+            for a in range(0, -73, -1)]
+
+
+def _three_groups(n_each: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows: list[dict[str, Any]] = []
+    for g, (dlat, dlon) in enumerate([(0.08, 0.08), (0.0, -0.1), (-0.09, 0.0)]):  # from NE, W, S
+        for i in range(n_each):
+            rows += _path(f"g{g}_{i}", dlat, dlon, float(rng.normal(0, 0.05)))
+    return pd.DataFrame(rows)
+
+
+def test_clusters_choose_k_by_silhouette_and_source_is_the_upwind_end() -> None:
+    points = _three_groups(8, seed=1)
+    out, centroids, score = tf.cluster(points, ANCHORS, 2, 6, previous={})
+    assert set(out["k"]) == {3} and len(centroids) == 3 and score is not None and score > 0.8
+    groups = out.assign(g=out["traj_id"].str[:2]).groupby("g")["cluster_id"].nunique()
+    assert groups.tolist() == [1, 1, 1]  # each group is one cluster
+    row = out.set_index("traj_id").loc["g0_0"]
+    first = points[(points["traj_id"] == "g0_0") & (points["age_h"] == -72)].iloc[0]
+    assert (row["source_lat"], row["source_lon"]) == (first["lat"], first["lon"])
+    assert row["source_lat"] == pytest.approx(21.0 + 0.08 * 72, abs=0.2)  # 72 h upwind, not the receptor
+
+
+def test_cluster_ids_are_stable_between_runs() -> None:
+    first = _three_groups(8, seed=1)
+    out1, _, _ = tf.cluster(first, ANCHORS, 2, 6, previous={})
+    ids1 = out1.assign(g=out1["traj_id"].str[:2]).groupby("g")["cluster_id"].first().to_dict()
+    previous = tf.previous_centroids(first, out1[["traj_id", "cluster_id"]], ANCHORS)
+    # a later run: other trajectories of the same regimes, listed in another order
+    second = _three_groups(9, seed=7)
+    second = second.assign(traj_id="n" + second["traj_id"]).iloc[::-1]
+    out2, _, _ = tf.cluster(second, ANCHORS, 2, 6, previous=previous)
+    ids2 = out2.assign(g=out2["traj_id"].str[1:3]).groupby("g")["cluster_id"].first().to_dict()
+    assert ids2 == ids1
+
+
+def test_stable_ids_hungarian_and_new_ids() -> None:
+    previous = {7: np.array([0.0, 0.0]), 3: np.array([10.0, 10.0])}
+    centroids = np.array([[10.1, 10.0], [0.1, 0.0], [50.0, 50.0]])
+    assert tf.stable_ids(centroids, previous) == [3, 7, 8]
+    assert tf.stable_ids(centroids, {}) == [0, 1, 2]
+
+
+def test_path_sampling_on_a_straight_line_over_a_known_grid() -> None:
+    start = t(15, 23)
+    # due west: lon = 105 - 0.05 * |age|, lat 21.0; hourly points 0..-72
+    pts = pd.DataFrame([{"traj_id": "a", "age_h": a, "lat": 21.0, "lon": 105.0 + 0.05 * a,
+                         "timestamp": start + dt.timedelta(hours=a)} for a in range(0, -73, -1)])
+    starts = pd.DataFrame({"traj_id": ["a"], "start_time": [start]})
+    cells = np.arange(100.0, 106.01, 0.25)
+    grid = []
+    for day in (12, 13, 14, 15):
+        late = day == 14  # day 14's grid became available only after the run started
+        for lon in cells:
+            grid.append({"product": "NO2", "date": dt.date(2026, 1, day), "lat": 21.0, "lon": lon,
+                         "value_mean": lon * 1e-6, "available_at": t(17 if late else day + 1, 0)})
+            grid.append({"product": "AER_AI", "date": dt.date(2026, 1, day), "lat": 21.0, "lon": lon,
+                         "value_mean": 2.0, "available_at": t(day + 1, 0)})
+    out = tf.path_satellite(pts, starts, pd.DataFrame(grid), -72, -24, 0.25).set_index("traj_id").loc["a"]
+    # expected, computed independently: ages -72..-24 whose UTC date is 12 or 13 January
+    used = [105.0 + 0.05 * a for a in range(-72, -23) if (start + dt.timedelta(hours=a)).day in (12, 13)]
+    snapped = [round(lon / 0.25) * 0.25 * 1e-6 for lon in used]
+    assert out["n_samples"] == len(snapped) == 25  # 12 Jan 23:00 and all of 13 Jan
+    assert out["path_no2_mean"] == pytest.approx(sum(snapped) / len(snapped), rel=1e-12)
+    assert out["path_no2_max"] == pytest.approx(max(snapped), rel=1e-12)
+    assert out["path_no2_std"] == pytest.approx(float(np.std(snapped)), rel=1e-9)
+    assert out["path_aer_mean"] == pytest.approx(2.0)
+    assert out["path_no2_aer_ratio"] == pytest.approx(out["path_no2_mean"] / 2.0)
+
+
+def test_path_sampling_without_aerosol_leaves_the_ratio_null() -> None:
+    pts = pd.DataFrame([{"traj_id": "b", "age_h": -30, "lat": 21.1, "lon": 105.1, "timestamp": t(14, 0)}])
+    grid = pd.DataFrame([{"product": "NO2", "date": dt.date(2026, 1, 14), "lat": 21.0, "lon": 105.0,
+                          "value_mean": 5e-5, "available_at": t(15, 0)}])
+    out = tf.path_satellite(pts, pd.DataFrame({"traj_id": ["b"], "start_time": [t(15, 6)]}), grid, -72, -24, 0.25)
+    row = out.iloc[0]
+    assert row["path_no2_mean"] == pytest.approx(5e-5) and row["n_samples"] == 1
+    assert math.isnan(row["path_aer_mean"]) and math.isnan(row["path_no2_aer_ratio"])
+
+
+def test_hourly_features_take_the_latest_run_within_12_hours() -> None:
+    trajs = pd.DataFrame([
+        {"traj_id": "x1", "start_time": t(15, 0), "cluster_id": 1, "source_lat": 24.0, "source_lon": 108.0,
+         "path_no2_mean": 4.0, "path_aer_mean": 2.0},
+        {"traj_id": "x2", "start_time": t(15, 0), "cluster_id": 1, "source_lat": 26.0, "source_lon": 110.0,
+         "path_no2_mean": 6.0, "path_aer_mean": 2.0},
+        {"traj_id": "x3", "start_time": t(15, 0), "cluster_id": 2, "source_lat": 22.0, "source_lon": 100.0,
+         "path_no2_mean": None, "path_aer_mean": None},
+        {"traj_id": "y1", "start_time": t(15, 12), "cluster_id": 4, "source_lat": 20.0, "source_lon": 104.0,
+         "path_no2_mean": 3.0, "path_aer_mean": 1.5},
+        {"traj_id": "y2", "start_time": t(15, 12), "cluster_id": 3, "source_lat": 20.0, "source_lon": 104.0,
+         "path_no2_mean": 1.0, "path_aer_mean": 0.5},
+    ])
+    hours = [t(14, 23)] + [t(15, h) for h in range(0, 24)] + [t(16, 0)]
+    out = tf.hourly_features(trajs, hours).set_index("hour")
+    assert t(14, 23) not in out.index  # no run yet
+    at5 = out.loc[t(15, 5)]
+    assert (at5["dominant_cluster"], at5["n_traj"]) == (1, 3)
+    assert (at5["source_lat"], at5["source_lon"]) == (24.0, 106.0)
+    assert at5["path_no2_mean"] == pytest.approx(5.0) and at5["path_no2_aer_ratio"] == pytest.approx(2.5)
+    at12 = out.loc[t(15, 12)]
+    assert (at12["dominant_cluster"], at12["n_traj"]) == (3, 2)  # tie 3/4 -> the smaller id
+    assert at12["path_no2_aer_ratio"] == pytest.approx(2.0 / 1.0)
+    assert t(16, 0) not in out.index  # the 12:00 run is 12 h old: too old
+    assert len(out) == 24
+
+
+# ---- the executor-side runner ------------------------------------------------------------------
+
+def _runner_config(tmp_path: Path, hysplit: str = "") -> Any:
+    if not BINARY.exists():
+        pytest.skip(f"{BINARY} is absent: build the native tree (cmake --build build/native)")
+    return SimpleNamespace(binary=str(BINARY), config_path=str(PROJECT_ROOT / "config" / "hanoi_pipeline.yaml"),
+                           hysplit_exec=hysplit, work_dir=str(tmp_path / "work"), hysplit_timeout_s=30.0,
+                           engine="hysplit" if hysplit else "ais-traj")
+
+
+def _run(start: dt.datetime, run_id: str, met: str) -> dict[str, Any]:
+    return {"run_id": run_id, "receptor_lat": 21.0285, "receptor_lon": 105.8542, "release_height_m": 500.0,
+            "start_time": start, "hours": -72, "met_file": met}
+
+
+def test_hysplit_path_with_a_fake_executable(tmp_path: Path) -> None:
+    from ais.spark.jobs.trajectories import execute_runs
+
+    fake = tmp_path / "hyts_std"
+    # A stand-in for HYSPLIT: checks it runs in a folder holding CONTROL, keeps a copy of it and writes
+    # the recorded-format tdump where CONTROL's last two lines say; fails when the met file is absent.
+    fake.write_text(f"""#!/bin/sh
+set -e
+cp CONTROL "{tmp_path}/control_$(sed -n 9p CONTROL)"
+met="$(sed -n 8p CONTROL)$(sed -n 9p CONTROL)"
+[ -f "$met" ] || {{ echo "met file $met not found" >&2; exit 3; }}
+cp {TDUMP} "$(sed -n 10p CONTROL)$(sed -n 11p CONTROL)"
+""")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    met = tmp_path / "met" / "era5.arl"
+    met.parent.mkdir()
+    met.write_bytes(b"not read by the fake")
+    cfg = _runner_config(tmp_path, hysplit=str(fake))
+    lines = [json.loads(s) for s in execute_runs(cfg, [_run(t(15, 12), "r-ok", str(met)),
+                                                       _run(t(15, 12), "r-bad", str(tmp_path / "none.arl"))])]
+    runs = {r["run_id"]: r for r in lines if r["kind"] == "run"}
+    assert runs["r-ok"]["status"] == "success" and runs["r-ok"]["engine"] == "hysplit"
+    assert runs["r-bad"]["status"] == "failed" and "exited 3" in runs["r-bad"]["error_message"]
+    assert "met file" in runs["r-bad"]["error_message"]
+    control = (tmp_path / "control_era5.arl").read_text().splitlines()
+    assert control[:4] == ["26 01 15 12", "1", "21.0285 105.8542 500.0", "-72"]
+    assert control[7:9] == [f"{met.parent}/", "era5.arl"]
+    points = [p for p in lines if p["kind"] == "point"]
+    # the recorded tdump: two trajectories (500 and 1000 m), four hourly points each
+    assert {p["run_id"] for p in points} == {"r-ok"}
+    assert sorted({p["traj_id"] for p in points}) == ["r-ok-1", "r-ok-2"]
+    p1 = {p["age_h"]: p for p in points if p["traj_id"] == "r-ok-1"}
+    assert (p1[-1.0]["lat"], p1[-1.0]["lon"], p1[-1.0]["alt_m"]) == (21.101, 105.933, 492.6)
+    assert p1[-1.0]["pressure_hpa"] == 955.8 and p1[-1.0]["timestamp"] == "2026-01-14T23:00:00Z"
+
+
+def test_ais_traj_path_on_simulated_met(tmp_path: Path) -> None:
+    import subprocess
+
+    from ais.spark.jobs.trajectories import execute_runs
+
+    cfg = _runner_config(tmp_path)
+    met = tmp_path / "sim.arl"
+    done = subprocess.run([cfg.binary, "simulate-met", "--start", "2026-01-12T00:00:00Z", "--end",
+                           "2026-01-15T12:00:00Z", "--out", str(met), "--config", cfg.config_path],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(s) for s in execute_runs(cfg, [_run(t(15, 12), "r1", str(met)),
+                                                       _run(t(15, 0), "r-early", str(met)),
+                                                       _run(t(13, 0), "r-too-early", str(met))])]
+    runs = {r["run_id"]: r for r in lines if r["kind"] == "run"}
+    assert runs["r1"]["status"] == "success" and runs["r1"]["engine"] == "ais-traj"
+    # 72 h back from 13 Jan 00:00 runs out of met on 12 Jan 00:00: kept, and said so
+    assert runs["r-too-early"]["status"] == "success"
+    assert runs["r-too-early"]["error_message"] == "partial: met_ended at -24.0 h"
+    # the simulated field's winds carry r1 out of the ERA5 region after 49 h (deterministic seed)
+    assert runs["r1"]["error_message"] == "partial: left_grid at -49.4 h"
+    pts = [p for p in lines if p["kind"] == "point" and p["run_id"] == "r1"]
+    assert pts[0]["age_h"] == 0 and pts[0]["lat"] == pytest.approx(21.0285, abs=1e-4)
+    assert [p["age_h"] for p in pts] == [float(-a) for a in range(0, 50)]
+    early = [p for p in lines if p["kind"] == "point" and p["run_id"] == "r-too-early"]
+    assert min(p["age_h"] for p in early) == -24
