@@ -1,0 +1,94 @@
+/* What the three gridded sources (sentinel5p, maiac, era5) share: running statistics over
+ * pixels, where their events go, and the file loop of their replays.
+ *
+ * Statistics are over the pixels whose centre lies in a box (edges included): count, mean,
+ * population standard deviation (divisor n, as numpy's default), min, max; Welford's update,
+ * so a single pass over any number of pixels stays exact to double rounding.
+ *
+ * File loop (replay, and live mode after its downloads): every file is decoded on its own; a
+ * file that cannot be decoded (truncated, corrupt, not the expected product, a variable
+ * missing) becomes ONE dead letter with a stable reason code and the path (the file itself is
+ * left where it is, nothing is lost), and the loop goes on with the next file. At the end,
+ * any such file makes the call return AIS_ERR_PARSE ("the window could not be completed"), so
+ * the run exits 1 and does not advance its window state; the events of the good files are
+ * written all the same (their ids are deterministic: the rerun replaces them). */
+#ifndef AIS_GRIDDED_H
+#define AIS_GRIDDED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ais/airnow.h" /* ais_replay_stats */
+#include "ais/config.h"
+#include "ais/dlq.h"
+#include "ais/envelope.h"
+#include "ais/fsutil.h"
+#include "ais/simulate.h" /* ais_bbox */
+#include "ais/sink.h"
+#include "ais/status.h"
+
+typedef struct ais_stat {
+    uint64_t n;
+    double mean, m2, min, max;
+} ais_stat;
+
+void ais_stat_add(ais_stat *s, double v);
+/* population standard deviation; 0 for n < 2 */
+double ais_stat_std(const ais_stat *s);
+/* Chan's parallel combination: a becomes the statistics of a and b together. */
+void ais_stat_merge(ais_stat *a, const ais_stat *b);
+
+/* Sets <prefix>mean/min/max/std (JSON null when s->n == 0), e.g. prefix "stats_" or
+ * "aod_047_". */
+ais_status ais_stat_json_set(json_t *event, const char *prefix, const ais_stat *s);
+
+/* lon in [west, east] and lat in [south, north] */
+bool ais_bbox_contains(const ais_bbox *b, double lat, double lon);
+
+/* "<key>.west/east/south/north" from the configuration; AIS_ERR_RANGE unless west < east and
+ * south < north within -180..360 / -90..90. */
+ais_status ais_bbox_from_config(const ais_config *cfg, const char *key, ais_bbox *out);
+
+/* Where one run's events go. */
+typedef struct ais_gridded_out {
+    const ais_envelope *env; /* window and envelope of every event */
+    const ais_sink *sink;
+    ais_dlq *dlq;
+    ais_replay_stats *stats; /* files_read, files_rejected, records_*, outside_window, events */
+    uint64_t outside_area;   /* decoded files with no pixel in the area: no event */
+    uint64_t skipped;        /* files of products not configured (e.g. S5P CH4): not read */
+} ais_gridded_out;
+
+/* Writes the event if its event_time is in the window (else counts outside_window). */
+ais_status ais_gridded_emit(ais_gridded_out *out, json_t *event, int64_t event_time);
+
+/* One dead letter for a whole file (raw = NULL: the file stays at path). */
+ais_status ais_gridded_reject_file(ais_gridded_out *out, const char *path, const char *reason,
+                                   const char *detail);
+
+/* Every file under dir whose name ends with one of the suffixes (NULL-terminated list), sorted
+ * by path. */
+ais_status ais_gridded_list(const char *dir, const char *const *suffixes, ais_path_list *out,
+                            char *errbuf, size_t errbuf_size);
+
+/* The end of a file loop: AIS_ERR_PARSE with errbuf naming the count if any file was
+ * rejected, else AIS_OK. */
+ais_status ais_gridded_finish(const ais_gridded_out *out, char *errbuf, size_t errbuf_size);
+
+/* obj[key] = "YYYY-MM-DDTHH:MM:SSZ" */
+ais_status ais_gridded_set_time(json_t *obj, const char *key, int64_t t);
+
+/* A decoder's rejection: *reason = code (a stable dead-letter reason), detail = the formatted
+ * text; returns AIS_ERR_PARSE. */
+__attribute__((format(printf, 5, 6))) ais_status ais_gridded_fail(const char **reason,
+                                                                  const char *code, char *detail,
+                                                                  size_t detail_size,
+                                                                  const char *fmt, ...);
+
+/* Lower-case hex sha256 of a whole file (65 bytes with the NUL). */
+ais_status ais_file_sha256(const char *path, char out[65], uint64_t *size_out);
+
+#endif

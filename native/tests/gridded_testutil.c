@@ -1,0 +1,86 @@
+/* Helpers of the gridded-source tests (gridded_testutil.h). */
+#include "gridded_testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ais/timeutil.h"
+
+static ais_status keep(void *ctx, const json_t *ev)
+{
+    return json_array_append_new(ctx, json_deep_copy(ev)) == 0 ? AIS_OK : AIS_ERR_NOMEM;
+}
+
+void gt_run_init(gt_run *r, const char *source, const char *start, const char *end)
+{
+    memset(r, 0, sizeof *r);
+    int64_t s, e;
+    assert_int_equal(ais_time_parse_iso(start, &s), AIS_OK);
+    assert_int_equal(ais_time_parse_iso(end, &e), AIS_OK);
+    assert_int_equal(ais_envelope_init(&r->env, source, "replay", s, e), AIS_OK);
+    r->events = json_array();
+    r->letters = json_array();
+    r->sink = (ais_sink){.ctx = r->events, .write = keep};
+    r->dlq_sink = (ais_sink){.ctx = r->letters, .write = keep};
+    assert_int_equal(ais_dlq_init(&r->dlq, &r->dlq_sink, source, "test-topic", r->env.request_id),
+                     AIS_OK);
+    r->out = (ais_gridded_out){.env = &r->env, .sink = &r->sink, .dlq = &r->dlq,
+                               .stats = &r->stats};
+}
+
+void gt_run_free(gt_run *r)
+{
+    ais_dlq_release(&r->dlq);
+    json_decref(r->events);
+    json_decref(r->letters);
+}
+
+char *gt_shared_dir(const char *name)
+{
+    const char *base = getenv("AIS_SHARED_DATA");
+    char *dir = ais_test_join(base != NULL && base[0] ? base : AIS_SHARED_DATA, name);
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        print_message("SKIP: %s is absent (recorded data, SOURCES.md)\n", dir);
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+void gt_copy_prefix(const char *src, const char *dst, long keep_bytes)
+{
+    FILE *in = fopen(src, "rb");
+    FILE *out = fopen(dst, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[8192];
+    long left = keep_bytes;
+    while (left > 0) {
+        size_t want = left < (long)sizeof buf ? (size_t)left : sizeof buf;
+        size_t n = fread(buf, 1, want, in);
+        if (n == 0)
+            break;
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+        left -= (long)n;
+    }
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+char *gt_reasons(const gt_run *r)
+{
+    size_t cap = 16;
+    for (size_t i = 0; i < json_array_size(r->letters); i++)
+        cap += strlen(json_string_value(json_object_get(json_array_get(r->letters, i), "reason"))) + 1;
+    char *s = calloc(1, cap);
+    assert_non_null(s);
+    for (size_t i = 0; i < json_array_size(r->letters); i++) {
+        if (i > 0)
+            strcat(s, ",");
+        strcat(s, json_string_value(json_object_get(json_array_get(r->letters, i), "reason")));
+    }
+    return s;
+}
