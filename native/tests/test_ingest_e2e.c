@@ -310,12 +310,13 @@ static void usage_errors_exit_2(void **state)
     } cases[] = {
         {{"openaq", "--mode", "simulate", "--start", "2026-09-03", "--end", "2026-09-02",
           "--sink", "landing"}, "usage_error", "--end must be after --start"},
-        {{"openaq", "--mode", "live", "--start", "2026-09-02", "--end", "2026-09-03"},
-         "not_implemented", "openaq --mode live is not implemented yet in this build"},
+        {{"openaq", "--mode", "live", "--window", "realtime", "--end", "2026-09-03", "--sink",
+          "landing"}, "usage_error",
+         "--window realtime ends each window at the current hour; --end applies only to "
+         "--window batch"},
         {{"openaq", "--mode", "replay", "--end", "2026-09-03", "--sink", "landing"},
          "usage_error", "--mode replay needs --replay-dir DIR"},
-        {{"weather", "--mode", "live"}, "not_implemented",
-         "weather --mode live is not implemented yet in this build"},
+        {{"weather", "--mode", "live"}, "usage_error", "--sink landing|kafka is required"},
         {{"sentinel5p"}, "not_implemented", "source 'sentinel5p' is not implemented yet in this build"},
         {{"maiac"}, "not_implemented", "source 'maiac' is not implemented yet in this build"},
         {{"era5"}, "not_implemented", "source 'era5' is not implemented yet in this build"},

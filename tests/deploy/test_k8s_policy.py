@@ -36,7 +36,7 @@ EMBEDDED_ONLY = {"SPARK_MASTER", "SPARK_LOCAL_MEMORY", "LANDING_DIR"}
 # runtime keys whose configured default is also the cluster's value (empty: ais-traj's own engine)
 CLUSTER_KEEPS_DEFAULT = {"HYSPLIT_EXEC"}
 # runtime keys of the ingest adapters, which run outside the compute layer in this phase
-INGEST_ONLY = {"INGEST_STATE_DIR"}
+INGEST_ONLY = {"INGEST_STATE_DIR", "WEATHERAPI_BASE_URL", "OPENAQ_BASE_URL"}
 
 # Least privilege: (apiGroup, resource) -> the verbs a Role may grant, and nothing else.
 RBAC_ALLOWED: dict[str, dict[tuple[str, str], set[str]]] = {

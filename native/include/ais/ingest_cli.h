@@ -43,6 +43,10 @@ typedef struct ais_ingest_args {
     uint64_t seed;       /* --seed (simulate) */
     size_t batch_events; /* --batch-events, 0 for the landing default */
     int kafka_timeout_ms; /* --kafka-timeout-ms, 0 for the default */
+    bool realtime;         /* --window realtime (live only): poll, each window ending at the
+                              current hour; end/window_end are then unset */
+    unsigned poll_seconds; /* --poll-seconds, 0 for ingest_realtime.poll_seconds */
+    unsigned max_polls;    /* --max-polls, 0 for no limit (until SIGTERM/SIGINT) */
 } ais_ingest_args;
 
 /* Names as written on the command line ("openaq", "simulate", "landing", ...). */
@@ -54,11 +58,14 @@ const char *ais_sink_kind_name(ais_sink_kind sink);
  *   --mode live|replay|simulate  [--start ISO]  --end ISO  --sink landing|kafka
  *   [--replay-dir DIR] [--landing-dir DIR] [--state-dir DIR] [--stations N] [--provinces N]
  *   [--seed S] [--batch-events N] [--kafka-timeout-ms N] [--config PATH]
+ *   [--window batch|realtime] [--poll-seconds N] [--max-polls N]
+ * --window realtime (live mode only) takes no --end: each poll's window runs from the persisted
+ * state (or --start, first poll) to the start of the current hour.
  * Without --start the window starts where the last successful run of the same source, mode and
  * sink ended (ais/window_state.h). AIS_ERR_USAGE for unknown or malformed flags, missing
  * required ones, flags that do not apply to the source or mode, a bad time, or end <= start;
  * AIS_ERR_NOT_IMPLEMENTED for a recognised source or mode this build cannot run yet
- * (sentinel5p, maiac, era5; live mode). errbuf (if not NULL) receives a one-line message. */
+ * (sentinel5p, maiac, era5). errbuf (if not NULL) receives a one-line message. */
 ais_status ais_ingest_parse_args(int argc, char **argv, ais_ingest_args *out, char *errbuf,
                                  size_t errbuf_size);
 

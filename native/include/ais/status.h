@@ -28,6 +28,8 @@ typedef enum ais_status {
     AIS_ERR_KAFKA,              /* the Kafka client or broker failed (connection, admin, fatal) */
     AIS_ERR_DELIVERY,           /* some events could not be delivered to their topic */
     AIS_ERR_BUSY,               /* another run holds the lock on the same window state */
+    AIS_ERR_HTTP,               /* an HTTP request failed (after the retries it was allowed) */
+    AIS_ERR_INTERRUPTED,        /* stopped by SIGTERM/SIGINT before the work was complete */
     AIS_STATUS_COUNT            /* number of codes; not a status */
 } ais_status;
 

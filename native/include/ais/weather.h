@@ -153,6 +153,21 @@ ais_status ais_weather_event_new(const ais_envelope *env, const char *province, 
 /* ------------------------------------------------------------------------------------------ */
 /* Replay and simulation                                                                      */
 
+/* Turns history.json bodies into events, the one path of replay and live (so the same body gives
+ * the same events): hours in env's window go to sink, the same event id twice in one run is
+ * emitted once (identical copies counted in duplicates_merged; a differing copy is a dead letter
+ * "conflicting_duplicate"), bad bodies and hours go to dlq. stats->files_read counts bodies. */
+typedef struct ais_weather_ingest ais_weather_ingest;
+ais_status ais_weather_ingest_new(const ais_envelope *env, const ais_sink *sink, ais_dlq *dlq,
+                                 ais_replay_stats *stats, ais_weather_ingest **out);
+/* province and slug name the body's place; query is what was asked ("21.0285,105.8542"), NULL
+ * for a recording that does not say; origin (the file or the URL without secrets) is written
+ * into dead letters. */
+ais_status ais_weather_ingest_body(ais_weather_ingest *w, const char *province, const char *slug,
+                                   const char *query, const char *origin, const char *body,
+                                   size_t len);
+void ais_weather_ingest_free(ais_weather_ingest *w);
+
 /* Every *.json under dir (recursively, path order) is one recorded body; its parent folder
  * names the province (the recorder wrote <Province>/<YYYY-MM-DD>.json, e.g. Ha_Noi/...). A
  * folder that is one of the 24 provinces gets its canonical name ("Ha Noi"); another folder
@@ -163,6 +178,25 @@ ais_status ais_weather_event_new(const ais_envelope *env, const char *province, 
 ais_status ais_weather_replay(const char *dir, const ais_envelope *env, const ais_sink *sink,
                               ais_dlq *dlq, ais_replay_stats *stats, char *errbuf,
                               size_t errbuf_size);
+
+/* Live: WeatherAPI history.json (GET <base_url>/history.json?key=&q=<lat>,<lon>&dt=<local
+ * date>) for every local day the window touches, day by day, and in each day for the first
+ * n_provinces provinces (Ha Noi first), queried by the province's coordinates. Each body goes
+ * through ais_weather_ingest_body (query "<lat>,<lon>", origin the URL without the key). A final
+ * 4xx other than 401/403 (say WeatherAPI's 400 for a date it does not serve) is a dead letter
+ * "http_<status>" with the body, and the run goes on; 401/403 (a bad key), retries exhausted or
+ * an interruption end the run with AIS_ERR_HTTP / AIS_ERR_INTERRUPTED (errbuf says why). */
+typedef struct ais_weather_live_params {
+    const char *base_url;  /* runtime.weatherapi_base_url, no trailing '/' needed */
+    const char *api_key;   /* secret WEATHER_API_KEY */
+    int utc_offset_hours;  /* the provinces' local time (Vietnam: 7) */
+    size_t n_provinces;    /* 1..ais_weather_province_count() */
+} ais_weather_live_params;
+
+struct ais_http_client;
+ais_status ais_weather_live(struct ais_http_client *http, const ais_weather_live_params *p,
+                            const ais_envelope *env, const ais_sink *sink, ais_dlq *dlq,
+                            ais_replay_stats *stats, char *errbuf, size_t errbuf_size);
 
 /* Simulated weather (source "simulated"): a pure function of (seed, province, hour), the same
  * counter-based noise as the PM2.5 simulator, so windows overlap consistently.

@@ -23,6 +23,8 @@ const char *ais_status_str(ais_status status)
     case AIS_ERR_KAFKA: return "Kafka client or broker error";
     case AIS_ERR_DELIVERY: return "events could not be delivered";
     case AIS_ERR_BUSY: return "window state locked by another run";
+    case AIS_ERR_HTTP: return "HTTP request failed";
+    case AIS_ERR_INTERRUPTED: return "interrupted by a signal";
     case AIS_STATUS_COUNT: break;
     }
     return "unknown status";

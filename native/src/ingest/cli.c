@@ -57,6 +57,7 @@ static int parse_u64(const char *text, uint64_t *out)
 typedef struct raw_flags {
     const char *mode, *start, *end, *sink, *landing_dir, *stations, *seed, *batch, *config;
     const char *replay_dir, *state_dir, *provinces, *kafka_timeout;
+    const char *window, *poll_seconds, *max_polls;
 } raw_flags;
 
 static const char **flag_slot(raw_flags *raw, const char *name)
@@ -78,6 +79,9 @@ static const char **flag_slot(raw_flags *raw, const char *name)
         {"--state-dir", &raw->state_dir},
         {"--provinces", &raw->provinces},
         {"--kafka-timeout-ms", &raw->kafka_timeout},
+        {"--window", &raw->window},
+        {"--poll-seconds", &raw->poll_seconds},
+        {"--max-polls", &raw->max_polls},
     };
     for (size_t i = 0; i < COUNT(table); i++)
         if (strcmp(table[i].name, name) == 0)
@@ -121,6 +125,31 @@ static ais_status collect_flags(int argc, char **argv, raw_flags *raw, char *err
 static ais_status parse_window(const raw_flags *raw, ais_ingest_args *out, char *errbuf,
                                size_t errsize)
 {
+    if (raw->window != NULL && strcmp(raw->window, "realtime") == 0) {
+        if (out->mode != AIS_MODE_LIVE)
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--window realtime applies only to --mode live");
+        if (raw->end != NULL)
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--window realtime ends each window at the current hour; "
+                                   "--end applies only to --window batch");
+        out->realtime = true;
+        if (raw->start != NULL) {
+            if (ais_time_parse_iso(raw->start, &out->start) != AIS_OK ||
+                ais_time_floor_hour(out->start, &out->window_start) != AIS_OK)
+                return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                       "--start '%s' is not an ISO-8601 UTC time "
+                                       "(2026-09-02T00:00:00Z)", raw->start);
+            out->has_start = true;
+        }
+        return AIS_OK;
+    }
+    if (raw->window != NULL && strcmp(raw->window, "batch") != 0)
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                               "unknown --window '%s' (batch|realtime)", raw->window);
+    if (raw->poll_seconds != NULL || raw->max_polls != NULL)
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                               "--poll-seconds and --max-polls apply only to --window realtime");
     if (raw->end == NULL)
         return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--end is required");
     if (ais_time_parse_iso(raw->end, &out->end) != AIS_OK)
@@ -171,6 +200,16 @@ static ais_status parse_numbers(const raw_flags *raw, ais_ingest_args *out, char
             return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--batch-events must be 1..10000000");
         out->batch_events = (size_t)v;
     }
+    if (raw->poll_seconds != NULL) {
+        if (!parse_u64(raw->poll_seconds, &v) || v < 1 || v > 86400)
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--poll-seconds must be 1..86400");
+        out->poll_seconds = (unsigned)v;
+    }
+    if (raw->max_polls != NULL) {
+        if (!parse_u64(raw->max_polls, &v) || v < 1 || v > 1000000000)
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--max-polls must be 1..1000000000");
+        out->max_polls = (unsigned)v;
+    }
     if (raw->kafka_timeout != NULL) {
         if (!parse_u64(raw->kafka_timeout, &v) || v < 100 || v > 3600000)
             return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
@@ -194,10 +233,9 @@ static ais_status check_applicable(const raw_flags *raw, const ais_ingest_args *
         return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
                      "--stations applies only to openaq --mode simulate, not %s --mode %s", src,
                      mode);
-    if (raw->provinces != NULL &&
-        !(a->source == AIS_SOURCE_WEATHER && a->mode == AIS_MODE_SIMULATE))
+    if (raw->provinces != NULL && !(a->source == AIS_SOURCE_WEATHER && a->mode != AIS_MODE_REPLAY))
         return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
-                     "--provinces applies only to weather --mode simulate, not %s --mode %s",
+                     "--provinces applies only to weather --mode simulate|live, not %s --mode %s",
                      src, mode);
     if (raw->seed != NULL && a->mode != AIS_MODE_SIMULATE)
         return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--seed applies only to --mode simulate");
@@ -240,9 +278,6 @@ ais_status ais_ingest_parse_args(int argc, char **argv, ais_ingest_args *out, ch
     if (mode < 0)
         return ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size, "unknown --mode '%s'", raw.mode);
     out->mode = (ais_source_mode)mode;
-    if (out->mode == AIS_MODE_LIVE)
-        return ais_status_fail(AIS_ERR_NOT_IMPLEMENTED, errbuf, errbuf_size,
-                     "%s --mode %s is not implemented yet in this build", argv[0], raw.mode);
 
     if (raw.sink == NULL)
         return ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size, "--sink landing|kafka is required");

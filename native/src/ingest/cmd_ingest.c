@@ -12,9 +12,16 @@
  *
  * The window is [--start, --end) on hour boundaries; without --start it starts where the last
  * successful run of the same source, mode and sink ended (ais/window_state.h). The state is
- * written only when every event reached its sink. Live mode and the other sources are
- * recognised and refused with exit code 2. */
+ * written only when every event reached its sink.
+ *
+ *   weather --mode live       WeatherAPI history.json per local day and province (ais/weather.h)
+ *   openaq  --mode live       OpenAQ v3 locations, sensors and hours (ais/openaq.h)
+ *   --window realtime         live only: poll until SIGTERM/SIGINT (or --max-polls), each poll
+ *                             one window from the persisted state to the last complete hour
+ *                             (weather: the last complete local day), one summary line each
+ * The other sources are recognised and refused with exit code 2. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +35,7 @@
 #include "ais/dlq.h"
 #include "ais/envelope.h"
 #include "ais/fsutil.h"
+#include "ais/http.h"
 #include "ais/ingest_cli.h"
 #include "ais/jsonutil.h"
 #include "ais/kafka.h"
@@ -70,8 +78,21 @@ typedef struct run {
     uint64_t generated;
     ais_landing_stats landing_stats, dlq_landing_stats;
     ais_kafka_stats kafka_stats;
+    ais_http_client *http; /* live mode */
+    ais_http_stats http_stats;
     char error[1024]; /* why the run failed, for the log and the summary */
 } run;
+
+/* Set by SIGTERM/SIGINT in realtime mode: the one piece of global state, because a signal
+ * handler can reach nothing else. Waits and transfers end early; the window under way is not
+ * recorded. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
 
 static const char *config_topic_key(ais_source source)
 {
@@ -178,6 +199,105 @@ static ais_status resolve_window(run *r)
     return AIS_OK;
 }
 
+static ais_status live_secret(run *r, const char *name, const char **out)
+{
+    *out = ais_config_secret(r->cfg, name);
+    if (*out == NULL || (*out)[0] == '\0') {
+        snprintf(r->error, sizeof r->error, "%s --mode live needs the secret %s in the environment",
+                 ais_source_name(r->args.source), name);
+        return AIS_ERR_CONFIG_INVALID;
+    }
+    return AIS_OK;
+}
+
+static ais_status live_base_url(run *r, const char *key, const char **out)
+{
+    *out = ais_config_get(r->cfg, key);
+    if (*out == NULL || (*out)[0] == '\0') {
+        snprintf(r->error, sizeof r->error, "%s (env %s) is empty", key, key + strlen("runtime."));
+        return AIS_ERR_CONFIG_INVALID;
+    }
+    return AIS_OK;
+}
+
+static ais_status prepare_live(run *r)
+{
+    ais_http_options opts;
+    ais_status st;
+    r->window_mode = r->args.realtime ? "realtime" : "batch";
+    r->event_source = r->args.source == AIS_SOURCE_WEATHER ? AIS_WEATHER_SOURCE
+                                                           : AIS_OPENAQ_LIVE_SOURCE;
+    if ((st = ais_sim_params_from_config(r->cfg, &r->params)) != AIS_OK) {
+        snprintf(r->error, sizeof r->error, "hanoi.utc_offset_hours or hanoi.bbox.* missing or invalid");
+        return st;
+    }
+    if ((st = ais_http_options_from_config(r->cfg, &opts, r->error, sizeof r->error)) != AIS_OK)
+        return st;
+    opts.stop = &stop_requested;
+    r->provinces = r->args.has_provinces ? r->args.provinces
+                                         : (unsigned)ais_weather_province_count();
+    return ais_http_client_new(&opts, r->logger, &r->http);
+}
+
+static ais_status run_weather_live(run *r, char *errbuf, size_t errsize)
+{
+    ais_weather_live_params p = {.utc_offset_hours = r->params.utc_offset_hours,
+                                 .n_provinces = r->provinces};
+    ais_status st = live_base_url(r, "runtime.weatherapi_base_url", &p.base_url);
+    if (st == AIS_OK)
+        st = live_secret(r, "WEATHER_API_KEY", &p.api_key);
+    if (st != AIS_OK) {
+        ais_format_message(errbuf, errsize, "%s", r->error);
+        return st;
+    }
+    return ais_weather_live(r->http, &p, &r->env, &r->sink, &r->dlq, &r->input, errbuf, errsize);
+}
+
+#define OPENAQ_MAX_PARAMETERS 32
+
+static ais_status run_openaq_live(run *r, char *errbuf, size_t errsize)
+{
+    const char *names[OPENAQ_MAX_PARAMETERS];
+    size_t n = 0;
+    long limit = 0, max_pages = 0;
+    ais_openaq_live_params p = {.west = r->params.bbox.west, .south = r->params.bbox.south,
+                                .east = r->params.bbox.east, .north = r->params.bbox.north,
+                                .parameters = names};
+    ais_status st = live_base_url(r, "runtime.openaq_base_url", &p.base_url);
+    if (st == AIS_OK)
+        st = live_secret(r, "OPENAQ_API_KEY", &p.api_key);
+    if (st == AIS_OK && (ais_config_list_len(r->cfg, "openaq.parameters", &n) != AIS_OK ||
+                         n == 0 || n > OPENAQ_MAX_PARAMETERS ||
+                         ais_config_get_long(r->cfg, "openaq.page_limit", &limit) != AIS_OK ||
+                         limit < 1 || limit > 100000 ||
+                         ais_config_get_long(r->cfg, "openaq.max_pages", &max_pages) != AIS_OK ||
+                         max_pages < 1 || max_pages > 1000000)) {
+        snprintf(r->error, sizeof r->error,
+                 "openaq.parameters (1..%d names), openaq.page_limit (1..100000) and "
+                 "openaq.max_pages (1..1000000) are required",
+                 OPENAQ_MAX_PARAMETERS);
+        st = AIS_ERR_CONFIG_INVALID;
+    }
+    for (size_t i = 0; st == AIS_OK && i < n; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "openaq.parameters.%zu", i);
+        names[i] = ais_config_get(r->cfg, key);
+        if (names[i] == NULL || names[i][0] == '\0') {
+            snprintf(r->error, sizeof r->error, "%s must name a parameter", key);
+            st = AIS_ERR_CONFIG_INVALID;
+        }
+    }
+    if (st != AIS_OK) {
+        ais_format_message(errbuf, errsize, "%s", r->error);
+        return st;
+    }
+    p.n_parameters = n;
+    p.page_limit = (unsigned)limit;
+    p.max_pages = (unsigned)max_pages;
+    p.countries_id = ais_config_get(r->cfg, "openaq.countries_id");
+    return ais_openaq_live(r->http, &p, &r->env, &r->sink, &r->dlq, &r->input, errbuf, errsize);
+}
+
 static ais_status prepare_source(run *r)
 {
     ais_status st;
@@ -205,6 +325,8 @@ static ais_status prepare_source(run *r)
         }
         return AIS_OK;
     }
+    if (r->args.mode == AIS_MODE_LIVE)
+        return prepare_live(r);
     /* replay */
     r->window_mode = "replay";
     r->event_source = r->args.source == AIS_SOURCE_WEATHER ? AIS_WEATHER_SOURCE
@@ -336,12 +458,18 @@ static ais_status run_adapter(run *r)
     else if (r->args.mode == AIS_MODE_SIMULATE)
         st = ais_weather_simulate(r->params.seed, r->provinces, &r->env, &r->sink,
                                   &r->generated);
+    else if (r->args.mode == AIS_MODE_LIVE && r->args.source == AIS_SOURCE_WEATHER)
+        st = run_weather_live(r, errbuf, sizeof errbuf);
+    else if (r->args.mode == AIS_MODE_LIVE)
+        st = run_openaq_live(r, errbuf, sizeof errbuf);
     else if (r->args.source == AIS_SOURCE_OPENAQ)
         st = ais_airnow_replay(r->args.replay_dir, r->params.utc_offset_hours, &r->env, &r->sink,
                                &r->dlq, &r->input, errbuf, sizeof errbuf);
     else
         st = ais_weather_replay(r->args.replay_dir, &r->env, &r->sink, &r->dlq, &r->input,
                                 errbuf, sizeof errbuf);
+    if (r->http != NULL)
+        ais_http_client_stats(r->http, &r->http_stats);
     if (st != AIS_OK) {
         const char *why = sink_error(r);
         snprintf(r->error, sizeof r->error, "%s",
@@ -459,6 +587,31 @@ static ais_status kafka_json(const run *r, json_t **out)
     return AIS_OK;
 }
 
+static ais_status http_json(const run *r, json_t **out)
+{
+    json_t *h = json_object();
+    if (h == NULL)
+        return AIS_ERR_NOMEM;
+    const ais_http_stats *s = &r->http_stats;
+    ais_status st = set_u64(h, "requests", s->requests);
+    if (st == AIS_OK)
+        st = set_u64(h, "attempts", s->attempts);
+    if (st == AIS_OK)
+        st = set_u64(h, "retries", s->retries);
+    if (st == AIS_OK)
+        st = set_u64(h, "token_refreshes", s->token_refreshes);
+    if (st == AIS_OK)
+        st = set_u64(h, "failed", s->failed);
+    if (st == AIS_OK)
+        st = set_u64(h, "bytes", s->bytes);
+    if (st != AIS_OK) {
+        json_decref(h);
+        return st;
+    }
+    *out = h;
+    return AIS_OK;
+}
+
 static ais_status print_summary(const run *r, ais_status outcome)
 {
     char start[AIS_TIME_ISO_SIZE] = "", end[AIS_TIME_ISO_SIZE] = "";
@@ -502,12 +655,20 @@ static ais_status print_summary(const run *r, ais_status outcome)
         if (st == AIS_OK)
             st = ais_json_set(s, "kafka", k);
     }
-    if (st == AIS_OK && r->args.mode == AIS_MODE_REPLAY && r->ran) {
+    if (st == AIS_OK && r->args.mode != AIS_MODE_SIMULATE && r->ran) {
         json_t *in = NULL;
         st = input_json(r, &in);
         if (st == AIS_OK)
             st = ais_json_set(s, "input", in);
     }
+    if (st == AIS_OK && r->http != NULL && r->ran) {
+        json_t *h = NULL;
+        st = http_json(r, &h);
+        if (st == AIS_OK)
+            st = ais_json_set(s, "http", h);
+    }
+    if (st == AIS_OK && r->args.realtime)
+        st = ais_json_set_string(s, "window_mode", "realtime");
     if (st == AIS_OK && r->window_empty)
         st = ais_json_set(s, "window_empty", json_true());
     if (st == AIS_OK)
@@ -558,6 +719,7 @@ static void release(run *r)
     if (r->dlq_ready)
         ais_dlq_release(&r->dlq);
     ais_kafka_free(r->kafka);
+    ais_http_client_free(r->http);
     ais_landing_free(r->landing);
     ais_landing_free(r->dlq_landing);
     ais_window_lock_release(r->lock);
@@ -569,24 +731,17 @@ static void release(run *r)
     ais_config_free(r->cfg);
 }
 
-ais_status ais_cmd_ingest(int argc, char **argv, ais_logger *logger)
+/* One window of one source: prepare, run, summary line. */
+static ais_status run_once(const ais_ingest_args *args, ais_logger *logger)
 {
     run r;
-    char errbuf[512];
     struct timespec t0;
     memset(&r, 0, sizeof r);
     r.logger = logger;
+    r.args = *args;
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
-    ais_status st = ais_ingest_parse_args(argc, argv, &r.args, errbuf, sizeof errbuf);
-    if (st != AIS_OK) {
-        ais_log(logger, AIS_LOG_ERROR,
-                st == AIS_ERR_NOT_IMPLEMENTED ? "not_implemented" : "usage_error",
-                AIS_F_STR("message", errbuf), AIS_F_STR("status", ais_status_str(st)), AIS_F_END);
-        return st;
-    }
-
-    st = prepare(&r);
+    ais_status st = prepare(&r);
     if (st == AIS_ERR_USAGE) {
         /* a usage error found with the configuration (no --start and no state): no summary,
          * like every usage error */
@@ -620,4 +775,109 @@ ais_status ais_cmd_ingest(int argc, char **argv, ais_logger *logger)
         st = printed;
     release(&r);
     return st;
+}
+
+/* The end of a realtime window: the last complete hour, or for weather (whole local days) the
+ * last complete local day once its publication lag has passed; never before start. */
+static ais_status realtime_end(const ais_ingest_args *a, ais_logger *logger, int64_t *out)
+{
+    int64_t now, end;
+    ais_status st = ais_time_now(&now, NULL);
+    if (st != AIS_OK)
+        return st;
+    if (a->source == AIS_SOURCE_WEATHER) {
+        /* the provinces are all on Vietnam's UTC+7 (weather.h); config is not loaded here */
+        const int64_t off = 7 * AIS_SECONDS_PER_HOUR;
+        int64_t t = now - AIS_WEATHER_HISTORY_LAG_SECONDS + off;
+        int64_t day = t >= 0 ? t / AIS_SECONDS_PER_DAY : (t - AIS_SECONDS_PER_DAY + 1) / AIS_SECONDS_PER_DAY;
+        end = day * AIS_SECONDS_PER_DAY - off;
+    } else if ((st = ais_time_floor_hour(now - AIS_OPENAQ_PUBLICATION_LAG_SECONDS, &end)) != AIS_OK) {
+        return st;
+    }
+    (void)logger;
+    *out = end;
+    return AIS_OK;
+}
+
+static void sleep_interruptibly(unsigned seconds)
+{
+    for (unsigned i = 0; i < seconds * 10u && !stop_requested; i++) {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 100000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static ais_status poll_seconds_from_config(const ais_ingest_args *a, unsigned *out)
+{
+    if (a->poll_seconds > 0) {
+        *out = a->poll_seconds;
+        return AIS_OK;
+    }
+    ais_config *cfg = NULL;
+    long v = 0;
+    ais_status st = ais_config_load(a->config_path, &cfg);
+    if (st == AIS_OK && (ais_config_get_long(cfg, "ingest_realtime.poll_seconds", &v) != AIS_OK ||
+                         v < 1 || v > 86400))
+        st = AIS_ERR_CONFIG_INVALID;
+    ais_config_free(cfg);
+    *out = (unsigned)v;
+    return st;
+}
+
+/* --window realtime: one window per poll until a stop signal or --max-polls. A failed poll
+ * (the API down) leaves its window unrecorded and the next poll covers it again; event ids are
+ * the natural keys, so an hour read twice keeps its id. */
+static ais_status run_realtime(const ais_ingest_args *args, ais_logger *logger)
+{
+    unsigned poll_seconds = 0;
+    ais_status st = poll_seconds_from_config(args, &poll_seconds);
+    if (st != AIS_OK) {
+        ais_log(logger, AIS_LOG_ERROR, "run_failed",
+                AIS_F_STR("message", "ingest_realtime.poll_seconds must be 1..86400"),
+                AIS_F_STR("status", ais_status_str(st)), AIS_F_END);
+        return st;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    ais_ingest_args a = *args;
+    for (unsigned poll = 1; !stop_requested; poll++) {
+        if ((st = realtime_end(&a, logger, &a.window_end)) != AIS_OK)
+            return st;
+        a.end = a.window_end;
+        if (a.has_start && a.window_start > a.window_end)
+            a.window_end = a.window_start; /* an explicit start in the future: nothing yet */
+        ais_log(logger, AIS_LOG_INFO, "poll_start", AIS_F_INT("poll", poll),
+                AIS_F_STR("source", ais_source_name(a.source)), AIS_F_END);
+        st = run_once(&a, logger);
+        a.has_start = false; /* later polls continue from the state */
+        if (st == AIS_ERR_INTERRUPTED || stop_requested)
+            break;
+        if (st != AIS_OK && st != AIS_ERR_HTTP && st != AIS_ERR_DELIVERY)
+            return st; /* configuration, usage, lock: polling again cannot help */
+        if (a.max_polls > 0 && poll >= a.max_polls)
+            break;
+        sleep_interruptibly(poll_seconds);
+    }
+    ais_log(logger, AIS_LOG_INFO, "realtime_stopped",
+            AIS_F_BOOL("signal", stop_requested != 0),
+            AIS_F_STR("status", ais_status_str(st)), AIS_F_END);
+    return st;
+}
+
+ais_status ais_cmd_ingest(int argc, char **argv, ais_logger *logger)
+{
+    ais_ingest_args args;
+    char errbuf[512];
+    ais_status st = ais_ingest_parse_args(argc, argv, &args, errbuf, sizeof errbuf);
+    if (st != AIS_OK) {
+        ais_log(logger, AIS_LOG_ERROR,
+                st == AIS_ERR_NOT_IMPLEMENTED ? "not_implemented" : "usage_error",
+                AIS_F_STR("message", errbuf), AIS_F_STR("status", ais_status_str(st)), AIS_F_END);
+        return st;
+    }
+    return args.realtime ? run_realtime(&args, logger) : run_once(&args, logger);
 }

@@ -1,4 +1,5 @@
-/* Replay of recorded WeatherAPI history.json bodies (<dir>/<Province>/<YYYY-MM-DD>.json). */
+/* Replay of recorded WeatherAPI history.json bodies (<dir>/<Province>/<YYYY-MM-DD>.json), and
+ * the body-to-events step it shares with the live adapter (weather_live.c). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,17 +85,20 @@ static void seen_free(seen_set *s)
     free(s->slots);
 }
 
-typedef struct replay {
+/* The body-to-events step shared by replay and live (ais_weather_ingest in weather.h). */
+struct ais_weather_ingest {
     const ais_envelope *env;
     const ais_sink *sink;
     ais_dlq *dlq;
     ais_replay_stats *stats;
     seen_set seen;
-    /* the file being read */
-    const char *path;
+    /* the body being read */
+    const char *path;  /* file or URL, for dead letters */
+    const char *query; /* what was asked (live), NULL for a recording */
     char province[128];
     char slug[128];
-} replay;
+};
+typedef struct ais_weather_ingest replay;
 
 /* What an event says, without the fields that change from run to run. */
 static ais_status fingerprint(const json_t *event, uint64_t *out)
@@ -127,7 +131,7 @@ static ais_status on_hour(void *ctx, const ais_weather_location *loc, const ais_
     int found = 0;
     ais_status st = ais_time_now(&now, NULL);
     if (st == AIS_OK)
-        st = ais_weather_event_new(r->env, r->province, r->slug, NULL, loc, h, now, &event);
+        st = ais_weather_event_new(r->env, r->province, r->slug, r->query, loc, h, now, &event);
     if (st == AIS_OK)
         st = fingerprint(event, &fp);
     if (st == AIS_OK)
@@ -174,6 +178,47 @@ static ais_status on_reject(void *ctx, ais_weather_reject_scope scope, const cha
     ais_dead_letter dl = {.reason = reason, .detail = detail, .raw = raw, .raw_len = raw_len,
                           .file = r->path};
     return ais_dlq_reject(r->dlq, &dl);
+}
+
+ais_status ais_weather_ingest_new(const ais_envelope *env, const ais_sink *sink, ais_dlq *dlq,
+                                 ais_replay_stats *stats, ais_weather_ingest **out)
+{
+    if (env == NULL || sink == NULL || dlq == NULL || stats == NULL || out == NULL)
+        return AIS_ERR_INVALID_ARG;
+    ais_weather_ingest *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return AIS_ERR_NOMEM;
+    w->env = env;
+    w->sink = sink;
+    w->dlq = dlq;
+    w->stats = stats;
+    *out = w;
+    return AIS_OK;
+}
+
+void ais_weather_ingest_free(ais_weather_ingest *w)
+{
+    if (w == NULL)
+        return;
+    seen_free(&w->seen);
+    free(w);
+}
+
+ais_status ais_weather_ingest_body(ais_weather_ingest *w, const char *province, const char *slug,
+                                   const char *query, const char *origin, const char *body,
+                                   size_t len)
+{
+    if (w == NULL || province == NULL || slug == NULL || body == NULL)
+        return AIS_ERR_INVALID_ARG;
+    if (province != w->province)
+        snprintf(w->province, sizeof w->province, "%s", province);
+    if (slug != w->slug)
+        snprintf(w->slug, sizeof w->slug, "%s", slug);
+    w->query = query;
+    w->path = origin;
+    w->stats->files_read++;
+    ais_weather_visitor v = {.ctx = w, .on_hour = on_hour, .on_reject = on_reject};
+    return ais_weather_parse_history(body, len, &v);
 }
 
 /* The folder a recorded file is in names its province. NULL when the file sits directly in
@@ -243,9 +288,7 @@ static ais_status replay_file(replay *r, const char *dir, const char *path, char
             snprintf(errbuf, errsize, "cannot read %s: %s", path, strerror(errno));
         return st;
     }
-    r->stats->files_read++;
-    ais_weather_visitor v = {.ctx = r, .on_hour = on_hour, .on_reject = on_reject};
-    st = ais_weather_parse_history(body, len, &v);
+    st = ais_weather_ingest_body(r, r->province, r->slug, NULL, path, body, len);
     free(body);
     return st;
 }
@@ -266,10 +309,11 @@ ais_status ais_weather_replay(const char *dir, const ais_envelope *env, const ai
             snprintf(errbuf, errbuf_size, "cannot list %s: %s", dir, strerror(errno));
         return st;
     }
-    replay r = {.env = env, .sink = sink, .dlq = dlq, .stats = stats};
+    replay *r = NULL;
+    st = ais_weather_ingest_new(env, sink, dlq, stats, &r);
     for (size_t i = 0; i < list.count && st == AIS_OK; i++)
-        st = replay_file(&r, dir, list.paths[i], errbuf, errbuf_size);
-    seen_free(&r.seen);
+        st = replay_file(r, dir, list.paths[i], errbuf, errbuf_size);
+    ais_weather_ingest_free(r);
     ais_path_list_free(&list);
     return st;
 }

@@ -1,0 +1,125 @@
+#include "http_fixture.h"
+
+#include "testutil.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+void ais_fixture_start(ais_fixture_server *s, const char *weather_dir, const char *weather_map)
+{
+    int fds[2];
+    memset(s, 0, sizeof *s);
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        const char *argv[8];
+        int n = 0;
+        argv[n++] = "python3";
+        argv[n++] = AIS_REPO_ROOT "/native/tests/fixtures/http_server.py";
+        if (weather_dir != NULL) {
+            argv[n++] = "--weather-dir";
+            argv[n++] = weather_dir;
+        }
+        if (weather_map != NULL) {
+            argv[n++] = "--weather-map";
+            argv[n++] = weather_map;
+        }
+        argv[n] = NULL;
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        execvp("python3", (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    FILE *f = fdopen(fds[0], "r");
+    assert_non_null(f);
+    char line[64] = "";
+    int ok = fgets(line, sizeof line, f) != NULL && sscanf(line, "PORT %d", &s->port) == 1;
+    fclose(f);
+    if (!ok) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        fail_msg("the fixture server did not start (python3 %s)",
+                 AIS_REPO_ROOT "/native/tests/fixtures/http_server.py");
+    }
+    s->pid = pid;
+    snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
+}
+
+void ais_fixture_stop(ais_fixture_server *s)
+{
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, SIGTERM);
+    int status;
+    for (int i = 0; i < 50; i++) {
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return;
+        }
+        usleep(100000);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &status, 0);
+    s->pid = 0;
+}
+
+typedef struct buf {
+    char *p;
+    size_t n;
+} buf;
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *ud)
+{
+    buf *b = ud;
+    size_t n = size * nmemb;
+    char *grown = realloc(b->p, b->n + n + 1);
+    if (grown == NULL)
+        return 0;
+    memcpy(grown + b->n, data, n);
+    b->p = grown;
+    b->n += n;
+    b->p[b->n] = '\0';
+    return n;
+}
+
+json_t *ais_fixture_log(const ais_fixture_server *s)
+{
+    char url[96];
+    buf b = {0};
+    snprintf(url, sizeof url, "%s/_log", s->base);
+    CURL *h = curl_easy_init();
+    assert_non_null(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    curl_easy_cleanup(h);
+    json_t *log = json_loads(b.p, 0, NULL);
+    free(b.p);
+    assert_true(json_is_array(log));
+    return log;
+}
+
+json_t *ais_fixture_log_under(const ais_fixture_server *s, const char *prefix)
+{
+    json_t *all = ais_fixture_log(s), *out = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(all, i, e) {
+        const char *path = json_string_value(json_object_get(e, "path"));
+        if (path != NULL && strncmp(path, prefix, strlen(prefix)) == 0)
+            json_array_append(out, e);
+    }
+    json_decref(all);
+    return out;
+}

@@ -1,0 +1,24 @@
+/* The loopback HTTP fixture server (fixtures/http_server.py) for the live-mode tests: started in
+ * a child process, its port read from its first stdout line, stopped with SIGTERM. */
+#ifndef AIS_HTTP_FIXTURE_H
+#define AIS_HTTP_FIXTURE_H
+
+#include <sys/types.h>
+
+#include <jansson.h>
+
+typedef struct ais_fixture_server {
+    pid_t pid;
+    int port;
+    char base[64]; /* "http://127.0.0.1:<port>" */
+} ais_fixture_server;
+
+/* weather_dir and weather_map may be NULL. Fails the test if the server does not come up. */
+void ais_fixture_start(ais_fixture_server *s, const char *weather_dir, const char *weather_map);
+void ais_fixture_stop(ais_fixture_server *s);
+/* Every exchange so far (GET /_log), oldest first; caller decrefs. */
+json_t *ais_fixture_log(const ais_fixture_server *s);
+/* Log entries whose path starts with prefix; caller decrefs. */
+json_t *ais_fixture_log_under(const ais_fixture_server *s, const char *prefix);
+
+#endif
