@@ -235,3 +235,16 @@ def test_ais_traj_path_on_simulated_met(tmp_path: Path) -> None:
     assert [p["age_h"] for p in pts] == [float(-a) for a in range(0, 50)]
     early = [p for p in lines if p["kind"] == "point" and p["run_id"] == "r-too-early"]
     assert min(p["age_h"] for p in early) == -24
+
+
+def test_a_path_that_left_the_grid_keeps_its_exit_point_for_older_anchors() -> None:
+    full = pd.DataFrame(_path("full", 0.1, 0.0, 0.0))
+    short = pd.DataFrame(_path("short", 0.1, 0.0, 0.0))
+    short = short[short["age_h"] >= -40]  # left the grid at -40 h
+    ids, x = tf.anchor_matrix(pd.concat([full, short]), ANCHORS)
+    assert ids == ["full", "short"]
+    lat_short = dict(zip(ANCHORS, x[1][:8], strict=True))
+    assert lat_short[-36] == pytest.approx(21.0 + 0.1 * 36)
+    assert lat_short[-48] == lat_short[-72] == pytest.approx(21.0 + 0.1 * 36)  # the -36 h anchor carried on
+    ends = tf.upwind_ends(short).set_index("traj_id").loc["short"]
+    assert ends["source_lat"] == pytest.approx(21.0 + 0.1 * 40)  # the upwind end is its oldest point

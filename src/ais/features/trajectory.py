@@ -8,7 +8,8 @@ that also crosses the threshold stays ``scheduled``). Backward runs last ``back_
 runs (``forward_hours`` > 0) are planned too. The run id is deterministic, so a rerun finds it.
 
 Clusters. Each backward trajectory is described by its positions at ``anchor_ages_h`` (lat and
-lon * cos(receptor latitude), degrees, so distances are roughly isotropic). k-means (scikit-learn,
+lon * cos(receptor latitude), degrees, so distances are roughly isotropic; a path that left the
+met grid early keeps its exit position for the older anchors). k-means (scikit-learn,
 n_init 10, fixed seed) for every k in k_min..k_max (bounded by n - 1); k is the one with the
 highest silhouette score (the stated criterion); fewer than k_min + 1 trajectories: k = 1 if any.
 Ids are kept stable: the new centroids are matched to the previous run's centroids (the mean
@@ -107,14 +108,15 @@ def plan_runs(start: dt.datetime, end: dt.datetime, cfg: RunPlanConfig,
 # ---- clusters -------------------------------------------------------------------------------
 
 def anchor_matrix(points: pd.DataFrame, anchor_ages: Sequence[int]) -> tuple[list[str], np.ndarray]:
-    """traj ids having every anchor age, and their vectors (lat, lon * cos(lat at age 0)) per age."""
+    """traj ids and their vectors (lat, lon * cos(lat at the first anchor)) per anchor age. A path
+    that ended early (it left the met grid) keeps its last position for the later anchors; a path
+    without the first anchor is left out."""
     want = points[points["age_h"].isin(list(anchor_ages))]
     lat = want.pivot_table(index="traj_id", columns="age_h", values="lat", aggfunc="first")
     lon = want.pivot_table(index="traj_id", columns="age_h", values="lon", aggfunc="first")
     cols = list(anchor_ages)
-    lat = lat.reindex(columns=cols).dropna()
-    lon = lon.reindex(columns=cols).loc[lat.index].dropna()
-    lat = lat.loc[lon.index]
+    lat = lat.reindex(columns=cols).ffill(axis=1).dropna()
+    lon = lon.reindex(columns=cols).ffill(axis=1).loc[lat.index]
     if lat.empty:
         return [], np.zeros((0, 2 * len(cols)))
     scale = np.cos(np.radians(lat[cols[0]].to_numpy()))[:, None]

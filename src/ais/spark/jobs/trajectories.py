@@ -391,6 +391,8 @@ def run_clusters(ctx: JobContext, window: Window) -> dict[str, Any]:
         previous = tf.previous_centroids(prev_pts, assigned.toPandas(), anchors)
     out, _, score = tf.cluster(points, anchors, s.get_int("trajectories.k_min"), s.get_int("trajectories.k_max"),
                                previous)
+    if out.empty:
+        return ctx.done(table=spec.identifier, trajectories=0, output_count=0)
     meta = points.drop_duplicates("traj_id").set_index("traj_id")[["run_id", "start_time"]]
     out = out.join(meta, on="traj_id")
     cluster_run_id = hashlib.sha256(",".join(sorted(out["traj_id"])).encode()).hexdigest()[:16]
