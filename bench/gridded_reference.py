@@ -58,7 +58,7 @@ S5P_VARIABLES = {"NO2": "nitrogendioxide_tropospheric_column", "CO": "carbonmono
 
 def s5p_product(path: str, product: str, qa_min: float, box: tuple[float, float, float, float],
                 grid_area: tuple[float, float, float, float], grid_deg: float) -> dict[str, Any]:
-    """Box statistics of the pixels with qa_value >= qa_min, and grid-cell means (cell edges on multiples of grid_deg)."""
+    """Box statistics of the pixels with qa_value >= qa_min, and grid-cell means (edges on multiples of grid_deg)."""
     import netCDF4  # type: ignore[import-untyped]
 
     west, east, south, north = box

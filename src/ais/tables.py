@@ -140,11 +140,16 @@ WEATHER_FIELDS: tuple[Column, ...] = (
     C("condition_text", "string"), C("is_day", "int"), C("will_it_rain", "int"),
     C("chance_of_rain", "int"),
 )
+# Sentinel-5P grid cells of one product file (cells with a valid pixel; edges on multiples of grid_deg)
+S5P_GRID_CELL = Struct((C("lat", "double"), C("lon", "double"), C("value_mean", "double"), C("valid_count", "long")))
 S5P_FIELDS: tuple[Column, ...] = (
     C("product", "string", True), C("product_id", "string", True), C("product_name", "string"),
     C("sensing_start", "timestamp"), C("sensing_end", "timestamp"), C("orbit", "int"),
     C("processing_mode", "string"), C("qa_threshold", "double"),
-) + _SAT_STATS
+) + _SAT_STATS + (
+    C("grid_deg", "double"),
+    C("grid_cells", ListOf(S5P_GRID_CELL), doc="sentinel5p.grid_area cells -> satellite.sentinel5p_grid_silver"),
+)
 MAIAC_FIELDS: tuple[Column, ...] = (
     C("granule_id", "string", True), C("tile", "string"), C("acquisition_date", "date"),
     C("time_start", "timestamp"), C("time_end", "timestamp"),

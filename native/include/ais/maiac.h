@@ -88,7 +88,7 @@ ais_status ais_maiac_ingest_files(const char *const *paths, size_t n_paths, cons
                                   size_t errbuf_size);
 
 /* Simulated granules (source "simulated"): for every UTC day of the window, the tiles over
- * the box (Hanoi: h27v06 and h28v06), each one event at 03:30 UTC (Terra+Aqua daytime passes
+ * the box (Hanoi: h27v06 only), each one event at 03:30 UTC (Terra+Aqua daytime passes
  * over Vietnam) with AOD statistics from a seeded model: AOD 0.55 um mean ~0.9 in the
  * February-April burning season, ~0.35 in the wet summer, log-normal day-to-day variability,
  * AOD 0.47 = AOD 0.55 x (0.55/0.47)^angstrom (1.1-1.6), cloud cover (valid_pct) lowest in

@@ -5,6 +5,9 @@
  *   openaq  --mode replay     AirNow DOS CSV files as a station feed (source "airnow")
  *   weather --mode simulate   the deterministic 24-province weather simulator
  *   weather --mode replay     recorded WeatherAPI history.json bodies (source "weatherapi")
+ *   sentinel5p|maiac|era5 --mode replay    S5P L2 netCDF, MCD19A2 HDF4, ERA5 GRIB/netCDF files
+ *                             (sources "sentinel5p", "maiac", "era5"; cmd_gridded.c)
+ *   sentinel5p|maiac|era5 --mode simulate  their seeded simulators
  *   --sink landing            JSON-lines files under <landing_dir>/<topic>/, dead letters under
  *                             <landing_dir>/<kafka.topics.dlq>/
  *   --sink kafka              the topics kafka.topics.<source> and kafka.topics.dlq on
@@ -45,6 +48,7 @@
 #include "ais/timeutil.h"
 #include "ais/weather.h"
 #include "ais/window_state.h"
+#include "cmd_gridded.h"
 #include "commands.h"
 
 #define STATE_SUBDIR "var/state/ingest"
@@ -80,6 +84,7 @@ typedef struct run {
     ais_kafka_stats kafka_stats;
     ais_http_client *http; /* live mode */
     ais_http_stats http_stats;
+    json_t *gridded_input; /* sentinel5p, maiac, era5: what their replay adds to "input" */
     char error[1024]; /* why the run failed, for the log and the summary */
 } run;
 
@@ -96,6 +101,8 @@ static void on_stop_signal(int sig)
 
 static const char *config_topic_key(ais_source source)
 {
+    if (ais_gridded_source(source))
+        return ais_gridded_topic_key(source);
     return source == AIS_SOURCE_WEATHER ? "kafka.topics.weather" : "kafka.topics.openaq";
 }
 
@@ -331,6 +338,8 @@ static ais_status prepare_source(run *r)
     r->window_mode = "replay";
     r->event_source = r->args.source == AIS_SOURCE_WEATHER ? AIS_WEATHER_SOURCE
                                                            : AIS_AIRNOW_SOURCE;
+    if (ais_gridded_source(r->args.source))
+        r->event_source = ais_gridded_event_source(r->args.source);
     struct stat sb;
     if (stat(r->args.replay_dir, &sb) != 0) {
         snprintf(r->error, sizeof r->error, "--replay-dir %s: %s", r->args.replay_dir,
@@ -453,7 +462,11 @@ static ais_status run_adapter(run *r)
     char errbuf[512] = "";
     ais_status st;
     r->ran = true;
-    if (r->args.mode == AIS_MODE_SIMULATE && r->args.source == AIS_SOURCE_OPENAQ)
+    if (ais_gridded_source(r->args.source) && r->args.mode != AIS_MODE_LIVE)
+        st = ais_gridded_run(r->args.source, r->args.mode, r->args.replay_dir, r->params.seed,
+                             r->cfg, r->logger, &r->env, &r->sink, &r->dlq, &r->input,
+                             &r->generated, &r->gridded_input, errbuf, sizeof errbuf);
+    else if (r->args.mode == AIS_MODE_SIMULATE && r->args.source == AIS_SOURCE_OPENAQ)
         st = ais_openaq_simulate(&r->params, r->stations, &r->env, &r->sink, &r->generated);
     else if (r->args.mode == AIS_MODE_SIMULATE)
         st = ais_weather_simulate(r->params.seed, r->provinces, &r->env, &r->sink,
@@ -550,6 +563,8 @@ static ais_status input_json(const run *r, json_t **out)
         st = set_u64(in, "conflicts_resolved", s->conflicts_resolved);
     if (st == AIS_OK && r->args.source == AIS_SOURCE_OPENAQ)
         st = set_u64(in, "dst_repaired", s->dst_repaired);
+    if (st == AIS_OK && r->gridded_input != NULL && json_object_update(in, r->gridded_input) != 0)
+        st = AIS_ERR_NOMEM;
     if (st != AIS_OK) {
         json_decref(in);
         return st;
@@ -719,6 +734,7 @@ static void release(run *r)
     if (r->dlq_ready)
         ais_dlq_release(&r->dlq);
     ais_kafka_free(r->kafka);
+    json_decref(r->gridded_input);
     ais_http_client_free(r->http);
     ais_landing_free(r->landing);
     ais_landing_free(r->dlq_landing);
