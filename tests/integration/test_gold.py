@@ -29,6 +29,7 @@ from ais.spark.jobs.gold import (
     run_spatial_gradient,
     run_training_dataset,
     serving_rows,
+    validate_serving_schema,
 )
 from ais.spark.merge import current_snapshot_id, merge_into
 from ais.spark.schema import spark_schema
@@ -272,3 +273,8 @@ def test_master_gold_point_in_time_serving_equals_training_no_leakage(
     table = _table(spark, settings, tables.SERVING_GOLD)
     assert table.columns == tables.SERVING_GOLD.column_names
     assert {r.schema_hash for r in table.select("schema_hash").distinct().collect()} == {schema_hash()}
+    validate_serving_schema(table)  # what the job wrote passes its own check; a drift does not
+    with pytest.raises(ValueError, match="target"):
+        validate_serving_schema(table.withColumn("pm25_next_6h", F.lit(1.0)))
+    with pytest.raises(ValueError, match="station_count: double != int"):
+        validate_serving_schema(table.withColumn("station_count", F.col("station_count").cast("double")))

@@ -159,6 +159,23 @@ def serving_rows(master: DataFrame, location_id: str, location_name: str, featur
         F.current_timestamp().alias("created_at"), F.current_timestamp().alias("spark_processed_at"))
 
 
+def validate_serving_schema(rows: DataFrame) -> None:
+    """The serving rows have exactly the columns of CONTRACTS.md §5 (seed §9.1), in order and with
+    the contract's types, and no target; else ValueError naming what differs."""
+    from ais.spark.schema import spark_type
+
+    leaked = [t for t in TARGETS.values() if t in rows.columns]
+    if leaked:
+        raise ValueError(f"serving rows carry target columns {leaked}")
+    spec = tables.SERVING_GOLD
+    if rows.columns != spec.column_names:
+        raise ValueError(f"serving columns differ from {spec.identifier}: got {rows.columns}")
+    wrong = [f"{f.name}: {f.dataType.simpleString()} != {spark_type(spec.column(f.name).type).simpleString()}"
+             for f in rows.schema.fields if f.dataType != spark_type(spec.column(f.name).type)]
+    if wrong:
+        raise ValueError(f"serving column types differ from the contract: {wrong}")
+
+
 def run_serving_features(ctx: JobContext, window: Window, full_refresh: bool, feature_version: str,
                          feature_set_name: str, dataset_version: str, location_id: str,
                          location_name: str, dry_run: bool) -> dict[str, Any]:
@@ -172,9 +189,7 @@ def run_serving_features(ctx: JobContext, window: Window, full_refresh: bool, fe
     rows = serving_rows(master, location_id, location_name, feature_version, feature_set_name,
                         dataset_version).persist()
     try:
-        leaked = [t for t in TARGETS.values() if t in rows.columns]
-        if leaked:
-            raise ValueError(f"serving rows carry target columns {leaked}")
+        validate_serving_schema(rows)
         n = rows.count()
         agg = rows.agg(F.min("base_hour"), F.max("base_hour"),
                        *[F.avg(F.col(c).isNull().cast("double")).alias(c) for c in FEATURE_NAMES]).first()
