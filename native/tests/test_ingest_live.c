@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ais/timeutil.h"
 #include "ais/weather.h"
@@ -566,6 +569,139 @@ static void openaq_realtime_two_polls(void **state)
     result_free(&r);
 }
 
+/* Runs ais-ingest in the background (stdout and stderr to files), waits until stdout holds
+ * min_lines lines or stderr mentions wait_for, sends SIGTERM and returns the exit code. */
+static int run_and_terminate(const char *const *args, const char *openaq_scenario,
+                             const char *weather_scenario, size_t min_lines,
+                             const char *wait_for, char **out, char **err, char *landing,
+                             char *state_dir)
+{
+    char *outp = ais_test_join(landing, "stdout.txt"), *errp = ais_test_join(landing, "stderr.txt");
+    char wurl[160], ourl[160];
+    snprintf(wurl, sizeof wurl, "WEATHERAPI_BASE_URL=%s/weather/%s", fx.server.base,
+             weather_scenario);
+    snprintf(ourl, sizeof ourl, "OPENAQ_BASE_URL=%s/openaq/%s", fx.server.base, openaq_scenario);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        const char *argv[40];
+        size_t n = 0;
+        argv[n++] = AIS_INGEST_BIN;
+        for (size_t i = 0; args[i] != NULL; i++)
+            argv[n++] = args[i];
+        const char *tail[] = {"--sink", "landing", "--config", fx.config, "--landing-dir",
+                              landing, "--state-dir", state_dir, NULL};
+        for (size_t i = 0; tail[i] != NULL; i++)
+            argv[n++] = tail[i];
+        argv[n] = NULL;
+        setenv("WEATHER_API_KEY", "test-weather-key", 1);
+        setenv("OPENAQ_API_KEY", "test-openaq-key", 1);
+        putenv(wurl);
+        putenv(ourl);
+        if (freopen(outp, "w", stdout) == NULL || freopen(errp, "w", stderr) == NULL)
+            _exit(126);
+        execv(AIS_INGEST_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    for (int i = 0; i < 600; i++) { /* up to 60 s */
+        char *o = ais_test_read_file(outp), *e = ais_test_read_file(errp);
+        size_t lines = 0;
+        for (const char *c = o; c != NULL && *c; c++)
+            lines += *c == '\n';
+        bool ready = lines >= min_lines && (wait_for == NULL || (e != NULL && strstr(e, wait_for)));
+        free(o);
+        free(e);
+        if (ready)
+            break;
+        usleep(100000);
+    }
+    kill(pid, SIGTERM);
+    int status = 0;
+    pid_t done = 0;
+    for (int i = 0; i < 300 && done == 0; i++) { /* it must stop within 30 s */
+        done = waitpid(pid, &status, WNOHANG);
+        if (done == 0)
+            usleep(100000);
+    }
+    if (done == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("ais-ingest did not stop on SIGTERM");
+    }
+    *out = ais_test_read_file(outp);
+    *err = ais_test_read_file(errp);
+    unlink(outp);
+    unlink(errp);
+    free(outp);
+    free(errp);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* SIGTERM between two polls: the poll that finished stays recorded, exit 0. */
+static void realtime_stops_cleanly_between_polls(void **state)
+{
+    (void)state;
+    char *landing = ais_test_mkdtemp(), *st = ais_test_mkdtemp(), *out, *err;
+    int64_t now, start;
+    char start_iso[AIS_TIME_ISO_SIZE];
+    assert_int_equal(ais_time_now(&now, NULL), AIS_OK);
+    assert_int_equal(ais_time_floor_hour(now - 3 * 3600, &start), AIS_OK);
+    assert_int_equal(ais_time_format_iso(start, start_iso), AIS_OK);
+    const char *args[] = {"openaq", "--mode", "live", "--window", "realtime", "--start",
+                          start_iso, "--poll-seconds", "600", NULL};
+    int code = run_and_terminate(args, "ok", "ok", 1, NULL, &out, &err, landing, st);
+    assert_int_equal(code, 0);
+    json_t *lines = ais_test_parse_json_lines(out);
+    assert_int_equal(json_array_size(lines), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(lines, 0), "status")),
+                        "ok");
+    assert_non_null(strstr(err, "\"realtime_stopped\""));
+    assert_non_null(strstr(err, "\"signal\":true"));
+    char *state_path = ais_test_join(st, "openaq.json");
+    char *text = ais_test_read_file(state_path);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"live/landing\""));
+    free(text);
+    free(state_path);
+    json_decref(lines);
+    free(out);
+    free(err);
+    ais_test_rm_rf(landing);
+    ais_test_rm_rf(st);
+    free(landing);
+    free(st);
+}
+
+/* SIGTERM while a request is being retried: the run stops at once, the window is not
+ * recorded, exit 1 with the reason in the summary. */
+static void realtime_interrupted_mid_window(void **state)
+{
+    (void)state;
+    char *landing = ais_test_mkdtemp(), *st = ais_test_mkdtemp(), *out, *err;
+    const char *args[] = {"weather", "--mode", "live", "--window", "realtime", "--start",
+                          "2025-01-01T00:00:00Z", "--provinces", "1", NULL};
+    int code = run_and_terminate(args, "ok", "always500", 0, "\"http_retry\"", &out, &err,
+                                 landing, st);
+    assert_int_equal(code, 1);
+    json_t *lines = ais_test_parse_json_lines(out);
+    assert_int_equal(json_array_size(lines), 1);
+    json_t *summary = json_array_get(lines, 0);
+    assert_string_equal(json_string_value(json_object_get(summary, "status")), "error");
+    assert_non_null(strstr(json_string_value(json_object_get(summary, "error")), "interrupted"));
+    char *state_path = ais_test_join(st, "weather.json");
+    char *text = ais_test_read_file(state_path);
+    assert_true(text == NULL || strstr(text, "\"live/landing\"") == NULL);
+    free(text);
+    free(state_path);
+    json_decref(lines);
+    free(out);
+    free(err);
+    ais_test_rm_rf(landing);
+    ais_test_rm_rf(st);
+    free(landing);
+    free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -580,6 +716,8 @@ int main(void)
         cmocka_unit_test(openaq_malformed_page_and_missing_sensor),
         cmocka_unit_test(openaq_without_key_fails),
         cmocka_unit_test(openaq_realtime_two_polls),
+        cmocka_unit_test(realtime_stops_cleanly_between_polls),
+        cmocka_unit_test(realtime_interrupted_mid_window),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
