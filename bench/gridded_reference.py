@@ -22,7 +22,7 @@ def _stats(values: np.ndarray) -> dict[str, Any]:
 
 def maiac_granule(path: str, west: float, east: float, south: float, north: float) -> dict[str, Any]:
     """AOD 0.47/0.55 statistics of the best-quality pixel-orbits whose sinusoidal pixel centre is in the box."""
-    from pyhdf.SD import SD, SDC  # type: ignore[import-untyped]
+    from pyhdf.SD import SD, SDC
 
     sd = SD(path, SDC.READ)
     meta = sd.attributes()["StructMetadata.0"]
@@ -59,7 +59,7 @@ S5P_VARIABLES = {"NO2": "nitrogendioxide_tropospheric_column", "CO": "carbonmono
 def s5p_product(path: str, product: str, qa_min: float, box: tuple[float, float, float, float],
                 grid_area: tuple[float, float, float, float], grid_deg: float) -> dict[str, Any]:
     """Box statistics of the pixels with qa_value >= qa_min, and grid-cell means (edges on multiples of grid_deg)."""
-    import netCDF4  # type: ignore[import-untyped]
+    import netCDF4
 
     west, east, south, north = box
     with netCDF4.Dataset(path) as ds:
