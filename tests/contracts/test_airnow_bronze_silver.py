@@ -8,22 +8,13 @@ below are SOURCES.md's plus those hours. Means and medians match SOURCES.md to i
 
 from __future__ import annotations
 
-import json
-import subprocess
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from ais import tables
-from ais.config import Settings
-from ais.spark.jobs.bronze import run_bronze
-from ais.spark.jobs.common import JobContext, Window
-from ais.spark.jobs.openaq_silver import run_openaq_silver
-from tests.conftest import PROJECT_ROOT, SHARED_DATA
+from tests.contracts.conftest import AirNowSilver
 
-AIRNOW = SHARED_DATA / "airnow-hanoi-pm25"
-BINARY = PROJECT_ROOT / "build" / "native" / "ais-ingest"
 pytestmark = [pytest.mark.spark, pytest.mark.native]
 
 # year: (valid hours, mean, median) — SOURCES.md §1 "Per-year statistics" (+ repaired DST hours)
@@ -31,28 +22,10 @@ EXPECTED = {2015: (482, 82.0, 70.7), 2016: (8299, 50.9, 41.9), 2017: (8652, 42.8
             2018: (7990, 40.6, 32.0), 2019: (5001, 51.4, 41.0)}
 
 
-@pytest.fixture
-def airnow_dir() -> Any:
-    if not AIRNOW.is_dir():
-        pytest.skip(f"{AIRNOW} is absent: the real AirNow files live in ../shared/data (see SOURCES.md)")
-    return AIRNOW
-
-
-def test_airnow_replay_through_bronze_and_silver(spark: Any, spark_settings: Callable[..., Settings],
-                                                 airnow_dir: Any) -> None:
-    settings = spark_settings()
-    out = subprocess.run(
-        [str(BINARY), "openaq", "--mode", "replay", "--replay-dir", str(airnow_dir),
-         "--start", "2014-12-31T00:00:00Z", "--end", "2020-01-02T00:00:00Z", "--sink", "landing",
-         "--landing-dir", str(settings.runtime_path("landing_dir")),
-         "--state-dir", str(settings.runtime_path("ingest_state_dir")), "--config", str(settings.path)],
-        capture_output=True, text=True, check=True)
-    ingest = json.loads(out.stdout.strip().splitlines()[-1])
+def test_airnow_replay_through_bronze_and_silver(spark: Any, airnow_silver: AirNowSilver) -> None:
+    settings, ingest, bronze = airnow_silver.settings, airnow_silver.ingest, airnow_silver.bronze
     assert ingest["status"] == "ok" and ingest["events_rejected"] == 0
-
-    bronze = run_bronze(JobContext("bronze", settings, spark), "openaq")
     assert bronze["output_count"] == ingest["events_written"] and bronze["invalid_count"] == 0
-    run_openaq_silver(JobContext("silver", settings, spark), Window.parse("2014-12-31", "2020-01-01"))
 
     city = tables.OPENAQ_CITY_HOURLY.qualified(settings.catalog_name)
     # the label year: local time (UTC+7) of the hour's end
