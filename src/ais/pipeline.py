@@ -95,6 +95,13 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
     )
     from ais.spark.jobs.openaq_silver import run_openaq_silver
     from ais.spark.jobs.tier1_silver import run_weather_proxy
+    from ais.spark.jobs.trajectories import (
+        run_clusters,
+        run_hourly_features,
+        run_met_arl,
+        run_path_satellite,
+        run_trajectories,
+    )
     from ais.spark.session import get_spark
 
     result = ChainResult(start, end)
@@ -118,6 +125,13 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
     step("weather_proxy", run_weather_proxy, JobContext("hanoi_weather_proxy_silver", settings, spark), window)
     step("spatial_gradient", run_spatial_gradient, JobContext("openaq_spatial_gradient_silver", settings, spark),
          window)
+    # trajectories through simulated met (source=simulated), before the gold that joins their features
+    step("trajectory_met", run_met_arl, JobContext("trajectory_met_arl", settings, spark), window, False, True)
+    step("trajectory_runs", run_trajectories, JobContext("trajectory_runs", settings, spark), window)
+    step("trajectory_clusters", run_clusters, JobContext("trajectory_clusters", settings, spark), window)
+    step("trajectory_path_satellite", run_path_satellite, JobContext("trajectory_path_satellite", settings, spark),
+         window)
+    step("trajectory_hourly", run_hourly_features, JobContext("trajectory_hourly_features", settings, spark), window)
     step("master_gold", run_master_gold, JobContext("hanoi_master_features_gold", settings, spark), window)
     step("training_dataset", run_training_dataset, JobContext("hanoi_training_dataset_gold", settings, spark),
          window, settings.dataset_version, settings.feature_set_name)

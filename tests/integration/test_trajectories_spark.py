@@ -22,6 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 UTC = dt.UTC
 DAY = Window.from_dates("2026-01-15", "2026-01-15")
 NO2, AER = 1.0e-4, 0.5
+GRIB = PROJECT_ROOT / "native" / "tests" / "traj" / "data" / "era5_pl_handmade_hanoi.grib"
 
 
 def _table(spark: Any, settings: Settings, identifier: str) -> list[Any]:
@@ -45,6 +46,13 @@ def _seed_inputs(spark: Any, settings: Settings) -> None:
             .withColumn("available_at", F.to_timestamp(F.date_add("date", 1)))
             .withColumn("valid_count", F.lit(10).cast("long")).withColumn("source", F.lit("simulated")))
     merge_into(grid, tables.table("satellite.sentinel5p_grid_silver"), cat)
+    # one ERA5 pressure-level file event (the hand-made GRIB: 12 hours, too short for a 72 h run)
+    era5 = spark.createDataFrame(
+        [("era5_pl_1", "cds", dt.datetime(2026, 1, 15, 0, tzinfo=UTC), "1", "pressure_levels",
+          dt.datetime(2026, 1, 15, 0, tzinfo=UTC), dt.datetime(2026, 1, 15, 12, tzinfo=UTC), str(GRIB))],
+        "event_id string, source string, event_time timestamp, schema_version string, dataset_type string, "
+        "period_start timestamp, period_end timestamp, file_path string")
+    merge_into(era5, tables.table("weather.era5_files_bronze"), cat)
 
 
 def test_trajectory_chain(spark: Any, spark_settings: Callable[..., Settings], tmp_path: Path) -> None:
@@ -58,9 +66,15 @@ def test_trajectory_chain(spark: Any, spark_settings: Callable[..., Settings], t
     def ctx(name: str) -> JobContext:
         return JobContext(name, settings, spark)
 
+    real = tj.run_met_arl(ctx("met"), DAY, False, simulate=False)
+    assert (real["files_planned"], real["files_converted"], real["files_failed"]) == (1, 1, 0)
+    (era5,) = _table(spark, settings, "weather.era5_arl_files_bronze")
+    assert (era5.arl_file_id, era5.era5_event_id, era5.source) == ("era5_era5_pl_1", "era5_pl_1", "era5")
+    assert (era5.grid_west, era5.grid_north, era5.pressure_levels_hpa) == (104.0, 22.75, [1000, 850])
+
     met = tj.run_met_arl(ctx("met"), DAY, False, simulate=True)
     assert (met["files_converted"], met["files_failed"]) == (1, 0)
-    (arl,) = _table(spark, settings, "weather.era5_arl_files_bronze")
+    (arl,) = [r for r in _table(spark, settings, "weather.era5_arl_files_bronze") if r.source == "simulated"]
     assert arl.source == "simulated" and arl.arl_file_id == "simulated_20260112T00_20260117T00"
     assert (arl.period_start, arl.period_end) == (dt.datetime(2026, 1, 12), dt.datetime(2026, 1, 17))
     assert arl.pressure_levels_hpa == [1000, 925, 850, 700, 600, 500, 400]

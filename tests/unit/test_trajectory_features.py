@@ -21,6 +21,7 @@ UTC = dt.UTC
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BINARY = PROJECT_ROOT / "build" / "native" / "ais-traj"
 TDUMP = PROJECT_ROOT / "native" / "tests" / "traj" / "data" / "tdump_two_traj.txt"
+GRIB = PROJECT_ROOT / "native" / "tests" / "traj" / "data" / "era5_pl_handmade_hanoi.grib"
 ANCHORS = [0, -6, -12, -24, -36, -48, -60, -72]
 
 
@@ -248,3 +249,26 @@ def test_a_path_that_left_the_grid_keeps_its_exit_point_for_older_anchors() -> N
     assert lat_short[-48] == lat_short[-72] == pytest.approx(21.0 + 0.1 * 36)  # the -36 h anchor carried on
     ends = tf.upwind_ends(short).set_index("traj_id").loc["short"]
     assert ends["source_lat"] == pytest.approx(21.0 + 0.1 * 40)  # the upwind end is its oldest point
+
+
+def test_make_met_converts_era5_grib_and_describes_the_file(tmp_path: Path) -> None:
+    import hashlib
+
+    from ais.spark.jobs.trajectories import make_met
+
+    cfg = _runner_config(tmp_path)
+    out = tmp_path / "met" / "era5_e1.arl"
+    row = make_met(cfg, {"kind": "era5", "grib": str(GRIB), "out": str(out), "arl_file_id": "era5_e1",
+                         "era5_event_id": "e1"})
+    assert row["source"] == "era5" and row["era5_event_id"] == "e1" and row["path"] == str(out)
+    assert row["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert row["size_bytes"] == out.stat().st_size == (50 + 16 * 16) * (1 + 5 + 2 * 5) * 3
+    assert (row["period_start"], row["period_end"]) == (t(15, 0), t(15, 12))
+    assert row["pressure_levels_hpa"] == [1000, 850]
+    assert (row["grid_west"], row["grid_east"], row["grid_south"], row["grid_north"]) == (104.0, 107.75, 19.0, 22.75)
+    assert row["grid_step_deg"] == 0.25
+    bad = tmp_path / "bad.grib"
+    bad.write_bytes(GRIB.read_bytes()[:5000])  # cut inside a message
+    failed = make_met(cfg, {"kind": "era5", "grib": str(bad), "out": str(tmp_path / "bad.arl"),
+                            "arl_file_id": "era5_bad"})
+    assert "message" in failed["error"] and not (tmp_path / "bad.arl").exists()

@@ -102,11 +102,11 @@ ais_status ais_traj_cmd_met_from_era5(const ais_traj_args *args, ais_logger *log
         snprintf(error, sizeof error, "configuration: era5.region.west/east/south/north missing");
     if (st == AIS_OK &&
         (st = ais_era5_fields_read(args->grib_path, &region, &pl, errbuf, sizeof errbuf)) != AIS_OK)
-        snprintf(error, sizeof error, "%s: %s", args->grib_path, errbuf);
+        snprintf(error, sizeof error, "%s", errbuf);
     if (st == AIS_OK && args->surface_grib_path != NULL &&
         (st = ais_era5_fields_read(args->surface_grib_path, &region, &sfc, errbuf,
                                    sizeof errbuf)) != AIS_OK)
-        snprintf(error, sizeof error, "%s: %s", args->surface_grib_path, errbuf);
+        snprintf(error, sizeof error, "%s", errbuf);
     if (st == AIS_OK &&
         (st = ais_met_from_era5(&pl, &sfc, -1, &grid, &rep, errbuf, sizeof errbuf)) != AIS_OK)
         snprintf(error, sizeof error, "%s", errbuf);

@@ -250,10 +250,13 @@ ais_status ais_era5_fields_read(const char *path, const ais_era5_region *region,
         ais_era5_field *f = &out->items[out->count];
         memset(f, 0, sizeof *f);
         out->count++;
-        st = decode_message(h, msg, region, f, errbuf, errbuf_size);
+        char why[256] = "";
+        st = decode_message(h, msg, region, f, why, sizeof why);
         codes_handle_delete(h);
-        if (st != AIS_OK)
+        if (st != AIS_OK) {
+            ais_status_fail(st, errbuf, errbuf_size, "%s: %s", path, why[0] ? why : "out of memory");
             break;
+        }
     }
     fclose(in);
     if (st == AIS_OK && out->messages_read == 0)

@@ -425,7 +425,9 @@ static void test_real_single_level_sample(void **state)
     /* Europe is outside era5.region (Vietnam): a clear error, not an empty grid */
     ais_era5_fields v = {0};
     assert_int_equal(ais_era5_fields_read(path, &REGION, &v, err, sizeof err), AIS_ERR_PARSE);
-    assert_string_equal(err, "message 1: fewer than 2 grid longitudes inside the region");
+    char want[1024];
+    snprintf(want, sizeof want, "%s: message 1: fewer than 2 grid longitudes inside the region", path);
+    assert_string_equal(err, want);
     ais_era5_fields_free(&v);
     free(path);
 }

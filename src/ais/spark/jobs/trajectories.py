@@ -368,16 +368,13 @@ def _backward_points(ctx: JobContext, window: Window) -> tuple[Any, Any]:
 
 
 def run_clusters(ctx: JobContext, window: Window) -> dict[str, Any]:
-    import pandas as pd
     from pyspark.sql import functions as F
 
     s = ctx.settings
     anchors = s.get_int_list("trajectories.anchor_ages_h")
     spec = tables.table("trajectory.hysplit_trajectories_clustered_silver")
     pts_df, _ = _backward_points(ctx, window)
-    points = pts_df.where(F.col("age_h").isin(anchors)).toPandas()
-    ends = pts_df.groupBy("traj_id").agg(F.min("age_h").alias("age_h")).join(pts_df, ["traj_id", "age_h"])
-    points = pd.concat([points, ends.toPandas()], ignore_index=True).drop_duplicates(["traj_id", "age_h"])
+    points = pts_df.toPandas()  # one action: the anchors and the upwind ends come from it
     if points.empty:
         return ctx.done(table=spec.identifier, trajectories=0, output_count=0)
     clustered = ctx.spark.table(spec.qualified(ctx.catalog))
@@ -425,11 +422,11 @@ def run_path_satellite(ctx: JobContext, window: Window) -> dict[str, Any]:
             .withColumn("glat", snap("lat")).withColumn("glon", snap("lon"))
             .join(F.broadcast(snapped), ["date", "glat", "glon"], "left_semi")
             .select("product", "date", "lat", "lon", "value_mean", "available_at"))
-    points_pd = pts.select("traj_id", "age_h", "lat", "lon", "timestamp").toPandas()
+    points_pd = pts.select("traj_id", "age_h", "lat", "lon", "timestamp", "start_time").toPandas()
     if points_pd.empty:
         return ctx.done(table=spec.identifier, trajectories=0, output_count=0)
-    starts = pts.select("traj_id", "start_time").distinct().toPandas()
-    out = tf.path_satellite(points_pd, starts, grid.toPandas(), age_from, age_to, step)
+    starts = points_pd[["traj_id", "start_time"]].drop_duplicates("traj_id")
+    out = tf.path_satellite(points_pd.drop(columns="start_time"), starts, grid.toPandas(), age_from, age_to, step)
     rows = tf.records(out)
     df = ctx.spark.createDataFrame(rows, schema=_schema(spec, rows[0]))
     written = merge_into(_stamp(df, ctx), spec, ctx.catalog).written_rows
