@@ -13,24 +13,33 @@
 
 void ais_fixture_start(ais_fixture_server *s, const char *weather_dir, const char *weather_map)
 {
+    const char *args[5] = {NULL};
+    int n = 0;
+    if (weather_dir != NULL) {
+        args[n++] = "--weather-dir";
+        args[n++] = weather_dir;
+    }
+    if (weather_map != NULL) {
+        args[n++] = "--weather-map";
+        args[n++] = weather_map;
+    }
+    ais_fixture_start_args(s, args);
+}
+
+void ais_fixture_start_args(ais_fixture_server *s, const char *const *args)
+{
     int fds[2];
     memset(s, 0, sizeof *s);
     assert_int_equal(pipe(fds), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        const char *argv[8];
+        const char *argv[32];
         int n = 0;
         argv[n++] = "python3";
         argv[n++] = AIS_REPO_ROOT "/native/tests/fixtures/http_server.py";
-        if (weather_dir != NULL) {
-            argv[n++] = "--weather-dir";
-            argv[n++] = weather_dir;
-        }
-        if (weather_map != NULL) {
-            argv[n++] = "--weather-map";
-            argv[n++] = weather_map;
-        }
+        for (size_t i = 0; args != NULL && args[i] != NULL && n < 31; i++)
+            argv[n++] = args[i];
         argv[n] = NULL;
         dup2(fds[1], STDOUT_FILENO);
         close(fds[0]);

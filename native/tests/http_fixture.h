@@ -15,6 +15,8 @@ typedef struct ais_fixture_server {
 
 /* weather_dir and weather_map may be NULL. Fails the test if the server does not come up. */
 void ais_fixture_start(ais_fixture_server *s, const char *weather_dir, const char *weather_map);
+/* Same with any further server arguments ("--s5p-dir", DIR, ...), NULL-terminated. */
+void ais_fixture_start_args(ais_fixture_server *s, const char *const *args);
 void ais_fixture_stop(ais_fixture_server *s);
 /* Every exchange so far (GET /_log), oldest first; caller decrefs. */
 json_t *ais_fixture_log(const ais_fixture_server *s);

@@ -36,7 +36,8 @@ EMBEDDED_ONLY = {"SPARK_MASTER", "SPARK_LOCAL_MEMORY", "LANDING_DIR"}
 # runtime keys whose configured default is also the cluster's value (empty: ais-traj's own engine)
 CLUSTER_KEEPS_DEFAULT = {"HYSPLIT_EXEC"}
 # runtime keys of the ingest adapters, which run outside the compute layer in this phase
-INGEST_ONLY = {"INGEST_STATE_DIR", "WEATHERAPI_BASE_URL", "OPENAQ_BASE_URL"}
+INGEST_ONLY = {"INGEST_STATE_DIR", "WEATHERAPI_BASE_URL", "OPENAQ_BASE_URL", "CDSE_TOKEN_URL",
+               "CDSE_ODATA_BASE_URL", "CDSE_DOWNLOAD_BASE_URL", "CMR_BASE_URL", "CDS_API_BASE_URL"}
 
 # Least privilege: (apiGroup, resource) -> the verbs a Role may grant, and nothing else.
 RBAC_ALLOWED: dict[str, dict[tuple[str, str], set[str]]] = {

@@ -275,10 +275,6 @@ ais_status ais_ingest_parse_args(int argc, char **argv, ais_ingest_args *out, ch
     if (mode < 0)
         return ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size, "unknown --mode '%s'", raw.mode);
     out->mode = (ais_source_mode)mode;
-    if (out->mode == AIS_MODE_LIVE && out->source != AIS_SOURCE_OPENAQ &&
-        out->source != AIS_SOURCE_WEATHER)
-        return ais_status_fail(AIS_ERR_NOT_IMPLEMENTED, errbuf, errbuf_size,
-                     "%s --mode %s is not implemented yet in this build", argv[0], raw.mode);
 
     if (raw.sink == NULL)
         return ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size, "--sink landing|kafka is required");

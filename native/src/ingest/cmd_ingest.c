@@ -38,6 +38,7 @@
 #include "ais/dlq.h"
 #include "ais/envelope.h"
 #include "ais/fsutil.h"
+#include "ais/gridded_live.h"
 #include "ais/http.h"
 #include "ais/ingest_cli.h"
 #include "ais/jsonutil.h"
@@ -84,6 +85,8 @@ typedef struct run {
     ais_kafka_stats kafka_stats;
     ais_http_client *http; /* live mode */
     ais_http_stats http_stats;
+    char *download_dir; /* gridded live: where this window's files were downloaded */
+    ais_gridded_fetch_stats fetch_stats;
     json_t *gridded_input; /* sentinel5p, maiac, era5: what their replay adds to "input" */
     char error[1024]; /* why the run failed, for the log and the summary */
 } run;
@@ -234,6 +237,8 @@ static ais_status prepare_live(run *r)
     r->window_mode = r->args.realtime ? "realtime" : "batch";
     r->event_source = r->args.source == AIS_SOURCE_WEATHER ? AIS_WEATHER_SOURCE
                                                            : AIS_OPENAQ_LIVE_SOURCE;
+    if (ais_gridded_source(r->args.source))
+        r->event_source = ais_gridded_event_source(r->args.source);
     if ((st = ais_sim_params_from_config(r->cfg, &r->params)) != AIS_OK) {
         snprintf(r->error, sizeof r->error, "hanoi.utc_offset_hours or hanoi.bbox.* missing or invalid");
         return st;
@@ -244,6 +249,38 @@ static ais_status prepare_live(run *r)
     r->provinces = r->args.has_provinces ? r->args.provinces
                                          : (unsigned)ais_weather_province_count();
     return ais_http_client_new(&opts, r->logger, &r->http);
+}
+
+/* sentinel5p, maiac, era5: search and download into <state dir>/downloads/<source>/<window>/,
+ * then the replay's file loop over that folder (the same events as a replay of those files).
+ * Files that did download are decoded even when others did not; the window then fails. */
+static ais_status run_gridded_live(run *r, char *errbuf, size_t errsize)
+{
+    char start[AIS_TIME_COMPACT_SIZE], end[AIS_TIME_COMPACT_SIZE], sub[160];
+    ais_status st = ais_time_format_compact(r->args.window_start, start);
+    if (st == AIS_OK)
+        st = ais_time_format_compact(r->args.window_end, end);
+    if (st != AIS_OK)
+        return st;
+    snprintf(sub, sizeof sub, "downloads/%s/%s_%s", ais_source_name(r->args.source), start, end);
+    if ((st = ais_fs_path_join(r->state_dir, sub, &r->download_dir)) != AIS_OK)
+        return st;
+    ais_gridded_kind kind = r->args.source == AIS_SOURCE_SENTINEL5P ? AIS_GRIDDED_S5P
+                            : r->args.source == AIS_SOURCE_MAIAC    ? AIS_GRIDDED_MAIAC
+                                                                    : AIS_GRIDDED_ERA5;
+    st = ais_gridded_live_fetch(kind, r->http, r->cfg, &r->env, &r->dlq, r->download_dir,
+                                &stop_requested, &r->fetch_stats, errbuf, errsize);
+    if (st != AIS_OK && st != AIS_ERR_PARSE)
+        return st;
+    char derr[512] = "";
+    ais_status dst = ais_gridded_run(r->args.source, AIS_MODE_REPLAY, r->download_dir, 0, r->cfg,
+                                     r->logger, &r->env, &r->sink, &r->dlq, &r->input,
+                                     &r->generated, &r->gridded_input, derr, sizeof derr);
+    if (st == AIS_OK && dst != AIS_OK) {
+        ais_format_message(errbuf, errsize, "%s", derr);
+        st = dst;
+    }
+    return st;
 }
 
 static ais_status run_weather_live(run *r, char *errbuf, size_t errsize)
@@ -462,7 +499,9 @@ static ais_status run_adapter(run *r)
     char errbuf[512] = "";
     ais_status st;
     r->ran = true;
-    if (ais_gridded_source(r->args.source) && r->args.mode != AIS_MODE_LIVE)
+    if (ais_gridded_source(r->args.source) && r->args.mode == AIS_MODE_LIVE)
+        st = run_gridded_live(r, errbuf, sizeof errbuf);
+    else if (ais_gridded_source(r->args.source))
         st = ais_gridded_run(r->args.source, r->args.mode, r->args.replay_dir, r->params.seed,
                              r->cfg, r->logger, &r->env, &r->sink, &r->dlq, &r->input,
                              &r->generated, &r->gridded_input, errbuf, sizeof errbuf);
@@ -682,6 +721,14 @@ static ais_status print_summary(const run *r, ais_status outcome)
         if (st == AIS_OK)
             st = ais_json_set(s, "http", h);
     }
+    if (st == AIS_OK && r->download_dir != NULL) {
+        const ais_gridded_fetch_stats *f = &r->fetch_stats;
+        json_t *d = json_pack("{sssIsIsIsIsI}", "dir", r->download_dir, "found",
+                              (json_int_t)f->found, "downloaded", (json_int_t)f->downloaded,
+                              "bytes", (json_int_t)f->bytes, "failed", (json_int_t)f->failed,
+                              "pages", (json_int_t)f->pages);
+        st = ais_json_set(s, "download", d);
+    }
     if (st == AIS_OK && r->args.realtime)
         st = ais_json_set_string(s, "window_mode", "realtime");
     if (st == AIS_OK && r->window_empty)
@@ -736,6 +783,7 @@ static void release(run *r)
     ais_kafka_free(r->kafka);
     json_decref(r->gridded_input);
     ais_http_client_free(r->http);
+    free(r->download_dir);
     ais_landing_free(r->landing);
     ais_landing_free(r->dlq_landing);
     ais_window_lock_release(r->lock);
