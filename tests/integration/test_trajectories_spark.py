@@ -88,7 +88,7 @@ def test_trajectory_chain(spark: Any, spark_settings: Callable[..., Settings], t
     assert {(r.start_time.hour, r.trigger) for r in runs.values()} == {
         (0, "scheduled"), (5, "pm25_threshold"), (12, "scheduled")}
     assert all(r.status == "success" and r.engine == "ais-traj" and r.attempts == 1 for r in runs.values())
-    assert all(r.met_files == [arl.path] for r in runs.values())
+    assert all(r.met_files == [arl.path] and r.source == "simulated" for r in runs.values())
     points = _table(spark, settings, "trajectory.hysplit_trajectories_silver")
     assert first["points_written"] == len(points) > 6
     by_traj: dict[str, list[Any]] = {}
@@ -96,6 +96,7 @@ def test_trajectory_chain(spark: Any, spark_settings: Callable[..., Settings], t
         by_traj.setdefault(p.traj_id, []).append(p)
     assert set(by_traj) == {f"{rid}-1" for rid in runs}
     assert all(p.timestamp == runs[p.run_id].start_time + dt.timedelta(hours=p.age_h) for p in points)
+    assert {p.source for p in points} == {"simulated"}
 
     again = tj.run_trajectories(ctx("runs"), DAY)  # finished runs are skipped
     assert (again["runs_skipped"], again["runs_attempted"], again["points_written"]) == (6, 0, 0)
@@ -114,15 +115,18 @@ def test_trajectory_chain(spark: Any, spark_settings: Callable[..., Settings], t
         oldest = min(by_traj[row.traj_id], key=lambda p: p.age_h)
         assert (row.source_lat, row.source_lon) == (oldest.lat, oldest.lon)
         assert oldest.age_h < 0 and (row.source_lat, row.source_lon) != (21.0285, 105.8542)
+        assert row.source == "simulated"
 
     path = tj.run_path_satellite(ctx("path"), DAY)
     assert path["trajectories"] >= 1
     for row in _table(spark, settings, "features.trajectory_path_satellite_silver"):
         if row.n_samples:
             assert row.path_no2_mean == pytest.approx(NO2) and row.path_no2_aer_ratio == pytest.approx(NO2 / AER)
+            assert row.source == "simulated"
 
     hourly = tj.run_hourly_features(ctx("hourly"), DAY)
     assert hourly["hours"] == 24
     rows = {r.hour.hour: r for r in _table(spark, settings, "features.trajectory_hourly_features_silver")}
     assert rows[5].n_traj == 1 and rows[4].n_traj == 1 and rows[5].dominant_cluster == 0
+    assert {r.source for r in rows.values()} == {"simulated"}
     assert tj.run_hourly_features(ctx("hourly"), DAY)["output_count"] == 0  # a rerun changes nothing

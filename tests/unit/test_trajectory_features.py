@@ -99,7 +99,8 @@ def test_path_sampling_on_a_straight_line_over_a_known_grid() -> None:
     start = t(15, 23)
     # due west: lon = 105 - 0.05 * |age|, lat 21.0; hourly points 0..-72
     pts = pd.DataFrame([{"traj_id": "a", "age_h": a, "lat": 21.0, "lon": 105.0 + 0.05 * a,
-                         "timestamp": start + dt.timedelta(hours=a)} for a in range(0, -73, -1)])
+                         "timestamp": start + dt.timedelta(hours=a), "source": "simulated"}
+                        for a in range(0, -73, -1)])
     starts = pd.DataFrame({"traj_id": ["a"], "start_time": [start]})
     cells = np.arange(100.0, 106.01, 0.25)
     grid = []
@@ -107,9 +108,10 @@ def test_path_sampling_on_a_straight_line_over_a_known_grid() -> None:
         late = day == 14  # day 14's grid became available only after the run started
         for lon in cells:
             grid.append({"product": "NO2", "date": dt.date(2026, 1, day), "lat": 21.0, "lon": lon,
-                         "value_mean": lon * 1e-6, "available_at": t(17 if late else day + 1, 0)})
+                         "value_mean": lon * 1e-6, "available_at": t(17 if late else day + 1, 0),
+                         "source": "late" if late else "cdse"})
             grid.append({"product": "AER_AI", "date": dt.date(2026, 1, day), "lat": 21.0, "lon": lon,
-                         "value_mean": 2.0, "available_at": t(day + 1, 0)})
+                         "value_mean": 2.0, "available_at": t(day + 1, 0), "source": "cdse"})
     out = tf.path_satellite(pts, starts, pd.DataFrame(grid), -72, -24, 0.25).set_index("traj_id").loc["a"]
     # expected, computed independently: ages -72..-24 whose UTC date is 12 or 13 January
     used = [105.0 + 0.05 * a for a in range(-72, -23) if (start + dt.timedelta(hours=a)).day in (12, 13)]
@@ -120,6 +122,7 @@ def test_path_sampling_on_a_straight_line_over_a_known_grid() -> None:
     assert out["path_no2_std"] == pytest.approx(float(np.std(snapped)), rel=1e-9)
     assert out["path_aer_mean"] == pytest.approx(2.0)
     assert out["path_no2_aer_ratio"] == pytest.approx(out["path_no2_mean"] / 2.0)
+    assert out["source"] == "cdse,simulated"  # the rows not used (too late) do not count
 
 
 def test_path_sampling_without_aerosol_leaves_the_ratio_null() -> None:
@@ -135,7 +138,7 @@ def test_path_sampling_without_aerosol_leaves_the_ratio_null() -> None:
 def test_hourly_features_take_the_latest_run_within_12_hours() -> None:
     trajs = pd.DataFrame([
         {"traj_id": "x1", "start_time": t(15, 0), "cluster_id": 1, "source_lat": 24.0, "source_lon": 108.0,
-         "path_no2_mean": 4.0, "path_aer_mean": 2.0},
+         "path_no2_mean": 4.0, "path_aer_mean": 2.0, "source": "era5", "path_source": "cdse,era5"},
         {"traj_id": "x2", "start_time": t(15, 0), "cluster_id": 1, "source_lat": 26.0, "source_lon": 110.0,
          "path_no2_mean": 6.0, "path_aer_mean": 2.0},
         {"traj_id": "x3", "start_time": t(15, 0), "cluster_id": 2, "source_lat": 22.0, "source_lon": 100.0,
@@ -152,6 +155,7 @@ def test_hourly_features_take_the_latest_run_within_12_hours() -> None:
     assert (at5["dominant_cluster"], at5["n_traj"]) == (1, 3)
     assert (at5["source_lat"], at5["source_lon"]) == (24.0, 106.0)
     assert at5["path_no2_mean"] == pytest.approx(5.0) and at5["path_no2_aer_ratio"] == pytest.approx(2.5)
+    assert at5["source"] == "cdse,era5" and out.loc[t(15, 12)]["source"] is None
     at12 = out.loc[t(15, 12)]
     assert (at12["dominant_cluster"], at12["n_traj"]) == (3, 2)  # tie 3/4 -> the smaller id
     assert at12["path_no2_aer_ratio"] == pytest.approx(2.0 / 1.0)
@@ -171,7 +175,7 @@ def _runner_config(tmp_path: Path, hysplit: str = "") -> Any:
 
 def _run(start: dt.datetime, run_id: str, met: str) -> dict[str, Any]:
     return {"run_id": run_id, "receptor_lat": 21.0285, "receptor_lon": 105.8542, "release_height_m": 500.0,
-            "start_time": start, "hours": -72, "met_file": met}
+            "start_time": start, "hours": -72, "met_file": met, "met_source": "era5"}
 
 
 def test_hysplit_path_with_a_fake_executable(tmp_path: Path) -> None:
@@ -208,6 +212,7 @@ cp {TDUMP} "$(sed -n 10p CONTROL)$(sed -n 11p CONTROL)"
     p1 = {p["age_h"]: p for p in points if p["traj_id"] == "r-ok-1"}
     assert (p1[-1.0]["lat"], p1[-1.0]["lon"], p1[-1.0]["alt_m"]) == (21.101, 105.933, 492.6)
     assert p1[-1.0]["pressure_hpa"] == 955.8 and p1[-1.0]["timestamp"] == "2026-01-14T23:00:00Z"
+    assert {p["source"] for p in points} == {"era5"}  # the met's source
 
 
 def test_ais_traj_path_on_simulated_met(tmp_path: Path) -> None:

@@ -20,9 +20,10 @@ receptor.
 
 Path sampling. Points with age in [from, to] (−72..−24 h) are snapped to the nearest point of the
 ``grid_deg`` grid and looked up in the Sentinel-5P grid of the point's UTC date; only grid rows
-available at the run's start are used (no look-ahead). NO2 and AER_AI separately: mean, and for
-NO2 max and population std; the ratio is NO2 mean / AER_AI mean (null when AER_AI is missing or
-zero); n_samples counts the path points that found an NO2 value.
+available at the run's start are used (no look-ahead; a row without available_at is not used).
+NO2 and AER_AI separately: mean, and for NO2 max and population std; the ratio is NO2 mean /
+AER_AI mean (null when AER_AI is missing or zero); n_samples counts the path points that found an
+NO2 value. Every row's ``source`` lists the sources of the path (its met) and of the rows sampled.
 
 Hourly features. For hour H, the trajectories of the latest run start S with H − 12 h < S ≤ H
 (all release points and heights of that start): dominant_cluster = most frequent cluster id (ties:
@@ -180,6 +181,8 @@ def cluster(points: pd.DataFrame, anchor_ages: Sequence[int], k_min: int, k_max:
                         "distance_to_centroid": [float(np.linalg.norm(x[i] - centroids[v]))
                                                  for i, v in enumerate(labels)]})
     out = out.merge(upwind_ends(points), on="traj_id", how="left")
+    if "source" in points:
+        out = out.merge(points.drop_duplicates("traj_id")[["traj_id", "source"]], on="traj_id", how="left")
     return out, {mapped[i]: centroids[i] for i in range(len(centroids))}, score
 
 
@@ -195,38 +198,54 @@ def previous_centroids(points: pd.DataFrame, assigned: pd.DataFrame,
 
 # ---- path sampling --------------------------------------------------------------------------
 
+def join_sources(values: Iterable[Any]) -> str | None:
+    """Sorted distinct non-null sources, comma-joined ("era5,sentinel5p"), or None."""
+    found = sorted({part for v in values if v is not None and v == v for part in str(v).split(",") if part})
+    return ",".join(found) if found else None
+
+
 def path_satellite(points: pd.DataFrame, starts: pd.DataFrame, grid: pd.DataFrame, age_from: int, age_to: int,
                    grid_deg: float) -> pd.DataFrame:
-    """points: traj_id, age_h, lat, lon, timestamp; starts: traj_id, start_time; grid: product,
-    date, lat, lon, value_mean, available_at. One row per trajectory with path statistics."""
+    """points: traj_id, age_h, lat, lon, timestamp (and source, optional); starts: traj_id,
+    start_time; grid: product, date, lat, lon, value_mean, available_at (and source, optional).
+    One row per trajectory with path statistics and the sources used."""
     p = points[(points["age_h"] >= age_from) & (points["age_h"] <= age_to)].merge(starts, on="traj_id")
+    if "source" not in p:
+        p = p.assign(source=None)
     p = p.assign(glat=(p["lat"] / grid_deg).round() * grid_deg, glon=(p["lon"] / grid_deg).round() * grid_deg,
                  date=pd.to_datetime(p["timestamp"], utc=True).dt.date)
     g = grid.assign(glat=(grid["lat"] / grid_deg).round() * grid_deg, glon=(grid["lon"] / grid_deg).round() * grid_deg)
+    if "source" not in g:
+        g = g.assign(source=None)
 
-    def sample(product: str) -> pd.Series:
-        rows = g[g["product"] == product][["date", "glat", "glon", "value_mean", "available_at"]]
-        m = p.merge(rows, on=["date", "glat", "glon"], how="left")
-        ok = m["available_at"].isna() | (pd.to_datetime(m["available_at"], utc=True)
-                                         <= pd.to_datetime(m["start_time"], utc=True))
-        return m["value_mean"].where(ok)
+    def sample(product: str) -> tuple[pd.Series, pd.Series]:
+        rows = g[g["product"] == product][["date", "glat", "glon", "value_mean", "available_at", "source"]]
+        m = p.drop(columns="source").merge(rows, on=["date", "glat", "glon"], how="left")
+        ok = m["available_at"].notna() & (pd.to_datetime(m["available_at"], utc=True)
+                                          <= pd.to_datetime(m["start_time"], utc=True))
+        return m["value_mean"].where(ok), m["source"].where(ok & m["value_mean"].notna())
 
-    p = p.assign(no2=sample("NO2").to_numpy(), aer=sample("AER_AI").to_numpy())
+    no2, no2_src = sample("NO2")
+    aer, aer_src = sample("AER_AI")
+    p = p.assign(no2=no2.to_numpy(), aer=aer.to_numpy(), no2_src=no2_src.to_numpy(), aer_src=aer_src.to_numpy())
     agg = p.groupby("traj_id").agg(path_no2_mean=("no2", "mean"), path_no2_max=("no2", "max"),
                                    path_no2_std=("no2", lambda s: float(np.std(s.dropna())) if s.notna().any()
                                                  else np.nan),
                                    path_aer_mean=("aer", "mean"), n_samples=("no2", "count")).reset_index()
+    sources = {tid: join_sources([*d["source"], *d["no2_src"], *d["aer_src"]]) for tid, d in p.groupby("traj_id")}
     ratio = agg["path_no2_mean"] / agg["path_aer_mean"].where(agg["path_aer_mean"] != 0)
-    return agg.assign(path_no2_aer_ratio=ratio, n_samples=agg["n_samples"].astype(int))
+    return agg.assign(path_no2_aer_ratio=ratio, n_samples=agg["n_samples"].astype(int),
+                      source=[sources[tid] for tid in agg["traj_id"]])
 
 
 # ---- hourly features ------------------------------------------------------------------------
 
 def hourly_features(trajs: pd.DataFrame, hours: Sequence[dt.datetime]) -> pd.DataFrame:
     """trajs: traj_id, start_time, cluster_id, source_lat, source_lon, path_no2_mean, path_aer_mean
-    (backward trajectories). One row per hour that has a run start in (H − 12 h, H]."""
+    (backward trajectories; optional source and path_source). One row per hour that has a run start
+    in (H − 12 h, H]; source = the sources of the trajectories and path samples used."""
     cols = ["hour", "dominant_cluster", "n_traj", "source_lat", "source_lon", "path_no2_mean", "path_aer_mean",
-            "path_no2_aer_ratio"]
+            "path_no2_aer_ratio", "source"]
     if trajs.empty:
         return pd.DataFrame(columns=cols)
     starts = pd.to_datetime(trajs["start_time"], utc=True)
@@ -242,7 +261,9 @@ def hourly_features(trajs: pd.DataFrame, hours: Sequence[dt.datetime]) -> pd.Dat
         counts = g["cluster_id"].dropna().astype(int).value_counts()
         dominant = int(min(counts[counts == counts.max()].index)) if len(counts) else None
         no2, aer = g["path_no2_mean"].mean(), g["path_aer_mean"].mean()
+        srcs = [*g.get("source", []), *g.get("path_source", [])]
         rows.append({"hour": h.to_pydatetime(), "dominant_cluster": dominant, "n_traj": len(g),
+                     "source": join_sources(srcs),
                      "source_lat": g["source_lat"].mean(), "source_lon": g["source_lon"].mean(),
                      "path_no2_mean": no2, "path_aer_mean": aer,
                      "path_no2_aer_ratio": no2 / aer if pd.notna(no2) and pd.notna(aer) and aer != 0 else None})

@@ -152,6 +152,7 @@ def execute_runs(cfg: TrajConfig, runs: Iterable[dict[str, Any]]) -> Iterator[st
             else:
                 outcome, points = _run_ais_traj(cfg, met_file, group, tmp)
         finished = dt.datetime.now(dt.UTC)
+        sources = {r["run_id"]: r.get("met_source") for r in group}
         ok_runs = set()
         for r in group:
             res = outcome.get(r["run_id"], {"status": "failed", "error": "no result for this run"})
@@ -166,7 +167,7 @@ def execute_runs(cfg: TrajConfig, runs: Iterable[dict[str, Any]]) -> Iterator[st
                               "started_at": _iso(started), "finished_at": _iso(finished)})
         for p in points:
             if p["run_id"] in ok_runs:
-                yield json.dumps({"kind": "point", **p})
+                yield json.dumps({"kind": "point", **p, "source": sources.get(p["run_id"])})
 
 
 # ---- met files ------------------------------------------------------------------------------
@@ -326,20 +327,21 @@ def run_trajectories(ctx: JobContext, window: Window, full_refresh: bool = False
                                           "finished_at": tf.parse_utc(rec["finished_at"])}
             points = spark.read.schema(
                 "run_id string, traj_id string, age_h double, lat double, lon double, alt_m double, "
-                "pressure_hpa double, timestamp string").json(
+                "pressure_hpa double, timestamp string, source string").json(
                 tagged.filter(lambda s: s.startswith('{"kind": "point"')))
             points = points.select("traj_id", F.round("age_h").cast("int").alias("age_h"), "run_id", "lat", "lon",
-                                   "alt_m", "pressure_hpa", F.to_timestamp("timestamp").alias("timestamp"))
+                                   "alt_m", "pressure_hpa", F.to_timestamp("timestamp").alias("timestamp"), "source")
             n_points = merge_into(_stamp(points, ctx), points_spec, cat).written_rows
         finally:
             tagged.unpersist()
-    met_of = {r["run_id"]: [r["met_file"]] for r in runnable}
+    met_of = {r["run_id"]: ([r["met_file"]], r["met_source"]) for r in runnable}
     rows = [{"run_id": r["run_id"], "receptor_lat": r["receptor_lat"], "receptor_lon": r["receptor_lon"],
              "release_height_m": r["release_height_m"], "start_time": r["start_time"], "direction": r["direction"],
              "duration_h": r["duration_h"], "trigger": r["trigger"], "engine": results[r["run_id"]]["engine"],
              "status": results[r["run_id"]]["status"], "error_message": results[r["run_id"]].get("error_message"),
              "attempts": r["attempts"], "started_at": results[r["run_id"]]["started_at"],
-             "finished_at": results[r["run_id"]]["finished_at"], "met_files": met_of.get(r["run_id"], [])}
+             "finished_at": results[r["run_id"]]["finished_at"], "met_files": met_of.get(r["run_id"], ([], None))[0],
+             "source": met_of.get(r["run_id"], ([], None))[1]}
             for r in todo]
     written = 0
     if rows:
@@ -363,7 +365,8 @@ def _backward_points(ctx: JobContext, window: Window) -> tuple[Any, Any]:
                    & (F.col("status") == "success") & (F.col("direction") == "backward"))
             .select("run_id", "start_time"))
     pts = (ctx.spark.table(tables.table("trajectory.hysplit_trajectories_silver").qualified(ctx.catalog))
-           .join(runs, "run_id").select("traj_id", "run_id", "start_time", "age_h", "lat", "lon", "timestamp"))
+           .join(runs, "run_id")
+           .select("traj_id", "run_id", "start_time", "age_h", "lat", "lon", "timestamp", "source"))
     return pts, runs
 
 
@@ -421,8 +424,8 @@ def run_path_satellite(ctx: JobContext, window: Window) -> dict[str, Any]:
     grid = (grid.where(F.col("product").isin("NO2", "AER_AI"))
             .withColumn("glat", snap("lat")).withColumn("glon", snap("lon"))
             .join(F.broadcast(snapped), ["date", "glat", "glon"], "left_semi")
-            .select("product", "date", "lat", "lon", "value_mean", "available_at"))
-    points_pd = pts.select("traj_id", "age_h", "lat", "lon", "timestamp", "start_time").toPandas()
+            .select("product", "date", "lat", "lon", "value_mean", "available_at", "source"))
+    points_pd = pts.select("traj_id", "age_h", "lat", "lon", "timestamp", "start_time", "source").toPandas()
     if points_pd.empty:
         return ctx.done(table=spec.identifier, trajectories=0, output_count=0)
     starts = points_pd[["traj_id", "start_time"]].drop_duplicates("traj_id")
@@ -442,8 +445,9 @@ def run_hourly_features(ctx: JobContext, window: Window) -> dict[str, Any]:
     clustered = ctx.spark.table(tables.table("trajectory.hysplit_trajectories_clustered_silver").qualified(ctx.catalog))
     path = ctx.spark.table(tables.table("features.trajectory_path_satellite_silver").qualified(ctx.catalog))
     trajs = (clustered.where((F.col("start_time") >= wide.start_sql) & (F.col("start_time") < wide.end_sql))
-             .select("traj_id", "start_time", "cluster_id", "source_lat", "source_lon")
-             .join(path.select("traj_id", "path_no2_mean", "path_aer_mean"), "traj_id", "left").toPandas())
+             .select("traj_id", "start_time", "cluster_id", "source_lat", "source_lon", "source")
+             .join(path.select("traj_id", "path_no2_mean", "path_aer_mean", F.col("source").alias("path_source")),
+                   "traj_id", "left").toPandas())
     n_hours = int((window.end - window.start).total_seconds() // 3600)
     hours = [window.start + dt.timedelta(hours=h) for h in range(n_hours)]
     out = tf.hourly_features(trajs, hours)
