@@ -542,12 +542,14 @@ static ais_status era5_job(fetch *f, const char *base, const char *key_header,
     if (st != AIS_OK)
         return st;
     f->stats->found++;
-    const char *job = json_string_value(json_object_get(root, "jobID"));
-    if (job == NULL || strspn(job, "0123456789abcdefABCDEF-") != strlen(job) || strlen(job) > 64) {
+    const char *jid = json_string_value(json_object_get(root, "jobID"));
+    char job[72];
+    if (jid == NULL || strspn(jid, "0123456789abcdefABCDEF-") != strlen(jid) || strlen(jid) > 64) {
         json_decref(root);
         return ais_status_fail(AIS_ERR_HTTP, f->errbuf, f->errsize,
                                "POST %s: the answer has no usable jobID", url);
     }
+    snprintf(job, sizeof job, "%s", jid);
     snprintf(job_url, sizeof job_url, "%s/retrieve/v1/jobs/%s", base, job);
     json_decref(root);
     root = NULL;
