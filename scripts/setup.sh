@@ -21,6 +21,7 @@ APT_PACKAGES=(
   libhdf4-alt-dev libnetcdf-dev libeccodes-dev libcmocka-dev valgrind
   openjdk-17-jdk-headless maven
   python3 python3-venv python3-dev libgomp1
+  nginx-light wrk
 )
 
 log() { printf '{"ts":"%s","level":"info","logger":"setup","event":"%s"%s}\n' \

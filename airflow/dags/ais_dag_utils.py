@@ -92,8 +92,9 @@ def window_params(lookback_days: int = 2) -> dict[str, Param]:
 
 @dataclass(frozen=True)
 class Step:
-    """One command of a task. ``kind``: spark (``ais job``), ml (``ais <command>``), smoke (the API
-    probes of ais.k8s.smoke), ingest (the C simulator; local runtime only)."""
+    """One command of a task. ``kind``: spark (``ais job``), ml (``ais <command>``), check (``ais
+    check``, the serving checks), smoke (the API probes of ais.k8s.smoke), ingest (the C simulator;
+    local runtime only)."""
 
     kind: str
     argv: tuple[str, ...]
@@ -113,6 +114,12 @@ def api_smoke(*args: str) -> Step:
     return Step("smoke", args)
 
 
+def serving_check(*args: str) -> Step:
+    """``ais check ARGS``. Locally with ``--serve-local``: the embedded profile has no long-running
+    API, so the API checks (if selected) get ``ais serve`` on loopback for their duration."""
+    return Step("check", args)
+
+
 def local_ingest(*args: str, run_if: str | None = None) -> Step:
     return Step("ingest", args, run_if, local_only=True)
 
@@ -130,6 +137,8 @@ def local_argv(step: Step) -> list[str]:
         return [str(AIS_BIN), *step.argv]
     if step.kind == "smoke":
         return [str(AIS_PYTHON), "-m", "ais.k8s.smoke", "--serve-local", *step.argv]
+    if step.kind == "check":
+        return [str(AIS_BIN), "check", "--serve-local", *step.argv]
     if step.kind == "ingest":
         return [str(INGEST_BIN), *step.argv]
     raise ValueError(f"unknown step kind {step.kind!r}")
@@ -142,6 +151,8 @@ def cluster_argv(step: Step) -> list[str]:
         return ["ais", *step.argv]
     if step.kind == "smoke":
         return ["python", "-m", "ais.k8s.smoke", *step.argv]
+    if step.kind == "check":
+        return ["ais", "check", *step.argv]
     raise ValueError(f"a {step.kind} step has no Kubernetes form")
 
 
@@ -323,8 +334,11 @@ def _cluster_operator(task_id: str, steps: Sequence[Step], source: PodSpecSource
 
 
 def ais_task(task_id: str, steps: Sequence[Step], *, run_if: str | None = None, push_json: bool = False,
-             ml_spec: PodSpecSource = ML_PREDICT, **kwargs: Any) -> BaseOperator:
-    """The one task factory: the same steps as a local subprocess or as Kubernetes work."""
+             ml_spec: PodSpecSource = ML_PREDICT, check_job: PodSpecSource | None = None,
+             **kwargs: Any) -> BaseOperator:
+    """The one task factory: the same steps as a local subprocess or as Kubernetes work. Checks run
+    as a pod of the check manifest (no Kubernetes token), or as a Job of ``check_job`` when they
+    need what that Job mounts (the model artifacts)."""
     if RUNTIME == "local":
         return AisLocalOperator(task_id=task_id, commands=[local_argv(s) for s in steps],
                                 step_run_if=[s.run_if for s in steps], run_if=run_if, push_json=push_json,
@@ -338,8 +352,10 @@ def ais_task(task_id: str, steps: Sequence[Step], *, run_if: str | None = None, 
         raise ValueError(f"{task_id}: results of Kubernetes work are not passed through XCom")
     if kind == "spark":
         return _cluster_operator(task_id, cluster_steps, SPARK_SUBMITTER, False, run_if, **kwargs)
-    if kind == "smoke":
+    if kind == "smoke" or (kind == "check" and check_job is None):
         return _cluster_operator(task_id, cluster_steps, API_PROBE, False, run_if, **kwargs)
+    if kind == "check" and check_job is not None:
+        return _cluster_operator(task_id, cluster_steps, check_job, True, run_if, **kwargs)
     return _cluster_operator(task_id, cluster_steps, ml_spec, True, run_if, **kwargs)
 
 

@@ -19,11 +19,12 @@ ais_dag_window); a backfill by date range is a run with start_date and end_date 
   ``simulate_sources`` (local runtime only, for a self-contained run on an empty embedded store) it
   first simulates the window's sources with ais-ingest and streams them into bronze, as ``ais demo``
   does; in the cluster, ingest and bronze streaming run outside this DAG.
-- ``check_serving_features`` is a dry-run forecast of the base hour: the serving row exists and is
-  recent enough, the three production models exist and their schema hashes match; nothing is
-  written. (``ais check`` of issue 6 adds null-ratio and freshness thresholds when it lands.)
-- ``check_prediction_freshness`` and ``check_api_ready`` probe the API (ais.k8s.smoke): healthz,
-  readyz and the latest forecast, which must be for the base hour or later.
+- ``check_serving_features`` runs the serving checks (``ais check``, seed 001 §16) at the base
+  hour: serving-freshness, feature-null-ratio, model-registry (a production model with its artifact
+  for 6/12/24 h) and schema-hash (serving rows and production models carry the current hash).
+- ``check_prediction_freshness``: prediction-freshness at the base hour and duplicate-predictions
+  (in the table, and the API's latest forecast is exactly one table row); ``check_api_ready``:
+  api-readiness (GET /readyz). Locally these start ``ais serve`` on loopback for the API checks.
 - Training runs only with conf ``train: true`` and never promotes. Promotion is a person's act: it
   happens only when the run's conf names ``promote_model_run_id`` (a model run a person reviewed,
   or ``trained`` for the run this DAG run just trained — local runtime) and ``promoted_by``; the
@@ -42,6 +43,7 @@ from ais_dag_utils import (
     DRY_RUN,
     END_DATE,
     FEATURE_VERSION,
+    ML_PREDICT,
     ML_TRAIN,
     RUNTIME,
     START,
@@ -50,9 +52,9 @@ from ais_dag_utils import (
     WINDOW_START,
     ais_cli,
     ais_task,
-    api_smoke,
     local_ingest,
     local_only,
+    serving_check,
     spark_job,
     window_params,
 )
@@ -120,9 +122,9 @@ with DAG(
     ])
 
     check_serving = ais_task("check_serving_features", [
-        ais_cli("predict", "--base-hour", BASE_HOUR, "--feature-version", FEATURE_VERSION,
-                "--model-status", "production", "--dry-run", "1", "--max-feature-age-minutes", MAX_FEATURE_AGE),
-    ], trigger_rule=TriggerRule.NONE_FAILED)
+        serving_check("--check", "serving-freshness", "--check", "feature-null-ratio", "--check", "model-registry",
+                      "--check", "schema-hash", "--base-hour", BASE_HOUR, "--feature-version", FEATURE_VERSION),
+    ], trigger_rule=TriggerRule.NONE_FAILED, check_job=ML_PREDICT)
 
     inference = ais_task("run_pm25_inference_k8s", [
         ais_cli("predict", "--base-hour", BASE_HOUR, "--feature-version", FEATURE_VERSION,
@@ -131,10 +133,12 @@ with DAG(
     ])
 
     # A dry run writes no prediction, so there is no fresh one to find.
-    prediction_fresh = ais_task("check_prediction_freshness", [api_smoke("--expect-base-hour", BASE_HOUR)],
-                                run_if="{{ not params.dry_run }}")
+    prediction_fresh = ais_task("check_prediction_freshness", [
+        serving_check("--check", "prediction-freshness", "--check", "duplicate-predictions", "--base-hour", BASE_HOUR),
+    ], run_if="{{ not params.dry_run }}")
 
-    api_ready = ais_task("check_api_ready", [api_smoke()], trigger_rule=TriggerRule.NONE_FAILED)
+    api_ready = ais_task("check_api_ready", [serving_check("--check", "api-readiness")],
+                         trigger_rule=TriggerRule.NONE_FAILED)
 
     (ensure_tables >> upstream >> serving_features >> check_serving >> inference
      >> prediction_fresh >> api_ready)

@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ais.spark.jobs.cli",
     "ais.ml.cli",
     "ais.api.cli",
+    "ais.checks.cli",
     "ais.pipeline",
 )
 

@@ -125,14 +125,18 @@ def test_compute_commands_render_the_window(local: dict[str, Any]) -> None:
     assert tasks["run_pm25_inference_k8s"]["commands"] == [[
         ais, "predict", "--base-hour", "2026-10-31T23:00:00Z", "--feature-version", "", "--model-status",
         "production", "--dry-run", "0", "--max-feature-age-minutes", "180"]]
-    assert tasks["check_serving_features"]["commands"][0][4:6] == ["--feature-version", ""]
-    assert "--dry-run" in tasks["check_serving_features"]["commands"][0]
+    assert tasks["check_serving_features"]["commands"] == [[
+        ais, "check", "--serve-local", "--check", "serving-freshness", "--check", "feature-null-ratio", "--check",
+        "model-registry", "--check", "schema-hash", "--base-hour", "2026-10-31T23:00:00Z", "--feature-version", ""]]
     promote = tasks["promote_pm25_models_k8s"]["commands"]
     assert [c[5] for c in promote] == ["6", "12", "24"]
     assert {c[3] for c in promote} == {"xcom-of-train_pm25_models_k8s"}
     assert {c[-1] for c in promote} == {"airflow-dags-test"}
     assert tasks["build_training_dataset_k8s"]["run_if"] == "True"
-    assert tasks["check_prediction_freshness"]["commands"][0][-2:] == ["--expect-base-hour", "2026-10-31T23:00:00Z"]
+    assert tasks["check_prediction_freshness"]["commands"] == [[
+        ais, "check", "--serve-local", "--check", "prediction-freshness", "--check", "duplicate-predictions",
+        "--base-hour", "2026-10-31T23:00:00Z"]]
+    assert tasks["check_api_ready"]["commands"] == [[ais, "check", "--serve-local", "--check", "api-readiness"]]
 
 
 def test_dry_run_and_default_window(tmp_path: Path) -> None:

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 
 from ais.k8s import smoke
 from tests.conftest import CONFIG_PATH, isolated_env
+from tests.json_server import Routes, json_server
 
 FORECAST = {"base_hour": "2026-05-01T09:00:00Z", "location": "hanoi", "pm25_now": 41.0,
             "forecast": {"6h": {"pm25": 45.0, "risk": "medium"}, "12h": {"pm25": 52.0, "risk": "medium"},
@@ -23,37 +23,12 @@ FORECAST = {"base_hour": "2026-05-01T09:00:00Z", "location": "hanoi", "pm25_now"
                       "feature_version": "hanoi_pm25_core_v1"},
             "created_at": "2026-05-01T09:05:00Z"}
 
-Routes = dict[str, tuple[int, Any]]
-
 
 @pytest.fixture
 def api() -> Iterator[Callable[[Routes], str]]:
     """api(routes) -> base URL of a loopback server answering each path with (status, JSON body)."""
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(routes: Routes) -> str:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                status, body = routes.get(self.path, (404, {"error": "not_found"}))
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with contextlib.ExitStack() as stack:
+        yield lambda routes: stack.enter_context(json_server(routes)).url
 
 
 def healthy(forecast: Any = FORECAST) -> Routes:

@@ -492,6 +492,12 @@ def test_api_returns_the_contract_body_equal_to_the_table_row(world: World,
     access = [e for e in api_log if e["event"] == "request"][-1]
     assert (access["path"], access["status_code"], access["error_code"]) == (FORECAST_PATH, 200, None)
     assert access["latency_ms"] >= 0
+    # within the second, the cached bytes are sent without routing: same body, same headers, logged
+    again = client.get(FORECAST_PATH)
+    assert (again.status_code, again.content) == (200, response.content)
+    assert again.headers["content-type"] == response.headers["content-type"] == "application/json"
+    assert int(again.headers["content-length"]) == len(response.content)
+    assert len([e for e in api_log if e["event"] == "request" and e["path"] == FORECAST_PATH]) == 2
 
 
 def test_api_is_404_on_an_empty_prediction_table(make_settings: MakeSettings) -> None:

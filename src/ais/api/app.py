@@ -13,14 +13,18 @@ the prediction table's latest row (:mod:`ais.api.store`). Each request writes on
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ais.api.schemas import (
     ErrorResponse,
@@ -36,6 +40,7 @@ from ais.jsonlog import get_logger
 log = get_logger("api")
 
 FORECAST_PATH = "/api/v1/hanoi/pm25/forecast/latest"
+WARM_UP_WAIT_S = 15.0
 API_DESCRIPTION = (
     "Read-only PM2.5 forecasts for Hanoi (6, 12 and 24 h ahead) from the production models, served from "
     "the prediction table `predictions.hanoi_pm25_forecast_gold`. Each forecast carries its risk band "
@@ -94,32 +99,99 @@ def check_readiness(store: PredictionStore) -> tuple[int, dict[str, Any]]:
                  "snapshot_id": outcome["snapshot_id"]}
 
 
+def _warm_up(store: PredictionStore) -> None:
+    try:
+        store.latest()
+    except Exception as exc:  # noqa: BLE001 - readiness and requests report the outage; this only logs
+        log.warning("api_warm_up_failed", error=_safe_error(exc))
+
+
+class AccessLog:
+    """Pure ASGI middleware: one access-log line per HTTP request (path, status_code, latency_ms,
+    error_code), and a JSON 500 instead of a crash for an unhandled error. (Starlette's
+    ``@app.middleware("http")`` costs a task and a stream per request; this costs a closure.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state: dict[str, Any] = scope.setdefault("state", {})
+        response: dict[str, Any] = {"status": 500, "started": False}
+
+        async def send_and_watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response["status"], response["started"] = message["status"], True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        except Exception as exc:  # noqa: BLE001 - the HTTP boundary: log and answer 500, never crash
+            log.error("unhandled_error", path=scope["path"], error=_safe_error(exc))
+            state["error_code"] = "internal_error"
+            if not response["started"]:
+                await JSONResponse(status_code=500, content={"error": "internal_error"})(scope, receive, send)
+            response["status"] = 500
+        log.info("request", method=scope["method"], path=scope["path"], status_code=response["status"],
+                 latency_ms=round((time.perf_counter() - started) * 1000.0, 3), error_code=state.get("error_code"))
+
+
+class CachedForecast:
+    """Pure ASGI fast path of ``GET FORECAST_PATH``: while the cached answer is current (the store
+    checked the table's snapshot less than a second ago) it is sent as is, without routing. Every
+    other case (a check is due, nothing cached, errors) goes to the FastAPI route."""
+
+    _CONTENT_TYPE = (b"content-type", b"application/json")
+
+    def __init__(self, app: ASGIApp, store: PredictionStore) -> None:
+        self.app = app
+        self.store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == FORECAST_PATH and scope["method"] == "GET" \
+                and not self.store.refresh_due():
+            try:
+                body = self.store.cached_json()
+            except StoreUnavailable:
+                body = None
+            if body is not None:
+                headers = [self._CONTENT_TYPE, (b"content-length", str(len(body)).encode("ascii"))]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.monotonic,
                catalog_factory: Callable[[Settings], CatalogLike] | None = None) -> FastAPI:
     """The API over ``settings``' prediction table. ``clock`` (seconds, monotonic) paces the
     snapshot checks; tests inject one to avoid sleeping."""
     store = PredictionStore(settings, clock=clock, catalog_factory=catalog_factory)
     location = settings.location_id
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Warm up before the server accepts connections: imports, catalog and the first read happen
+        # before the first probe or request, not inside it. A failure is only logged here (readiness
+        # reports it); a hung catalog delays the start by WARM_UP_WAIT_S at most.
+        worker = threading.Thread(target=_warm_up, args=(store,), name="api-warm-up", daemon=True)
+        worker.start()
+        await asyncio.to_thread(worker.join, WARM_UP_WAIT_S)
+        yield
+
     app = FastAPI(title="AIS PM2.5 forecast API", version="1", description=API_DESCRIPTION, docs_url="/docs",
-                  redoc_url=None, openapi_url="/openapi.json")
+                  redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
     app.state.store = store
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception as exc:  # noqa: BLE001 - the HTTP boundary: log and answer 500, never crash
-            log.error("unhandled_error", path=request.url.path, error=_safe_error(exc))
-            request.state.error_code = "internal_error"
-            response = JSONResponse(status_code=500, content={"error": "internal_error"})
-        log.info("request", method=request.method, path=request.url.path, status_code=response.status_code,
-                 latency_ms=round((time.perf_counter() - started) * 1000.0, 3),
-                 error_code=getattr(request.state, "error_code", None))
-        return response
+    # Starlette wraps in reverse order of addition: AccessLog sees every request, the fast path too.
+    app.add_middleware(CachedForecast, store=store)
+    app.add_middleware(AccessLog)
 
     @app.get("/healthz", response_model=HealthResponse)
-    def healthz() -> HealthResponse:
+    async def healthz() -> HealthResponse:
         return HealthResponse(status="ok")
 
     @app.get("/readyz", response_model=ReadyResponse, response_model_exclude_none=True,
@@ -134,15 +206,20 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.monotoni
     @app.get(FORECAST_PATH, response_model=ForecastResponse,
              responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse},
                         500: {"model": ErrorResponse}})
-    def forecast_latest(request: Request) -> Any:
+    async def forecast_latest(request: Request) -> Any:
+        # The answer comes from memory; only the (at most once a second) snapshot check touches the
+        # catalog, and it runs on a worker thread so the event loop never waits for I/O.
         try:
-            body = store.latest()
+            if store.refresh_due():
+                body = await run_in_threadpool(store.latest_json)
+            else:
+                body = store.cached_json()
         except StoreUnavailable:
             return _error(request, 503, "prediction_table_unavailable", location=location)
         except InvalidPredictionRow:
             return _error(request, 500, "invalid_prediction_row", location=location)
         if body is None:
             return _error(request, 404, "prediction_not_found", location=location)
-        return body
+        return Response(content=body, media_type="application/json")
 
     return app

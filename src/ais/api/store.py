@@ -63,6 +63,7 @@ class PredictionStore:
         self._loaded = False
         self._snapshot_id: int | None = None
         self._latest: ForecastResponse | None = None
+        self._latest_json: bytes | None = None  # the body, encoded once per snapshot
         self._checked_at: float | None = None
 
     # The catalog object is reused by requests and readiness probes (which run on other threads);
@@ -85,6 +86,23 @@ class PredictionStore:
     @property
     def snapshot_id(self) -> int | None:
         return self._snapshot_id
+
+    def refresh_due(self) -> bool:
+        """Whether the next :meth:`latest` may touch the catalog (else it answers from memory)."""
+        checked = self._checked_at
+        return checked is None or self._clock() - checked >= self._interval
+
+    def cached_json(self) -> bytes | None:
+        """The encoded body of the last answer, without any check (see :meth:`latest_json`);
+        StoreUnavailable while nothing was ever read."""
+        if not self._loaded:
+            raise StoreUnavailable(f"{self.identifier} has not been read yet")
+        return self._latest_json
+
+    def latest_json(self) -> bytes | None:
+        """:meth:`latest`, as the JSON bytes of the response body."""
+        self.latest()
+        return self._latest_json
 
     def latest(self) -> ForecastResponse | None:
         """The contract body of the latest production prediction, or None if there is none."""
@@ -126,6 +144,7 @@ class PredictionStore:
         row = latest_row(rows)
         # Build the body before replacing the cache, so a bad row leaves the old answer in place.
         body = forecast_response(row) if row is not None else None
-        self._latest, self._snapshot_id, self._loaded = body, snapshot_id, True
+        encoded = body.model_dump_json(by_alias=True).encode("utf-8") if body is not None else None
+        self._latest, self._latest_json, self._snapshot_id, self._loaded = body, encoded, snapshot_id, True
         log.info("prediction_cache_refreshed", table=self.identifier, snapshot_id=snapshot_id,
                  rows=len(rows), base_hour=body.base_hour if body else None)
