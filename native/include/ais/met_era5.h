@@ -63,6 +63,11 @@ typedef struct ais_era5_region {
 ais_status ais_era5_fields_read(const char *path, const ais_era5_region *region,
                                 ais_era5_fields *out, char *errbuf, size_t errbuf_size);
 
+/* The same from len bytes in memory (borrowed; the fuzz target's entry point). */
+ais_status ais_era5_fields_read_mem(const unsigned char *data, size_t len,
+                                    const ais_era5_region *region, ais_era5_fields *out,
+                                    char *errbuf, size_t errbuf_size);
+
 void ais_era5_fields_free(ais_era5_fields *fields);
 
 typedef struct ais_met_era5_report {

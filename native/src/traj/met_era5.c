@@ -1,7 +1,9 @@
 /* ERA5 pressure-level GRIB -> met grid (rules in include/ais/met_era5.h). */
+#define _POSIX_C_SOURCE 200809L /* fmemopen */
 #include "ais/met_era5.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,16 +218,10 @@ static ais_status decode_message(codes_handle *h, size_t msg, const ais_era5_reg
     return st;
 }
 
-ais_status ais_era5_fields_read(const char *path, const ais_era5_region *region,
-                                ais_era5_fields *out, char *errbuf, size_t errbuf_size)
+/* Decodes every message of an open stream; name labels the errors. */
+static ais_status read_stream(FILE *in, const char *name, const ais_era5_region *region,
+                              ais_era5_fields *out, char *errbuf, size_t errbuf_size)
 {
-    if (path == NULL || out == NULL)
-        return ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size, "NULL argument");
-    if (region != NULL && !(region->west < region->east && region->south < region->north))
-        return ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size, "empty region");
-    FILE *in = fopen(path, "rb");
-    if (in == NULL)
-        return ais_status_fail(AIS_ERR_IO, errbuf, errbuf_size, "cannot open %s", path);
     ais_status st = AIS_OK;
     for (;;) {
         int err = 0;
@@ -233,7 +229,7 @@ ais_status ais_era5_fields_read(const char *path, const ais_era5_region *region,
         if (h == NULL) {
             if (err != CODES_SUCCESS)
                 st = ais_status_fail(AIS_ERR_PARSE, errbuf, errbuf_size,
-                                     "%s: message %zu: %s", path, out->messages_read + 1,
+                                     "%s: message %zu: %s", name, out->messages_read + 1,
                                      codes_get_error_message(err));
             break;
         }
@@ -254,13 +250,53 @@ ais_status ais_era5_fields_read(const char *path, const ais_era5_region *region,
         st = decode_message(h, msg, region, f, why, sizeof why);
         codes_handle_delete(h);
         if (st != AIS_OK) {
-            ais_status_fail(st, errbuf, errbuf_size, "%s: %s", path, why[0] ? why : "out of memory");
+            ais_status_fail(st, errbuf, errbuf_size, "%s: %s", name, why[0] ? why : "out of memory");
             break;
         }
     }
-    fclose(in);
     if (st == AIS_OK && out->messages_read == 0)
-        st = ais_status_fail(AIS_ERR_PARSE, errbuf, errbuf_size, "%s: no GRIB message", path);
+        st = ais_status_fail(AIS_ERR_PARSE, errbuf, errbuf_size, "%s: no GRIB message", name);
+    return st;
+}
+
+static ais_status check_read_args(const void *source, const ais_era5_region *region,
+                                  const ais_era5_fields *out, char *errbuf, size_t errbuf_size)
+{
+    if (source == NULL || out == NULL)
+        return ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size, "NULL argument");
+    if (region != NULL && !(region->west < region->east && region->south < region->north))
+        return ais_status_fail(AIS_ERR_INVALID_ARG, errbuf, errbuf_size, "empty region");
+    return AIS_OK;
+}
+
+ais_status ais_era5_fields_read(const char *path, const ais_era5_region *region,
+                                ais_era5_fields *out, char *errbuf, size_t errbuf_size)
+{
+    ais_status st = check_read_args(path, region, out, errbuf, errbuf_size);
+    if (st != AIS_OK)
+        return st;
+    FILE *in = fopen(path, "rb");
+    if (in == NULL)
+        return ais_status_fail(AIS_ERR_IO, errbuf, errbuf_size, "cannot open %s", path);
+    st = read_stream(in, path, region, out, errbuf, errbuf_size);
+    fclose(in);
+    return st;
+}
+
+ais_status ais_era5_fields_read_mem(const unsigned char *data, size_t len,
+                                    const ais_era5_region *region, ais_era5_fields *out,
+                                    char *errbuf, size_t errbuf_size)
+{
+    ais_status st = check_read_args(data, region, out, errbuf, errbuf_size);
+    if (st != AIS_OK)
+        return st;
+    if (len == 0)
+        return ais_status_fail(AIS_ERR_PARSE, errbuf, errbuf_size, "(memory): no GRIB message");
+    FILE *in = fmemopen((void *)(uintptr_t)data, len, "rb");
+    if (in == NULL)
+        return ais_status_fail(AIS_ERR_NOMEM, errbuf, errbuf_size, "cannot open the buffer");
+    st = read_stream(in, "(memory)", region, out, errbuf, errbuf_size);
+    fclose(in);
     return st;
 }
 

@@ -307,6 +307,29 @@ static void test_cli_writes_arl_from_grib(void **state)
     free(err2);
     free(points);
 
+    /* usage errors exit 2; a file that is not GRIB exits 1 with the reason and writes nothing */
+    const char *no_grib[] = {AIS_TRAJ_BIN, "met-from-era5", "--out", arl, NULL};
+    char *out3 = NULL, *err3 = NULL;
+    assert_int_equal(ais_test_run(no_grib, NULL, &out3, &err3), 2);
+    assert_non_null(strstr(err3, "--grib PL.grib and --out FILE.arl are required"));
+    free(out3);
+    free(err3);
+    char *not_arl = ais_test_join(dir, "not.arl");
+    const char *not_grib[] = {AIS_TRAJ_BIN, "met-from-era5", "--grib", CONFIG, "--out", not_arl,
+                              "--config", CONFIG, NULL};
+    assert_int_equal(ais_test_run(not_grib, NULL, &out3, &err3), 1);
+    json_t *bad = ais_test_parse_json_lines(out3);
+    json_t *bs = json_array_get(bad, json_array_size(bad) - 1);
+    assert_string_equal(json_string_value(json_object_get(bs, "status")), "error");
+    char want[1024];
+    snprintf(want, sizeof want, "%s: no GRIB message", CONFIG);
+    assert_string_equal(json_string_value(json_object_get(bs, "error")), want);
+    assert_int_equal(stat(not_arl, &sb), -1);
+    json_decref(bad);
+    free(out3);
+    free(err3);
+    free(not_arl);
+
     json_decref(lines);
     free(out);
     free(err);
