@@ -32,6 +32,7 @@ smallest id), n_traj, mean source_lat/lon, mean path_no2_mean and path_aer_mean,
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -254,10 +255,10 @@ def hourly_features(trajs: pd.DataFrame, hours: Sequence[dt.datetime]) -> pd.Dat
     rows = []
     for hour in hours:
         h = pd.Timestamp(hour).tz_convert("UTC") if pd.Timestamp(hour).tzinfo else pd.Timestamp(hour, tz="UTC")
-        latest = [s for s in ordered if h - pd.Timedelta(hours=HOURLY_LOOKBACK_H) < s <= h]
-        if not latest:
+        at = bisect.bisect_right(ordered, h)  # the latest start at or before H
+        if at == 0 or ordered[at - 1] <= h - pd.Timedelta(hours=HOURLY_LOOKBACK_H):
             continue
-        g = by_start[latest[-1]]
+        g = by_start[ordered[at - 1]]
         counts = g["cluster_id"].dropna().astype(int).value_counts()
         dominant = int(min(counts[counts == counts.max()].index)) if len(counts) else None
         no2, aer = g["path_no2_mean"].mean(), g["path_aer_mean"].mean()
