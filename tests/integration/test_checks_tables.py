@@ -179,6 +179,13 @@ def test_the_command_line_exit_codes(store: Settings, monkeypatch: pytest.Monkey
                                                                             "serving-freshness"]
     assert main([*base, "--check", "feature-null-ratio"]) == 3
     assert json.loads(capsys.readouterr().out)["checks"]["feature-null-ratio"]["status"] == "failed"
+    # the same command under its contract name
+    from ais.checks.cli import main as check_pm25_serving
+
+    monkeypatch.setenv("HANOI_PIPELINE_CONFIG", str(CONFIG_PATH))
+    assert check_pm25_serving(["--check", "serving-freshness", "--base-hour", "2026-05-02T09:00:00Z"]) == 0
+    assert check_pm25_serving(["--check", "feature-null-ratio", "--base-hour", "2026-05-02T09:00:00Z"]) == 3
+    capsys.readouterr()
     with pytest.raises(SystemExit) as usage:
         main([*base, "--check", "nope"])
     assert usage.value.code == 2

@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from ais.config import Settings
@@ -40,6 +42,13 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
         summary = run_checks(ctx, names)
     print_json(summary)
     return 0 if summary["status"] == "success" else EXIT_CHECK_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``check_pm25_serving ARGS`` (the name of CONTRACTS.md §5) = ``ais check ARGS``."""
+    from ais.cli import main as ais_main
+
+    return ais_main(["check", *(sys.argv[1:] if argv is None else argv)])
 
 
 def wait_ready(base_url: str, timeout_s: float) -> None:
