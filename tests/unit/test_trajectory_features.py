@@ -277,3 +277,22 @@ def test_make_met_converts_era5_grib_and_describes_the_file(tmp_path: Path) -> N
     failed = make_met(cfg, {"kind": "era5", "grib": str(bad), "out": str(tmp_path / "bad.arl"),
                             "arl_file_id": "era5_bad"})
     assert "message" in failed["error"] and not (tmp_path / "bad.arl").exists()
+
+
+def test_choose_met_takes_a_covering_file_real_before_simulated() -> None:
+    from ais.spark.jobs.trajectories import choose_met
+
+    def f(path: str, start: dt.datetime, end: dt.datetime, source: str, updated: int) -> dict[str, Any]:
+        return {"path": path, "period_start": start, "period_end": end, "source": source,
+                "updated_at": t(20, updated)}
+
+    files = [f("sim_new", t(10, 0), t(18, 0), "simulated", 5), f("era5_short", t(13, 0), t(16, 0), "era5", 1),
+             f("era5_old", t(11, 0), t(16, 0), "era5", 1), f("era5_new", t(11, 0), t(16, 0), "era5", 2)]
+    def path(start: dt.datetime, hours: int) -> str | None:
+        chosen = choose_met(files, start, hours)
+        return None if chosen is None else str(chosen["path"])
+
+    assert path(t(15, 0), -72) == "era5_new"  # 12 Jan 00:00 .. 15 Jan 00:00
+    assert path(t(17, 0), -72) == "sim_new"  # only the simulated file reaches 17 Jan
+    assert path(t(15, 0), 24) == "era5_new"  # forward: 15 Jan .. 16 Jan
+    assert choose_met(files, t(18, 0), 24) is None
