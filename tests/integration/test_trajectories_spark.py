@@ -101,13 +101,16 @@ def test_trajectory_chain(spark: Any, spark_settings: Callable[..., Settings], t
     again = tj.run_trajectories(ctx("runs"), DAY)  # finished runs are skipped
     assert (again["runs_skipped"], again["runs_attempted"], again["points_written"]) == (6, 0, 0)
 
-    # no met file covers 20 January: failed with the reason, retried (attempts 2) on the next call
+    # no met file covers 20 January: waiting, with the reason, retried (attempts 2) on the next call
     later = Window.from_dates("2026-01-20", "2026-01-20")
-    assert tj.run_trajectories(ctx("runs"), later)["runs_failed"] == 4
+    waiting = tj.run_trajectories(ctx("runs"), later)
+    assert (waiting["runs_waiting_met"], waiting["runs_failed"], waiting["status"]) == (4, 0, "success")
     tj.run_trajectories(ctx("runs"), later)
-    failed = [r for r in _table(spark, settings, "trajectory.hysplit_runs_bronze") if r.status == "failed"]
-    assert len(failed) == 4 and all(r.attempts == 2 for r in failed)
-    assert failed[0].error_message.startswith("no ARL met file covers")
+    pending = [r for r in _table(spark, settings, "trajectory.hysplit_runs_bronze") if r.status == "waiting_met"]
+    assert len(pending) == 4 and all(r.attempts == 2 for r in pending)
+    assert {r.error_message for r in pending} == {
+        f"no ARL met file covers {d} from 2026-01-20T{h}:00:00Z"
+        for d in ("backward 72 h", "forward 24 h") for h in ("00", "12")}
 
     clusters = tj.run_clusters(ctx("clusters"), DAY)
     assert clusters["trajectories"] == 3 and clusters["k"] == 1  # too few paths for k_min = 3

@@ -15,8 +15,9 @@ trajectory-path-satellite   -> features.trajectory_path_satellite_silver
 trajectory-hourly-features  -> features.trajectory_hourly_features_silver
 
 The met file of a run is the newest ARL file that covers the whole run (start − 72 h .. start for
-a backward run); real ERA5 files win over simulated ones. A run without one is recorded as failed
-("no ARL met file covers ...") and retried on the next call.
+a backward run); real ERA5 files win over simulated ones. A run without one is recorded with status
+"waiting_met" ("no ARL met file covers ...") and retried on the next call; it does not fail the job
+(ERA5 arrives days late), while an engine failure (status "failed") makes the job "partial" (exit 1).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from ais.config import Settings
 
 SIMULATED = "simulated"
+WAITING_MET = "waiting_met"  # no ARL file covers the run yet (ERA5 arrives days late): retried, not an error
 ERROR_TAIL = 2000
 
 
@@ -310,7 +312,7 @@ def run_trajectories(ctx: JobContext, window: Window, full_refresh: bool = False
             runnable.append({**r, "met_file": met["path"], "met_source": met["source"]})
     now = dt.datetime.now(dt.UTC)
     results: dict[str, dict[str, Any]] = {
-        r["run_id"]: {"status": "failed", "engine": cfg.engine, "started_at": now, "finished_at": now,
+        r["run_id"]: {"status": WAITING_MET, "engine": cfg.engine, "started_at": now, "finished_at": now,
                       "error_message": f"no ARL met file covers {r['direction']} {r['duration_h']} h from "
                                        f"{_iso(r['start_time'])}"} for r in unmet}
     n_points = 0
@@ -347,10 +349,12 @@ def run_trajectories(ctx: JobContext, window: Window, full_refresh: bool = False
     if rows:
         df = spark.createDataFrame(rows, schema=_schema(runs_spec, rows[0]))
         written = merge_into(_stamp(df, ctx), runs_spec, cat, prune_column="start_time").written_rows
-    failed = sum(1 for r in rows if r["status"] != "success")
+    failed = sum(1 for r in rows if r["status"] == "failed")
+    waiting = sum(1 for r in rows if r["status"] == WAITING_MET)
     return ctx.done(table=runs_spec.identifier, window_start=window.start, window_end=window.end,
                     full_refresh=full_refresh, runs_planned=len(planned), runs_skipped=len(planned) - len(todo),
-                    runs_attempted=len(todo), runs_failed=failed, runs_written=written, points_written=n_points,
+                    runs_attempted=len(todo), runs_failed=failed, runs_waiting_met=waiting, runs_written=written,
+                    points_written=n_points,
                     engine=cfg.engine, status="success" if failed == 0 else "partial")
 
 
