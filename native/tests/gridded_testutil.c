@@ -8,7 +8,7 @@
 
 #include "ais/timeutil.h"
 
-static ais_status keep(void *ctx, const json_t *ev)
+ais_status gt_keep(void *ctx, const json_t *ev)
 {
     return json_array_append_new(ctx, json_deep_copy(ev)) == 0 ? AIS_OK : AIS_ERR_NOMEM;
 }
@@ -22,8 +22,8 @@ void gt_run_init(gt_run *r, const char *source, const char *start, const char *e
     assert_int_equal(ais_envelope_init(&r->env, source, "replay", s, e), AIS_OK);
     r->events = json_array();
     r->letters = json_array();
-    r->sink = (ais_sink){.ctx = r->events, .write = keep};
-    r->dlq_sink = (ais_sink){.ctx = r->letters, .write = keep};
+    r->sink = (ais_sink){.ctx = r->events, .write = gt_keep};
+    r->dlq_sink = (ais_sink){.ctx = r->letters, .write = gt_keep};
     assert_int_equal(ais_dlq_init(&r->dlq, &r->dlq_sink, source, "test-topic", r->env.request_id),
                      AIS_OK);
     r->out = (ais_gridded_out){.env = &r->env, .sink = &r->sink, .dlq = &r->dlq,

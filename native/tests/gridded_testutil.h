@@ -17,6 +17,9 @@ typedef struct gt_run {
     ais_gridded_out out;
 } gt_run;
 
+/* A sink write function that appends a copy of each event to the JSON array ctx. */
+ais_status gt_keep(void *ctx, const json_t *ev);
+
 /* window [start, end) (ISO), source as the envelope's */
 void gt_run_init(gt_run *r, const char *source, const char *start, const char *end);
 void gt_run_free(gt_run *r);

@@ -285,12 +285,13 @@ static void test_fixture_grib_vietnam(void **state)
 
 static void nc_ok(int rc) { assert_int_equal(rc, NC_NOERR); }
 
-/* CDS netCDF: new layout (valid_time seconds since 1970, float) or old (time hours since 1900,
- * packed short). */
+/* CDS netCDF: new layout (netCDF-4, valid_time seconds since 1970, float) or old (netCDF-3,
+ * time hours since 1900, packed short). */
 static void write_nc_fixture(const char *path, bool old_layout)
 {
     int nc, dt, dy, dx, vt, vy, vx;
-    nc_ok(nc_create(path, NC_NETCDF4 | NC_CLOBBER, &nc));
+    /* the old CDS files were netCDF-3 (64-bit offset), the new ones are netCDF-4 */
+    nc_ok(nc_create(path, (old_layout ? NC_64BIT_OFFSET : NC_NETCDF4) | NC_CLOBBER, &nc));
     const char *title = "HAND-MADE FIXTURE: ERA5 single levels over Vietnam in the CDS netCDF layout";
     nc_ok(nc_put_att_text(nc, NC_GLOBAL, "title", strlen(title), title));
     const char *tname = old_layout ? "time" : "valid_time";
@@ -380,11 +381,6 @@ static void test_fixture_netcdf_vietnam(void **state)
     free(tmp);
 }
 
-static ais_status keep(void *ctx, const json_t *ev)
-{
-    return json_array_append_new(ctx, json_deep_copy(ev)) == 0 ? AIS_OK : AIS_ERR_NOMEM;
-}
-
 static void test_simulate(void **state)
 {
     (void)state;
@@ -393,7 +389,7 @@ static void test_simulate(void **state)
                                        iso("2026-07-03T00:00:00Z")), AIS_OK);
     static const long levels[] = {1000, 925, 850, 700, 600, 500, 400};
     json_t *a = json_array(), *b = json_array();
-    ais_sink sa = {.ctx = a, .write = keep}, sb = {.ctx = b, .write = keep};
+    ais_sink sa = {.ctx = a, .write = gt_keep}, sb = {.ctx = b, .write = gt_keep};
     uint64_t n;
     assert_int_equal(ais_era5_simulate(11, &HANOI, levels, 7, &env, &sa, &n), AIS_OK);
     assert_int_equal(n, 4);

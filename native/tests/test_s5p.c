@@ -377,11 +377,6 @@ static void test_fixture_ingest(void **state)
 }
 
 /* Simulation: deterministic, labelled by the caller's envelope, plausible values. */
-static ais_status keep(void *ctx, const json_t *ev)
-{
-    return json_array_append_new(ctx, json_deep_copy(ev)) == 0 ? AIS_OK : AIS_ERR_NOMEM;
-}
-
 static void test_simulate(void **state)
 {
     (void)state;
@@ -390,7 +385,7 @@ static void test_simulate(void **state)
     assert_int_equal(ais_envelope_init(&env, "simulated", "batch", iso("2026-01-10T00:00:00Z"),
                                        iso("2026-01-13T00:00:00Z")), AIS_OK);
     json_t *a = json_array(), *b = json_array();
-    ais_sink sa = {.ctx = a, .write = keep}, sb = {.ctx = b, .write = keep};
+    ais_sink sa = {.ctx = a, .write = gt_keep}, sb = {.ctx = b, .write = gt_keep};
     uint64_t n = 0;
     assert_int_equal(ais_s5p_simulate(7, &o, &env, &sa, &n), AIS_OK);
     assert_int_equal(n, 15); /* 3 days x 5 products */

@@ -102,13 +102,23 @@ typedef struct grid {
     double lat0, dlat, lon0, dlon;
 } grid;
 
+/* lon moved into [lon0, lon0 + 360) */
 static double norm_lon(const grid *g, double lon)
 {
-    while (lon < g->lon0 - 1e-9)
-        lon += 360.0;
-    while (lon >= g->lon0 + 360.0 - 1e-9)
-        lon -= 360.0;
-    return lon;
+    double d = fmod(lon - g->lon0 + 1e-9, 360.0);
+    if (d < 0)
+        d += 360.0;
+    return g->lon0 + d - 1e-9;
+}
+
+/* A grid a decoder may trust: finite, on the globe, steps of at most 90 degrees. */
+static bool grid_plausible(const grid *g)
+{
+    double lat_last = g->lat0 + (double)(g->nj - 1) * g->dlat;
+    return g->ni >= 1 && g->nj >= 1 && g->ni * g->nj <= 4000000u && isfinite(g->lat0) &&
+           isfinite(g->lon0) && isfinite(g->dlat) && isfinite(g->dlon) && g->dlon > 0 &&
+           g->dlon <= 90 && g->dlat != 0 && fabs(g->dlat) <= 90 && fabs(g->lat0) <= 90.001 &&
+           fabs(lat_last) <= 90.001 && g->lon0 >= -360 && g->lon0 <= 720;
 }
 
 /* The grid points used for the box: a list of indices (j * ni + i). */
@@ -194,6 +204,11 @@ typedef struct reader {
 static ais_status set_grid(reader *r, const grid *g, const char **reason, char *detail,
                            size_t dsize)
 {
+    if (!grid_plausible(g))
+        return ais_gridded_fail(reason, "unsupported_grid", detail, dsize,
+                                "%zux%zu points from %g N %g E by %g x %g degrees: not a grid on "
+                                "the globe (at most 4 million points)",
+                                g->nj, g->ni, g->lat0, g->lon0, g->dlat, g->dlon);
     if (r->have_grid) {
         if (!same_grid(&r->g, g))
             return ais_gridded_fail(reason, "unsupported_grid", detail, dsize,
@@ -296,7 +311,7 @@ static ais_status grib_message(reader *r, codes_handle *h, const char **reason, 
     codes_get_long(h, "jPointsAreConsecutive", &jcons);
     codes_get_long(h, "bitmapPresent", &bitmap);
     codes_get_double(h, "missingValue", &missing);
-    if (ni < 1 || nj < 1 || ni * nj > 50000000L || ineg != 0 || jcons != 0 || !(di > 0) ||
+    if (ni < 1 || nj < 1 || ni * nj > 4000000L || ineg != 0 || jcons != 0 || !(di > 0) ||
         !(dj > 0))
         return ais_gridded_fail(reason, "unsupported_grid", detail, dsize,
                     "message %zu (%s): %ldx%ld points, scanning i-negative=%ld consecutive-j=%ld",
@@ -351,9 +366,19 @@ static ais_status grib_message(reader *r, codes_handle *h, const char **reason, 
     return st;
 }
 
+/* ecCodes writes its own errors to stderr, which must hold only our JSON log lines; every
+ * failure reaches the caller through the error code and our reason instead. */
+static void eccodes_quiet(const codes_context *c, int level, const char *mesg)
+{
+    (void)c;
+    (void)level;
+    (void)mesg;
+}
+
 static ais_status decode_grib(FILE *fp, reader *r, const char **reason, char *detail,
                               size_t dsize)
 {
+    codes_context_set_logging_proc(codes_context_get_default(), eccodes_quiet);
     int err = 0;
     codes_handle *h;
     ais_status st = AIS_OK;
@@ -470,7 +495,7 @@ static ais_status decode_netcdf(int nc, reader *r, const char **reason, char *de
                     units);
     double *times = NULL, *lats = NULL, *lons = NULL, *levels = NULL, *slice = NULL;
     ais_status st = AIS_OK;
-    if (nt == 0 || ny < 1 || nx < 1 || ny * nx > 50000000u || !read_axis(nc, tvar, nt, &times) ||
+    if (nt == 0 || ny < 1 || nx < 1 || ny * nx > 4000000u || !read_axis(nc, tvar, nt, &times) ||
         !read_axis(nc, yvar, ny, &lats) || !read_axis(nc, xvar, nx, &lons) ||
         (ldim >= 0 && !read_axis(nc, lvar, nl, &levels))) {
         st = ais_gridded_fail(reason, "read_failed", detail, dsize, "coordinates cannot be read");
@@ -484,8 +509,17 @@ static ais_status decode_netcdf(int nc, reader *r, const char **reason, char *de
     }
     if ((st = set_grid(r, &g, reason, detail, dsize)) != AIS_OK)
         goto done;
-    for (size_t k = 0; k < nt; k++)
-        note_time(r->f, origin + (int64_t)llround(times[k] * tscale), &r->first_time);
+    for (size_t k = 0; k < nt; k++) {
+        /* within years 0..9999 of the origin, or the file is not a time axis we can read */
+        double secs = times[k] * tscale;
+        if (!isfinite(secs) || fabs(secs) > 3.0e11) {
+            st = ais_gridded_fail(reason, "bad_netcdf_layout", detail, dsize,
+                                  "time value %zu (%g) is not a time", k, times[k]);
+            goto done;
+        }
+        times[k] = secs;
+        note_time(r->f, origin + (int64_t)llround(secs), &r->first_time);
+    }
     slice = malloc(ny * nx * sizeof *slice);
     if (slice == NULL) {
         st = AIS_ERR_NOMEM;
@@ -528,7 +562,7 @@ static ais_status decode_netcdf(int nc, reader *r, const char **reason, char *de
             for (size_t q = 0; q < ny * nx; q++)
                 slice[q] = (slice[q] == fill || slice[q] == miss) ? NAN
                                                                    : slice[q] * scale + offset;
-            st = add_surface(r, var, origin + (int64_t)llround(times[k] * tscale), slice);
+            st = add_surface(r, var, origin + (int64_t)llround(times[k]), slice);
         }
     }
     if (st == AIS_OK && r->f->messages == 0)

@@ -11,17 +11,6 @@
 
 #define DEG (180.0 / 3.14159265358979323846)
 
-#if defined(__SANITIZE_ADDRESS__)
-/* HDF4 (libdfalt) keeps its atom groups and tree nodes for the life of the process once
- * SDstart has run, and has no call that frees them; they do not grow with the number of files.
- * LeakSanitizer reads this hook in every program that links the MAIAC decoder. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libdfalt.so\nleak:libmfhdfalt.so\n";
-}
-#endif
-
 /* a rejection with a fixed text */
 static ais_status fail(const char **reason, const char *code, char *detail, size_t size,
                        const char *what)
@@ -252,11 +241,19 @@ typedef struct band {
     int16 *buf;
 } band;
 
-static ais_status read_rows(const sds_info *s, long r0, long nrows, void *buf)
+/* Rows r0.. of every orbit, one orbit at a time in file order. The v061 datasets are deflated
+ * as one stream: a single hyperslab across orbits makes HDF4 restart the stream for each orbit
+ * (quadratic), reading orbit by orbit only ever seeks forward. */
+static ais_status read_rows(const sds_info *s, long r0, long nrows, void *buf, size_t elem)
 {
-    int32 start[3] = {0, (int32)r0, 0};
-    int32 edge[3] = {s->dims[0], (int32)nrows, s->dims[2]};
-    return SDreaddata(s->id, start, NULL, edge, buf) == FAIL ? AIS_ERR_PARSE : AIS_OK;
+    size_t per_orbit = (size_t)nrows * (size_t)s->dims[2] * elem;
+    for (int32 o = 0; o < s->dims[0]; o++) {
+        int32 start[3] = {o, (int32)r0, 0};
+        int32 edge[3] = {1, (int32)nrows, s->dims[2]};
+        if (SDreaddata(s->id, start, NULL, edge, (char *)buf + (size_t)o * per_orbit) == FAIL)
+            return AIS_ERR_PARSE;
+    }
+    return AIS_OK;
 }
 
 static ais_status decode_open(int32 sd, const char *path, const ais_bbox *box,
@@ -344,9 +341,9 @@ static ais_status decode_open(int32 sd, const char *path, const ais_bbox *box,
         st = AIS_ERR_NOMEM;
         goto done;
     }
-    if (read_rows(&b47.sds, r0, nrows, b47.buf) != AIS_OK ||
-        read_rows(&b55.sds, r0, nrows, b55.buf) != AIS_OK ||
-        read_rows(&qa, r0, nrows, qbuf) != AIS_OK) {
+    if (read_rows(&b47.sds, r0, nrows, b47.buf, sizeof *b47.buf) != AIS_OK ||
+        read_rows(&b55.sds, r0, nrows, b55.buf, sizeof *b55.buf) != AIS_OK ||
+        read_rows(&qa, r0, nrows, qbuf, sizeof *qbuf) != AIS_OK) {
         st = fail(reason, "read_failed", detail, dsize,
                   "SDreaddata failed (truncated or corrupt granule)");
         goto done;
