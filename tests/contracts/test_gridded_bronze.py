@@ -1,7 +1,8 @@
 """Sentinel-5P, MAIAC and ERA5 events from ais-ingest (replay of the real MAIAC granules and ERA5
 GRIB samples, and the three simulators) parse into their bronze tables through the bronze job with
 nothing invalid; the MAIAC statistics in bronze equal an independent pyhdf + numpy computation
-(bench/gridded_reference.py) on the same granules."""
+(bench/gridded_reference.py) on the same granules; the S5P grid cells reach
+satellite.sentinel5p_grid_silver (pixel-weighted per product, date and cell)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import pytest
 from ais import tables
 from ais.config import Settings
 from ais.spark.jobs.bronze import run_bronze
-from ais.spark.jobs.common import JobContext
+from ais.spark.jobs.common import JobContext, Window
+from ais.spark.jobs.tier1_silver import run_s5p_grid
 from tests.conftest import CONFIG_PATH, PROJECT_ROOT, SHARED_DATA
 
 pytestmark = [pytest.mark.spark, pytest.mark.native]
@@ -85,6 +87,20 @@ def test_gridded_events_parse_into_bronze(spark: Any, spark_settings: Callable[.
             assert (cell.lat / 0.125) % 2 == 1 and 5.0 <= cell.lat <= 35.0 and cell.valid_count > 0
         else:
             assert r.grid_cells == []
+
+    # the grid silver: every (product, UTC date, cell) of the bronze grid cells, pixel-weighted
+    cells: dict[tuple[Any, ...], list[float]] = {}
+    for r in s5p:
+        for c in r.grid_cells:
+            acc = cells.setdefault((r.product, r.sensing_start.date(), c.lat, c.lon), [0.0, 0.0])
+            acc[0] += c.value_mean * c.valid_count
+            acc[1] += c.valid_count
+    grid = run_s5p_grid(JobContext("s5p-grid", settings, spark), Window.parse("2026-02-01", "2026-02-03"))
+    assert grid["output_count"] == len(cells) > 1000
+    for g in _rows(spark, settings, "satellite.sentinel5p_grid_silver")[:500]:
+        total, count = cells[(g.product, g.date, g.lat, g.lon)]
+        assert g.valid_count == count and g.value_mean == pytest.approx(total / count, rel=1e-12)
+        assert g.source == "simulated" and g.overpass_time_utc.date() == g.date
 
     maiac = {r.granule_id: r for r in _rows(spark, settings, "satellite.maiac_summary_bronze")}
     if real["maiac"]:

@@ -164,6 +164,8 @@ JOBS: dict[str, JobDef] = {j.name: j for j in (
     JobDef("sentinel5p-hanoi-silver", "Sentinel-5P bronze -> daily Hanoi statistics per product",
            _window_args, _tier1("run_s5p_daily")),
     JobDef("maiac-hanoi-silver", "MAIAC bronze -> daily Hanoi AOD statistics", _window_args, _tier1("run_maiac_daily")),
+    JobDef("sentinel5p-grid-silver", "Sentinel-5P bronze grid cells -> daily 0.25 degree grid per product",
+           _window_args, _tier1("run_s5p_grid")),
     JobDef("openaq-spatial-gradient-silver", "OpenAQ station-hourly silver -> hourly PM2.5 spatial gradient",
            _window_args, _gradient),
     JobDef("trajectory-met-arl", "ERA5 pressure-level GRIB (or simulated met) -> ARL files + era5_arl_files_bronze",

@@ -12,6 +12,10 @@ S5P daily      products overlapping Hanoi -> one row per product and UTC date: p
 MAIAC daily    granules -> one row per date: pixel-weighted AOD 0.47 and 0.55 µm means; aod_mean,
                aod_min, aod_max, aod_std describe AOD 0.55 µm (the standard MAIAC AOD); valid %;
                tile count.
+S5P grid       the grid cells of the product files (sentinel5p.grid_area, sentinel5p.grid_deg) ->
+               one row per product, UTC date and cell centre: pixel-weighted mean over the day's
+               files, valid pixel count, overpass time of the file with the most pixels in the cell
+               (the trajectory path features sample this table).
 """
 
 from __future__ import annotations
@@ -141,6 +145,21 @@ def maiac_daily(bronze: DataFrame) -> DataFrame:
                  F.max("available_at").alias("available_at"), _sources()))
 
 
+def s5p_grid(bronze: DataFrame) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    cells = (bronze.where(F.size("grid_cells") > 0)
+             .select("product", F.to_date("sensing_start").alias("date"), "available_at", "source",
+                     F.timestamp_seconds((F.unix_timestamp("sensing_start") + F.unix_timestamp("sensing_end")) / 2)
+                     .alias("_mid"), F.explode("grid_cells").alias("c"))
+             .where(F.col("c.valid_count") > 0))
+    return (cells.groupBy("product", "date", F.col("c.lat").alias("lat"), F.col("c.lon").alias("lon"))
+            .agg((F.sum(F.col("c.value_mean") * F.col("c.valid_count")) / F.sum("c.valid_count")).alias("value_mean"),
+                 F.sum("c.valid_count").alias("valid_count"),
+                 F.max_by("_mid", "c.valid_count").alias("overpass_time_utc"),
+                 F.max("available_at").alias("available_at"), _sources()))
+
+
 # ---- jobs ------------------------------------------------------------------------------------
 
 def _run(ctx: JobContext, window: Window, full_refresh: bool, rows: DataFrame, spec: tables.TableSpec,
@@ -180,3 +199,9 @@ def run_maiac_daily(ctx: JobContext, window: Window, full_refresh: bool = False)
                         "time_start", window, full_refresh)
     return _run(ctx, window, full_refresh, maiac_daily(bronze), tables.table("satellite.maiac_hanoi_daily_silver"),
                 "date")
+
+
+def run_s5p_grid(ctx: JobContext, window: Window, full_refresh: bool = False) -> dict[str, Any]:
+    bronze = _in_window(ctx.spark.table(tables.table("satellite.sentinel5p_summary_bronze").qualified(ctx.catalog)),
+                        "sensing_start", window, full_refresh)
+    return _run(ctx, window, full_refresh, s5p_grid(bronze), tables.table("satellite.sentinel5p_grid_silver"), "date")
