@@ -68,3 +68,30 @@ def test_predict_flags_and_defaults() -> None:
     defaults = _parser().parse_args(["predict"])
     assert (defaults.base_hour, defaults.model_status, defaults.dry_run) == (None, "production", 0)
     assert defaults.max_feature_age_minutes == 180
+
+
+def test_backtest_flags_and_window() -> None:
+    from ais.config import ConfigError
+    from ais.ml.backtest import BacktestWindow
+
+    args = _parser().parse_args(["ml", "backtest", "--pm25-dir", "/data/airnow", "--train-end", "2018-12-31",
+                                 "--test-start", "2019-01-01", "--test-end", "2019-06-30", "--output", "/tmp/b.json"])
+    assert (args.pm25_dir, args.train_end, args.test_start, args.test_end, args.output) == (
+        "/data/airnow", "2018-12-31", "2019-01-01", "2019-06-30", "/tmp/b.json")
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["ml", "backtest", "--pm25-dir", "d", "--train-end", "2018-12-31"])  # no test start
+    window = BacktestWindow.from_dates(args.train_end, args.test_start)
+    # the cutoff is the end of the train-end day; the test window defaults to the rest of its year
+    assert (window.cutoff.isoformat(), window.test_start.isoformat(), window.test_end.isoformat()) == (
+        "2019-01-01T00:00:00+00:00", "2019-01-01T00:00:00+00:00", "2020-01-01T00:00:00+00:00")
+    with pytest.raises(ConfigError, match="must be after --train-end"):
+        BacktestWindow.from_dates("2019-01-05", "2019-01-01")
+    with pytest.raises(ConfigError, match="YYYY-MM-DD"):
+        BacktestWindow.from_dates("2018/12/31", "2019-01-01")
+
+
+def test_seasonal_naive_offsets() -> None:
+    from ais.ml.backtest import seasonal_offset_hours
+
+    # the same hour of the day before the target; for 24 h that is the base hour itself
+    assert [seasonal_offset_hours(h, 24) for h in (6, 12, 24, 30)] == [-18, -12, 0, -18]

@@ -128,9 +128,29 @@ class PredictionStore:
                             f"cannot read {self.identifier}: {type(exc).__name__}") from exc
             return self._latest
 
+    def _metadata_pointer(self) -> str | None:
+        """The table's current metadata file from a SQL catalog, by one indexed row lookup (no file
+        read); None for other catalogs, which then reload the table's metadata."""
+        from pyiceberg.catalog.sql import IcebergTables, SqlCatalog
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        catalog = self.catalog()
+        if not isinstance(catalog, SqlCatalog):
+            return None
+        namespace, name = self.identifier.rsplit(".", 1)
+        with Session(catalog.engine) as session:
+            return session.scalar(select(IcebergTables.metadata_location).where(
+                IcebergTables.catalog_name == catalog.name, IcebergTables.table_namespace == namespace,
+                IcebergTables.table_name == name))
+
     def _refresh(self) -> None:
         from ais.iceberg_io import read_rows
 
+        # Every commit writes a new metadata file: the same pointer means the same snapshot, and the
+        # check costs a catalog row lookup instead of a metadata file read and parse.
+        if self._loaded and self._table is not None and self._metadata_pointer() == self._table.metadata_location:
+            return
         if self._table is None:
             self._table = self.catalog().load_table(self.identifier)
         else:
