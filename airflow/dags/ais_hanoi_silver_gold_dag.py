@@ -28,7 +28,7 @@ from ais_dag_utils import (
 )
 
 SILVER_JOBS = ("hanoi-openaq-silver", "hanoi-weather-proxy-silver", "era5-surface-hanoi-silver",
-               "sentinel5p-hanoi-silver", "maiac-hanoi-silver")
+               "sentinel5p-hanoi-silver", "maiac-hanoi-silver", "sentinel5p-grid-silver")
 WINDOW = ("--start-date", START_DATE, "--end-date", END_DATE)
 
 with DAG(

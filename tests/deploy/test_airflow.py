@@ -40,7 +40,7 @@ COMPUTE_UPSTREAM = {
     "promote_pm25_models_k8s": ["promotion_gate"],
 }
 SILVER = ["era5_surface_hanoi_silver", "hanoi_openaq_silver", "hanoi_weather_proxy_silver", "maiac_hanoi_silver",
-          "sentinel5p_hanoi_silver"]
+          "sentinel5p_grid_silver", "sentinel5p_hanoi_silver"]
 OTHER_DAGS = {
     "ais_pipeline": {"ensure_iceberg_tables": [], "bronze_openaq": ["ensure_iceberg_tables"],
                      "bronze_weather": ["bronze_openaq"], "bronze_sentinel5p": ["bronze_weather"],
