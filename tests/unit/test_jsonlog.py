@@ -17,3 +17,15 @@ def test_log_lines_are_json_with_fields(capsys: pytest.CaptureFixture[str]) -> N
     assert body["count"] == 3 and body["ratio"] is None and body["when"] == "2026-01-02T03:00:00Z"
     assert body["text"] == 'quote " and\nnewline µg/m³'
     assert body["ts"].endswith("Z")
+
+
+def test_error_with_exception_and_level_filter(capsys: pytest.CaptureFixture[str]) -> None:
+    log = get_logger("unit")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        log.error("step_failed", exc=True, job="x")
+    log.debug("not_shown")  # the default level is info
+    lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
+    assert [(b["event"], b["level"]) for b in lines] == [("step_failed", "error")]
+    assert (lines[0]["job"], lines[0]["error"]) == ("x", "ValueError: boom")
