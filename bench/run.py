@@ -68,7 +68,7 @@ def bench_ingest_simulate(repeats: int = 3) -> dict[str, Any]:
 
 
 def main() -> int:
-    from bench import api_bench, gridded_bench, silver_bench, traj_bench
+    from bench import api_bench, gold_bench, gridded_bench, kafka_bench, silver_bench, traj_bench
 
     if not INGEST.is_file():
         print(f"{INGEST} is missing: run `make build`", file=sys.stderr)
@@ -76,8 +76,10 @@ def main() -> int:
     only = set(sys.argv[1:])  # e.g. `python -m bench.run silver` runs one benchmark
     benches = {"ingest_simulate_openaq": bench_ingest_simulate, "bronze_to_silver": silver_bench.run,
                "gridded_decode": gridded_bench.run,
+               "kafka_producer": kafka_bench.run,
                "back_trajectories": lambda: traj_bench.bench_traj(ROOT / "build" / "native" / "ais-traj"),
-               "api_serving": api_bench.run}
+               "api_serving": api_bench.run,
+               "gold_build": gold_bench.run}
     report = {"benchmarks": {name: fn() for name, fn in benches.items() if not only or any(o in name for o in only)},
               "machine": {"cores": os.cpu_count()}}
     sys.stdout.write(json.dumps(report, indent=2) + "\n")

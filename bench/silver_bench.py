@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.spark_env import per_size, size_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 INGEST = ROOT / "build" / "native" / "ais-ingest"
@@ -40,8 +41,6 @@ def _ingest(landing: Path, stations: int, start: dt.datetime, end: dt.datetime) 
 
 
 def bench_size(spark: Any, station_years: int, root: Path) -> dict[str, Any]:
-    from ais.catalog import ensure_tables, spark_catalog_conf
-    from ais.config import load_settings
     from ais.spark.jobs.bronze import run_bronze
     from ais.spark.jobs.common import JobContext, Window
     from ais.spark.jobs.openaq_silver import run_openaq_silver
@@ -49,13 +48,8 @@ def bench_size(spark: Any, station_years: int, root: Path) -> dict[str, Any]:
 
     stations, years = SIZES[station_years]
     name = f"bench{station_years}"
-    settings = load_settings(CONFIG, environ={
-        "ICEBERG_CATALOG": name, "ICEBERG_CATALOG_URI": f"jdbc:sqlite:{root}/catalog.db",
-        "ICEBERG_WAREHOUSE": str(root / "warehouse"), "LANDING_DIR": str(root / "landing"),
-        "CHECKPOINT_BASE": str(root / "checkpoints"), "LOG_LEVEL": "warning"})
-    for key, value in spark_catalog_conf(settings).items():
-        spark.conf.set(key, value)
-    ensure_tables(settings)
+    settings = size_settings(spark, name, root, LANDING_DIR=str(root / "landing"),
+                             CHECKPOINT_BASE=str(root / "checkpoints"))
     start = END - dt.timedelta(days=365 * years)
     events = _ingest(settings.runtime_path("landing_dir"), stations, start, END)
     t0 = time.perf_counter()
@@ -93,17 +87,9 @@ def bench_size(spark: Any, station_years: int, root: Path) -> dict[str, Any]:
 
 
 def run(sizes: tuple[int, ...] = (1, 10, 100)) -> dict[str, Any]:
-    from ais.config import load_settings
-    from ais.spark.session import get_spark
-
     if not INGEST.is_file():
         raise SystemExit(f"{INGEST} is missing: run `make build`")
-    with tempfile.TemporaryDirectory(prefix="ais-silver-bench-") as tmp:
-        spark = get_spark(load_settings(CONFIG, environ={"ICEBERG_CATALOG_URI": f"jdbc:sqlite:{tmp}/base.db",
-                                                         "ICEBERG_WAREHOUSE": f"{tmp}/base"}),
-                          app_name="ais-bench-silver")
-        results = {f"{n}_station_years": bench_size(spark, n, Path(tmp) / f"s{n}") for n in sizes}
-        spark.stop()
+    results = per_size(sizes, "station_years", "ais-silver-bench-", "ais-bench-silver", bench_size)
     incr = [r["incremental_hour"]["total_seconds"] for k, r in results.items() if not k.startswith("1_")]
     return {"sizes": results, "target": {
         "full_refresh_rows_per_second_min": 20000,
