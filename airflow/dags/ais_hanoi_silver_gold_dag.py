@@ -3,6 +3,7 @@
     [hanoi_openaq_silver, hanoi_weather_proxy_silver, era5_surface_hanoi_silver,
      sentinel5p_hanoi_silver, maiac_hanoi_silver]
       -> hanoi_master_features_gold -> hanoi_training_dataset_gold -> hanoi_serving_features_gold
+    hanoi_openaq_silver -> openaq_spatial_gradient_silver -> hanoi_master_features_gold
 
 Daily, for the window ending with the previous UTC day (conf start_date / end_date override it: a
 backfill by date range is one run with both set). Every job MERGEs on its keys, so rebuilding a
@@ -50,4 +51,8 @@ with DAG(
     serving = ais_task("hanoi_serving_features_gold", [
         spark_job("hanoi-serving-features-gold", *WINDOW, "--feature-version", FEATURE_VERSION, "--dry-run", DRY_RUN),
     ])
+    # the spatial gradient reads the OpenAQ station-hourly silver
+    openaq = silvers[SILVER_JOBS.index("hanoi-openaq-silver")]
+    gradient = ais_task("openaq_spatial_gradient_silver", [spark_job("openaq-spatial-gradient-silver", *WINDOW)])
     silvers >> master >> dataset >> serving
+    openaq >> gradient >> master

@@ -46,7 +46,8 @@ OTHER_DAGS = {
                      "bronze_weather": ["bronze_openaq"], "bronze_sentinel5p": ["bronze_weather"],
                      "bronze_maiac": ["bronze_sentinel5p"], "bronze_era5": ["bronze_maiac"]},
     "ais_streaming_supervision": {f"bronze_{s}": [] for s in ("openaq", "weather", "sentinel5p", "maiac", "era5")},
-    "ais_hanoi_silver_gold": {**{s: [] for s in SILVER}, "hanoi_master_features_gold": SILVER,
+    "ais_hanoi_silver_gold": {**{s: [] for s in SILVER}, "openaq_spatial_gradient_silver": ["hanoi_openaq_silver"],
+                              "hanoi_master_features_gold": sorted([*SILVER, "openaq_spatial_gradient_silver"]),
                               "hanoi_training_dataset_gold": ["hanoi_master_features_gold"],
                               "hanoi_serving_features_gold": ["hanoi_training_dataset_gold"]},
 }
