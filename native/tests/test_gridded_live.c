@@ -147,7 +147,8 @@ static result run_ingest(const char *source, const char *mode, const char *repla
     snprintf(e4, sizeof e4, "CMR_BASE_URL=%s/cmr/%s", server.base, scenario);
     snprintf(e5, sizeof e5, "CDS_API_BASE_URL=%s/cds/%s", server.base, scenario);
     const char *env[] = {e1, e2, e3, e4, e5, "CDSE_USERNAME=test-user",
-                         "CDSE_PASSWORD=test-password", "CDS_KEY=test-cds-key", NULL};
+                         "CDSE_PASSWORD=test-password", "CDS_KEY=test-cds-key",
+                         "EARTHDATA_TOKEN=test-earthdata-token", NULL};
     const char *argv[24] = {AIS_INGEST_BIN, source, "--mode", mode, "--start", start, "--end",
                             end, "--sink", "landing", "--config", config, "--landing-dir",
                             r.landing, "--state-dir", r.state};

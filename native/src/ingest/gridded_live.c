@@ -335,14 +335,27 @@ static ais_status maiac_fetch(fetch *f)
                          !safe_name(version)))
         st = ais_status_fail(AIS_ERR_CONFIG_INVALID, f->errbuf, f->errsize,
                              "maiac.product and maiac.collection are required");
+    /* LP DAAC serves the granules only to an Earthdata Login user: a user token as bearer. */
+    const char *edl_token = NULL;
+    char edl_header[TOKEN_SIZE];
+    if (st == AIS_OK)
+        st = secret(f, "EARTHDATA_TOKEN", &edl_token);
+    if (st == AIS_OK && strlen(edl_token) + sizeof "Authorization: Bearer " > sizeof edl_header)
+        st = ais_status_fail(AIS_ERR_CONFIG_INVALID, f->errbuf, f->errsize,
+                             "EARTHDATA_TOKEN is longer than %zu bytes", sizeof edl_header);
+    if (st == AIS_OK)
+        snprintf(edl_header, sizeof edl_header, "Authorization: Bearer %s", edl_token);
+    const char *dl_headers[] = {edl_header, NULL};
     const char *headers[] = {"Accept: application/json", NULL};
     bool more = true;
     for (long page = 1; st == AIS_OK && more; page++) {
         char url[URL_SIZE];
-        if (page > f->max_pages)
+        if (page > f->max_pages) {
+            explicit_bzero(edl_header, sizeof edl_header);
             return ais_status_fail(AIS_ERR_RANGE, f->errbuf, f->errsize,
                                    "the CMR granule search has more than gridded_live.max_pages="
                                    "%ld pages", f->max_pages);
+        }
         snprintf(url, sizeof url,
                  "%s/granules.json?short_name=%s&version=%s&bounding_box=%.4f,%.4f,%.4f,%.4f"
                  "&temporal=%s,%s&page_size=%ld&page_num=%ld",
@@ -378,12 +391,13 @@ static ais_status maiac_fetch(fetch *f)
                 f->download_failed = true;
                 continue;
             }
-            ais_http_request dreq = {.url = href};
+            ais_http_request dreq = {.url = href, .headers = dl_headers};
             st = download(f, &dreq, name);
         }
         more = count >= (size_t)f->page_size;
         json_decref(root);
     }
+    explicit_bzero(edl_header, sizeof edl_header);
     return st;
 }
 
