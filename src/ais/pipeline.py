@@ -1,7 +1,7 @@
 """The embedded profile's orchestration: the whole chain, in order, in one process.
 
-    ais-ingest (C, simulated OpenAQ and weather) -> landing files -> bronze -> tier-1 silver
-    -> spatial gradient -> master gold -> training dataset -> serving features -> train -> promote -> predict -> API
+    ais-ingest (C, simulated OpenAQ, weather, Sentinel-5P, MAIAC and ERA5) -> landing files -> bronze
+    -> tier-1 silver (incl. the S5P grid) -> spatial gradient -> trajectories (simulated met) -> master gold -> training dataset -> serving features -> train -> promote -> predict -> API
 
 Every step is the same function the cluster profile runs (``ais job ...``, ``ais train`` ...), so
 this file only decides the order and the window. The window is explicit: it ends at
@@ -26,6 +26,7 @@ from ais.jsonlog import get_logger
 log = get_logger("pipeline")
 INGEST_BINARY = Path("build") / "native" / "ais-ingest"
 DEMO_PROMOTER = "ais-demo"
+GRIDDED_SOURCES = ("sentinel5p", "maiac", "era5")
 
 
 @dataclass
@@ -94,7 +95,13 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
         run_training_dataset,
     )
     from ais.spark.jobs.openaq_silver import run_openaq_silver
-    from ais.spark.jobs.tier1_silver import run_weather_proxy
+    from ais.spark.jobs.tier1_silver import (
+        run_era5_surface,
+        run_maiac_daily,
+        run_s5p_daily,
+        run_s5p_grid,
+        run_weather_proxy,
+    )
     from ais.spark.jobs.trajectories import (
         run_clusters,
         run_hourly_features,
@@ -117,12 +124,20 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
     step("ensure_tables", ensure_tables, settings)
     step("ingest", ingest_simulated, settings, "openaq", start, end)
     step("ingest_weather", ingest_simulated, settings, "weather", start, end)
+    for source in GRIDDED_SOURCES:
+        step(f"ingest_{source}", ingest_simulated, settings, source, start, end)
     spark = get_spark(settings, app_name="ais-demo")
     window = Window.from_dates(start.date().isoformat(), (end - dt.timedelta(hours=1)).date().isoformat())
     step("bronze", run_bronze, JobContext("bronze_openaq", settings, spark), "openaq")
     step("bronze_weather", run_bronze, JobContext("bronze_weather", settings, spark), "weather")
     step("silver", run_openaq_silver, JobContext("hanoi_openaq_silver", settings, spark), window)
     step("weather_proxy", run_weather_proxy, JobContext("hanoi_weather_proxy_silver", settings, spark), window)
+    for source in GRIDDED_SOURCES:
+        step(f"bronze_{source}", run_bronze, JobContext(f"bronze_{source}", settings, spark), source)
+    step("era5_surface", run_era5_surface, JobContext("era5_surface_hanoi_silver", settings, spark), window)
+    step("sentinel5p_daily", run_s5p_daily, JobContext("sentinel5p_hanoi_silver", settings, spark), window)
+    step("sentinel5p_grid", run_s5p_grid, JobContext("sentinel5p_grid_silver", settings, spark), window)
+    step("maiac_daily", run_maiac_daily, JobContext("maiac_hanoi_silver", settings, spark), window)
     step("spatial_gradient", run_spatial_gradient, JobContext("openaq_spatial_gradient_silver", settings, spark),
          window)
     # trajectories through simulated met (source=simulated), before the gold that joins their features

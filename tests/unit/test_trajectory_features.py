@@ -102,7 +102,7 @@ def test_path_sampling_on_a_straight_line_over_a_known_grid() -> None:
                          "timestamp": start + dt.timedelta(hours=a), "source": "simulated"}
                         for a in range(0, -73, -1)])
     starts = pd.DataFrame({"traj_id": ["a"], "start_time": [start]})
-    cells = np.arange(100.0, 106.01, 0.25)
+    cells = np.arange(100.125, 106.01, 0.25)  # cell centres, edges on multiples of 0.25 (the grid silver's layout)
     grid = []
     for day in (12, 13, 14, 15):
         late = day == 14  # day 14's grid became available only after the run started
@@ -115,7 +115,7 @@ def test_path_sampling_on_a_straight_line_over_a_known_grid() -> None:
     out = tf.path_satellite(pts, starts, pd.DataFrame(grid), -72, -24, 0.25).set_index("traj_id").loc["a"]
     # expected, computed independently: ages -72..-24 whose UTC date is 12 or 13 January
     used = [105.0 + 0.05 * a for a in range(-72, -23) if (start + dt.timedelta(hours=a)).day in (12, 13)]
-    snapped = [round(lon / 0.25) * 0.25 * 1e-6 for lon in used]
+    snapped = [(math.floor(lon / 0.25) + 0.5) * 0.25 * 1e-6 for lon in used]  # the centre of the cell holding lon
     assert out["n_samples"] == len(snapped) == 25  # 12 Jan 23:00 and all of 13 Jan
     assert out["path_no2_mean"] == pytest.approx(sum(snapped) / len(snapped), rel=1e-12)
     assert out["path_no2_max"] == pytest.approx(max(snapped), rel=1e-12)

@@ -213,9 +213,12 @@ def path_satellite(points: pd.DataFrame, starts: pd.DataFrame, grid: pd.DataFram
     p = points[(points["age_h"] >= age_from) & (points["age_h"] <= age_to)].merge(starts, on="traj_id")
     if "source" not in p:
         p = p.assign(source=None)
-    p = p.assign(glat=(p["lat"] / grid_deg).round() * grid_deg, glon=(p["lon"] / grid_deg).round() * grid_deg,
+    # cells have edges on multiples of grid_deg (the S5P grid silver stores their centres): a point and a
+    # grid row meet on the integer cell index floor(x / grid_deg), never on rounded floats
+    p = p.assign(glat=np.floor(p["lat"] / grid_deg).astype("int64"), glon=np.floor(p["lon"] / grid_deg).astype("int64"),
                  date=pd.to_datetime(p["timestamp"], utc=True).dt.date)
-    g = grid.assign(glat=(grid["lat"] / grid_deg).round() * grid_deg, glon=(grid["lon"] / grid_deg).round() * grid_deg)
+    g = grid.assign(glat=np.floor(grid["lat"] / grid_deg).astype("int64"),
+                    glon=np.floor(grid["lon"] / grid_deg).astype("int64"))
     if "source" not in g:
         g = g.assign(source=None)
 
