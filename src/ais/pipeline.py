@@ -1,7 +1,8 @@
 """The embedded profile's orchestration: the whole chain, in order, in one process.
 
     ais-ingest (C, simulated OpenAQ, weather, Sentinel-5P, MAIAC and ERA5) -> landing files -> bronze
-    -> tier-1 silver (incl. the S5P grid) -> spatial gradient -> trajectories (simulated met) -> master gold -> training dataset -> serving features -> train -> promote -> predict -> API
+    -> tier-1 silver (incl. the S5P grid) -> spatial gradient -> trajectories (simulated met) -> master gold
+    -> training dataset -> serving features -> train -> promote -> predict -> API
 
 Every step is the same function the cluster profile runs (``ais job ...``, ``ais train`` ...), so
 this file only decides the order and the window. The window is explicit: it ends at
