@@ -12,12 +12,13 @@ NO_SERVE  ?= 0
 SPAN_DAYS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup build native native-asan demo test test-native test-python bench lint clean
+.PHONY: help setup build native native-asan demo test test-native test-python bench fuzz lint clean
 
 help:
 	@echo "make demo      set up, run the whole chain on the embedded profile, serve the forecast"
 	@echo "               (NO_SERVE=1 prints the forecast and exits; SPAN_DAYS=N sets the span)"
 	@echo "make test      set up, build, run C unit + sanitizer tests and the Python tests"
+	@echo "make fuzz      libFuzzer on every C parser (FUZZ_SECONDS per target, default 60)"
 	@echo "make setup | build | bench | lint | clean"
 
 setup:
@@ -47,6 +48,9 @@ test: test-native test-python
 
 bench: build
 	@$(PY) -m bench.run
+
+fuzz: setup
+	@scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)
 
 lint: setup
 	@$(VENV)/bin/ruff check src tests bench

@@ -2,13 +2,14 @@
 # Set up everything AIS needs on a fresh Debian/Ubuntu machine. Idempotent and cached: each step
 # leaves a stamp under var/stamps/ keyed on what it installed, and is skipped while that holds.
 #
-#   scripts/setup.sh [all|apt|venv|jars|airflow]     (default: all)
+#   scripts/setup.sh [all|apt|venv|jars|airflow|fuzz]     (default: all; fuzz is not part of all)
 #
 # apt   Debian packages: C toolchain and libraries of ARCHITECTURE.md, JDK 17, Maven.
 # venv  .venv with the pinned Python packages (requirements/*.txt) and the ais package (editable).
 # jars  the JVM jars Spark loads (jvm/pom.xml) into jvm/lib/, with Maven, from Maven Central.
 # airflow  .venv-airflow with Airflow's pinned packages (requirements/airflow.txt): its own venv,
 #       because Airflow pins versions that clash with ours (FastAPI, Starlette).
+# fuzz  clang and its libFuzzer runtime, for `make fuzz` only (gcc has no libFuzzer).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -95,11 +96,30 @@ step_airflow() {
   log airflow_done
 }
 
+step_fuzz() {
+  if command -v clang >/dev/null && stamp_ok fuzz clang; then log fuzz_cached; return; fi
+  local missing=()
+  command -v clang >/dev/null || missing+=(clang)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log fuzz_install "\"packages\":\"${missing[*]}\""
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+  # libFuzzer's runtime ships in libclang-rt-<major>-dev (a Recommends of clang, so install it by name)
+  local major; major="$(clang --version | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n1)"
+  if ! dpkg-query -W -f='${Status}' "libclang-rt-$major-dev" 2>/dev/null | grep -q "install ok installed"; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "libclang-rt-$major-dev"
+  fi
+  stamp_set fuzz clang
+  log fuzz_done "\"clang_major\":\"$major\""
+}
+
 case "${1:-all}" in
   apt) step_apt ;;
   venv) step_venv ;;
   jars) step_jars ;;
   airflow) step_airflow ;;
+  fuzz) step_fuzz ;;
   all) step_apt; step_venv; step_jars; step_airflow ;;
-  *) echo "usage: $0 [all|apt|venv|jars|airflow]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|apt|venv|jars|airflow|fuzz]" >&2; exit 2 ;;
 esac

@@ -30,7 +30,8 @@ const char *ais_status_str(ais_status status)
     return "unknown status";
 }
 
-static void format_va(char *buf, size_t size, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void format_va(char *buf, size_t size, const char *fmt,
+                                                              va_list ap)
 {
     if (buf != NULL && size > 0)
         vsnprintf(buf, size, fmt, ap);
