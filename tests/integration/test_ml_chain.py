@@ -498,6 +498,8 @@ def test_api_returns_the_contract_body_equal_to_the_table_row(world: World,
     assert (again.status_code, again.content) == (200, response.content)
     assert again.headers["content-type"] == response.headers["content-type"] == "application/json"
     assert int(again.headers["content-length"]) == len(response.content)
+    fast = [e for e in api_log if e["event"] == "request"]
+    assert len(fast) == 2 and (fast[-1]["path"], fast[-1]["status_code"]) == (FORECAST_PATH, 200)
     assert len([e for e in api_log if e["event"] == "request" and e["path"] == FORECAST_PATH]) == 2
 
 
