@@ -6,7 +6,8 @@
  * topic keyed by event_id with the same payload the landing sink writes; a rerun produces the
  * same keys; a rerun without --start continues from the window state; an event the broker
  * refuses goes to ais-dlq and the run exits 1 without recording its window; bad input goes to
- * ais-dlq; an unreachable broker and a missing topic fail fast with exit 1. */
+ * ais-dlq; an unreachable broker and a missing topic fail fast with exit 1; the gridded sources
+ * (Sentinel-5P, MAIAC, ERA5) go through the same sink with the same payloads. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -488,6 +489,72 @@ static void events_round_trip_with_their_keys(void **state)
     free(states);
 }
 
+/* The three gridded sources (simulate) through the same Kafka sink: every event on its topic,
+ * keyed by its event_id, the same payload as the landing sink writes for the same window. */
+static void gridded_events_round_trip(void **state)
+{
+    (void)state;
+    if (!need_broker())
+        return;
+    static const struct {
+        const char *source, *topic, *end;
+        size_t events; /* per source and window: products x days, granules, files x days */
+    } cases[] = {{"sentinel5p", "sentinel5p-summary", "2026-10-02T00:00:00Z", 5},
+                 {"maiac", "maiac-summary", "2026-10-03T00:00:00Z", 2},
+                 {"era5", "era5-files", "2026-10-02T00:00:00Z", 2}};
+    char *states = ais_test_join(g.tmp, "state-gridded");
+    char *landing = ais_test_join(g.tmp, "landing-gridded");
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const char *to_kafka[] = {AIS_INGEST_BIN, cases[c].source, "--mode", "simulate", "--start",
+                                  "2026-10-01T00:00:00Z", "--end", cases[c].end, "--sink", "kafka",
+                                  "--config", g.config, "--state-dir", states, NULL};
+        result r = run_ingest(to_kafka, NULL);
+        if (r.code != 0)
+            print_error("%s\n%s\n", r.out, r.err);
+        assert_int_equal(r.code, 0);
+        assert_int_equal(jint(r.summary, "events_written", NULL), (json_int_t)cases[c].events);
+        assert_int_equal(jint(r.summary, "kafka", "delivered"), (json_int_t)cases[c].events);
+        assert_int_equal(jint(r.summary, "kafka", "delivery_failed"), 0);
+        result_free(&r);
+        const char *to_landing[] = {AIS_INGEST_BIN, cases[c].source, "--mode", "simulate",
+                                    "--start", "2026-10-01T00:00:00Z", "--end", cases[c].end,
+                                    "--sink", "landing", "--landing-dir", landing, "--config",
+                                    g.config, "--state-dir", states, NULL};
+        r = run_ingest(to_landing, NULL);
+        assert_int_equal(r.code, 0);
+        result_free(&r);
+
+        char *topic_dir = ais_test_join(landing, cases[c].topic);
+        json_t *landed = ais_test_read_landing(topic_dir);
+        assert_int_equal(json_array_size(landed), cases[c].events);
+        json_t *by_id = json_object();
+        size_t i;
+        json_t *ev;
+        json_array_foreach(landed, i, ev) {
+            assert_string_equal(json_string_value(json_object_get(ev, "source")), "simulated");
+            json_object_set_new(by_id, json_string_value(json_object_get(ev, "event_id")),
+                                stable(ev));
+        }
+        json_t *msgs = read_topic(cases[c].topic);
+        assert_int_equal(json_array_size(msgs), cases[c].events);
+        json_array_foreach(msgs, i, ev) {
+            const char *key = json_string_value(json_object_get(ev, "key"));
+            json_t *value = stable(json_object_get(ev, "value"));
+            assert_string_equal(key, json_string_value(json_object_get(value, "event_id")));
+            json_t *expected = json_object_get(by_id, key);
+            assert_non_null(expected);
+            assert_true(json_equal(value, expected));
+            json_decref(value);
+        }
+        json_decref(msgs);
+        json_decref(by_id);
+        json_decref(landed);
+        free(topic_dir);
+    }
+    free(landing);
+    free(states);
+}
+
 static json_t *dead_letters_with(const char *reason)
 {
     json_t *all = read_topic("ais-dlq");
@@ -654,6 +721,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(topics_are_created_and_checked),
         cmocka_unit_test(events_round_trip_with_their_keys),
+        cmocka_unit_test(gridded_events_round_trip),
         cmocka_unit_test(refused_events_go_to_the_dead_letters),
         cmocka_unit_test(bad_input_goes_to_the_dead_letters),
         cmocka_unit_test(unreachable_broker_and_missing_topic_fail_fast),
