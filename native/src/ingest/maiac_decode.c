@@ -354,6 +354,78 @@ static bool read_parallel(const char *path, const int32 *sds, void *const *bufs,
     return ok;
 }
 
+/* The statistics over rows [ra, rb] of the box: a fixed number of row ranges (STATS_PARTS, not
+ * the host's core count, so the merged figures are the same bits on every machine), each on its
+ * own thread, merged in row order. */
+#define STATS_PARTS 2
+
+typedef struct stats_job {
+    const geometry *geo;
+    const ais_bbox *box;
+    const band *b47, *b55;
+    const uint16 *qbuf;
+    uint16 qfill;
+    bool big_endian;
+    int orbits;
+    long ra, rb, row0;
+    size_t per_orbit;
+    double s47, o47, s55, o55;
+    uint64_t box_pixels;
+    ais_stat aod047, aod055;
+} stats_job;
+
+static void *stats_worker(void *arg)
+{
+    stats_job *j = arg;
+    for (long r = j->ra; r <= j->rb; r++) {
+        double lat = (j->geo->uly - ((double)r + 0.5) * j->geo->h) / j->geo->radius * DEG;
+        long c0, c1;
+        if (!row_columns(j->geo, j->box, lat, &c0, &c1))
+            continue;
+        j->box_pixels += (uint64_t)(c1 - c0 + 1);
+        for (int o = 0; o < j->orbits; o++) {
+            size_t base = (size_t)o * j->per_orbit + (size_t)(r - j->row0) * (size_t)j->geo->nx;
+            for (long c = c0; c <= c1; c++) {
+                size_t i = base + (size_t)c;
+                uint16 q = load_u16(&j->qbuf[i], j->big_endian);
+                if (q == j->qfill || ((q >> 8) & 0xF) != 0)
+                    continue;
+                int16 v55 = (int16)load_u16((const uint16 *)&j->b55->buf[i], j->big_endian);
+                int16 v47 = (int16)load_u16((const uint16 *)&j->b47->buf[i], j->big_endian);
+                if (v55 != j->b55->fill && v55 >= j->b55->lo && v55 <= j->b55->hi)
+                    ais_stat_add(&j->aod055, ((double)v55 - j->o55) * j->s55);
+                if (v47 != j->b47->fill && v47 >= j->b47->lo && v47 <= j->b47->hi)
+                    ais_stat_add(&j->aod047, ((double)v47 - j->o47) * j->s47);
+            }
+        }
+    }
+    return NULL;
+}
+
+static void box_statistics(stats_job *proto, long r0, long r1, ais_maiac_granule *out)
+{
+    stats_job jobs[STATS_PARTS];
+    pthread_t threads[STATS_PARTS];
+    bool started[STATS_PARTS] = {false};
+    long rows = r1 - r0 + 1;
+    for (int k = 0; k < STATS_PARTS; k++) {
+        jobs[k] = *proto;
+        jobs[k].ra = r0 + rows * k / STATS_PARTS;
+        jobs[k].rb = r0 + rows * (k + 1) / STATS_PARTS - 1;
+        started[k] = k > 0 && pthread_create(&threads[k], NULL, stats_worker, &jobs[k]) == 0;
+    }
+    for (int k = 0; k < STATS_PARTS; k++)
+        if (!started[k])
+            stats_worker(&jobs[k]); /* the first part, and any part whose thread did not start */
+    for (int k = 0; k < STATS_PARTS; k++) {
+        if (started[k])
+            pthread_join(threads[k], NULL);
+        out->box_pixels += jobs[k].box_pixels;
+        ais_stat_merge(&out->aod047, &jobs[k].aod047);
+        ais_stat_merge(&out->aod055, &jobs[k].aod055);
+    }
+}
+
 static ais_status decode_open(int32 sd, const char *path, const ais_bbox *box,
                               ais_maiac_granule *out, const char **reason, char *detail,
                               size_t dsize)
@@ -453,30 +525,11 @@ static ais_status decode_open(int32 sd, const char *path, const ais_bbox *box,
             goto done;
         }
     }
-    size_t per_orbit = (size_t)nrows * (size_t)geo.nx;
-    for (long r = r0; r <= r1; r++) {
-        double lat = (geo.uly - ((double)r + 0.5) * geo.h) / geo.radius * DEG;
-        long c0, c1;
-        if (!row_columns(&geo, box, lat, &c0, &c1))
-            continue;
-        out->box_pixels += (uint64_t)(c1 - c0 + 1);
-        for (int o = 0; o < out->orbits; o++) {
-            size_t base = (size_t)o * per_orbit + (size_t)(r - row0) * (size_t)geo.nx;
-            for (long c = c0; c <= c1; c++) {
-                size_t i = base + (size_t)c;
-                uint16 q = load_u16(&qbuf[i], big_endian);
-                if (q == qfill || ((q >> 8) & 0xF) != 0)
-                    continue;
-                int16 v55 = (int16)load_u16((const uint16 *)&b55.buf[i], big_endian);
-                int16 v47 = (int16)load_u16((const uint16 *)&b47.buf[i], big_endian);
-                if (v55 != b55.fill && v55 >= b55.lo && v55 <= b55.hi)
-                    ais_stat_add(&out->aod055,
-                                 ((double)v55 - out->add_offset) * out->scale_factor);
-                if (v47 != b47.fill && v47 >= b47.lo && v47 <= b47.hi)
-                    ais_stat_add(&out->aod047, ((double)v47 - o47) * s47);
-            }
-        }
-    }
+    stats_job proto = {.geo = &geo, .box = box, .b47 = &b47, .b55 = &b55, .qbuf = qbuf,
+                       .qfill = qfill, .big_endian = big_endian, .orbits = out->orbits,
+                       .row0 = row0, .per_orbit = (size_t)nrows * (size_t)geo.nx, .s47 = s47,
+                       .o47 = o47, .s55 = out->scale_factor, .o55 = out->add_offset};
+    box_statistics(&proto, r0, r1, out);
     out->total = out->box_pixels * (uint64_t)out->orbits;
 done:
     free(b47.buf);
