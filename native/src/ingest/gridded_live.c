@@ -86,6 +86,40 @@ static ais_status parse_json(fetch *f, const ais_http_response *resp, const char
     return AIS_OK;
 }
 
+/* One page of a search listing as a JSON object, counted in the download stats. A final 4xx
+ * (a dead letter) or a body that is not JSON ends the listing, and so the window. */
+static ais_status search_page(fetch *f, const char *url, const char *what, json_t **out)
+{
+    const char *headers[] = {"Accept: application/json", NULL};
+    ais_http_request req = {.url = url, .headers = headers};
+    ais_http_response resp;
+    bool dead = false;
+    *out = NULL;
+    ais_status st = ais_live_get(f->http, &req, f->dlq, &resp, &dead, f->errbuf, f->errsize);
+    if (st == AIS_OK && dead)
+        st = ais_status_fail(AIS_ERR_HTTP, f->errbuf, f->errsize, "%s", f->errbuf);
+    if (st == AIS_OK)
+        st = parse_json(f, &resp, what, out);
+    ais_http_response_free(&resp);
+    if (st == AIS_OK)
+        f->stats->pages++;
+    return st;
+}
+
+/* A listing entry that names no downloadable file: a dead letter with the entry as its raw
+ * record; the window is then incomplete. */
+static ais_status reject_entry(fetch *f, const json_t *entry, const char *reason,
+                               const char *detail)
+{
+    char *raw = json_dumps(entry, JSON_COMPACT);
+    ais_dead_letter d = {.reason = reason, .detail = detail, .raw = raw,
+                         .raw_len = raw != NULL ? strlen(raw) : 0};
+    ais_status st = ais_dlq_reject(f->dlq, &d);
+    free(raw);
+    f->download_failed = true;
+    return st;
+}
+
 /* Downloads url to dir/name. A final 4xx is a dead letter; the window is then incomplete. */
 static ais_status download(fetch *f, const ais_http_request *req, const char *name)
 {
@@ -220,7 +254,6 @@ static ais_status s5p_search(fetch *f, cdse_auth *auth, const char *odata, const
         return ais_status_fail(AIS_ERR_CONFIG_INVALID, f->errbuf, f->errsize,
                                "runtime.cdse_odata_base_url is too long");
     }
-    const char *headers[] = {"Accept: application/json", NULL};
     for (long page = 1; st == AIS_OK && url[0] != '\0'; page++) {
         if (page > f->max_pages) {
             st = ais_status_fail(AIS_ERR_RANGE, f->errbuf, f->errsize,
@@ -228,19 +261,10 @@ static ais_status s5p_search(fetch *f, cdse_auth *auth, const char *odata, const
                                  "%ld pages", product, f->max_pages);
             break;
         }
-        ais_http_request req = {.url = url, .headers = headers};
-        ais_http_response resp;
-        bool dead = false;
         json_t *root = NULL;
-        st = ais_live_get(f->http, &req, f->dlq, &resp, &dead, f->errbuf, f->errsize);
-        if (st == AIS_OK && dead)
-            st = ais_status_fail(AIS_ERR_HTTP, f->errbuf, f->errsize, "%s", f->errbuf);
-        if (st == AIS_OK)
-            st = parse_json(f, &resp, "a CDSE OData search page", &root);
-        ais_http_response_free(&resp);
+        st = search_page(f, url, "a CDSE OData search page", &root);
         if (st != AIS_OK)
             break;
-        f->stats->pages++;
         json_t *value = json_object_get(root, "value");
         for (size_t i = 0; st == AIS_OK && i < json_array_size(value); i++) {
             json_t *p = json_array_get(value, i);
@@ -249,13 +273,8 @@ static ais_status s5p_search(fetch *f, cdse_auth *auth, const char *odata, const
             char fname[256], dl[URL_SIZE / 2];
             f->stats->found++;
             if (id == NULL || !safe_name(name) || strspn(id, "0123456789abcdefABCDEF-") != strlen(id)) {
-                char *raw = json_dumps(p, JSON_COMPACT);
-                ais_dead_letter d = {.reason = "bad_product",
-                                     .detail = "a CDSE product needs an Id (UUID) and a plain Name",
-                                     .raw = raw, .raw_len = raw != NULL ? strlen(raw) : 0};
-                st = ais_dlq_reject(f->dlq, &d);
-                free(raw);
-                f->download_failed = true;
+                st = reject_entry(f, p, "bad_product",
+                                  "a CDSE product needs an Id (UUID) and a plain Name");
                 continue;
             }
             size_t nl = strlen(name);
@@ -346,7 +365,6 @@ static ais_status maiac_fetch(fetch *f)
     if (st == AIS_OK)
         snprintf(edl_header, sizeof edl_header, "Authorization: Bearer %s", edl_token);
     const char *dl_headers[] = {edl_header, NULL};
-    const char *headers[] = {"Accept: application/json", NULL};
     bool more = true;
     for (long page = 1; st == AIS_OK && more; page++) {
         char url[URL_SIZE];
@@ -361,19 +379,10 @@ static ais_status maiac_fetch(fetch *f)
                  "&temporal=%s,%s&page_size=%ld&page_num=%ld",
                  base, product, version, f->west, f->south, f->east, f->north, start, end,
                  f->page_size, page);
-        ais_http_request req = {.url = url, .headers = headers};
-        ais_http_response resp;
-        bool dead = false;
         json_t *root = NULL;
-        st = ais_live_get(f->http, &req, f->dlq, &resp, &dead, f->errbuf, f->errsize);
-        if (st == AIS_OK && dead)
-            st = ais_status_fail(AIS_ERR_HTTP, f->errbuf, f->errsize, "%s", f->errbuf);
-        if (st == AIS_OK)
-            st = parse_json(f, &resp, "a CMR granule search page", &root);
-        ais_http_response_free(&resp);
+        st = search_page(f, url, "a CMR granule search page", &root);
         if (st != AIS_OK)
             break;
-        f->stats->pages++;
         json_t *entries = json_object_get(json_object_get(root, "feed"), "entry");
         size_t count = json_array_size(entries);
         for (size_t i = 0; st == AIS_OK && i < count; i++) {
@@ -382,13 +391,8 @@ static ais_status maiac_fetch(fetch *f)
             const char *name = href != NULL ? strrchr(href, '/') + 1 : NULL;
             f->stats->found++;
             if (!safe_name(name)) {
-                char *raw = json_dumps(e, JSON_COMPACT);
-                ais_dead_letter d = {.reason = "missing_data_link",
-                                     .detail = "a CMR granule needs an http(s) .hdf data link",
-                                     .raw = raw, .raw_len = raw != NULL ? strlen(raw) : 0};
-                st = ais_dlq_reject(f->dlq, &d);
-                free(raw);
-                f->download_failed = true;
+                st = reject_entry(f, e, "missing_data_link",
+                                  "a CMR granule needs an http(s) .hdf data link");
                 continue;
             }
             ais_http_request dreq = {.url = href, .headers = dl_headers};

@@ -276,6 +276,24 @@ static ais_status read_rows(const sds_info *s, long r0, long nrows, void *buf, s
 intn SDgetdatainfo(int32 sdsid, int32 *chk_coord, uintn start_block, uintn info_count,
                    int32 *offsetarray, int32 *lengtharray);
 
+/* Runs fn over n jobs of `size` bytes each: jobs 1.. on their own threads, job 0 (and any job
+ * whose thread did not start) on the caller's; returns when all are done. */
+static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, int n)
+{
+    pthread_t threads[4];
+    bool started[4] = {false, false, false, false};
+    if (n > 4)
+        n = 4;
+    for (int k = 1; k < n; k++)
+        started[k] = pthread_create(&threads[k], NULL, fn, (char *)jobs + (size_t)k * size) == 0;
+    for (int k = 0; k < n; k++)
+        if (!started[k])
+            fn((char *)jobs + (size_t)k * size);
+    for (int k = 1; k < n; k++)
+        if (started[k])
+            pthread_join(threads[k], NULL);
+}
+
 typedef struct inflate_job {
     int fd;
     off_t offset;
@@ -336,20 +354,10 @@ static bool read_parallel(const char *path, const int32 *sds, void *const *bufs,
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return false;
-    pthread_t threads[3];
-    bool started[3] = {false, false, false};
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 3; k++)
         jobs[k].fd = fd;
-        started[k] = pthread_create(&threads[k], NULL, inflate_worker, &jobs[k]) == 0;
-        if (!started[k])
-            inflate_worker(&jobs[k]);
-    }
-    bool ok = true;
-    for (int k = 0; k < 3; k++) {
-        if (started[k])
-            pthread_join(threads[k], NULL);
-        ok = ok && jobs[k].ok;
-    }
+    run_jobs(inflate_worker, jobs, sizeof jobs[0], 3);
+    bool ok = jobs[0].ok && jobs[1].ok && jobs[2].ok;
     close(fd);
     return ok;
 }
@@ -405,21 +413,14 @@ static void *stats_worker(void *arg)
 static void box_statistics(stats_job *proto, long r0, long r1, ais_maiac_granule *out)
 {
     stats_job jobs[STATS_PARTS];
-    pthread_t threads[STATS_PARTS];
-    bool started[STATS_PARTS] = {false};
     long rows = r1 - r0 + 1;
     for (int k = 0; k < STATS_PARTS; k++) {
         jobs[k] = *proto;
         jobs[k].ra = r0 + rows * k / STATS_PARTS;
         jobs[k].rb = r0 + rows * (k + 1) / STATS_PARTS - 1;
-        started[k] = k > 0 && pthread_create(&threads[k], NULL, stats_worker, &jobs[k]) == 0;
     }
-    for (int k = 0; k < STATS_PARTS; k++)
-        if (!started[k])
-            stats_worker(&jobs[k]); /* the first part, and any part whose thread did not start */
+    run_jobs(stats_worker, jobs, sizeof jobs[0], STATS_PARTS);
     for (int k = 0; k < STATS_PARTS; k++) {
-        if (started[k])
-            pthread_join(threads[k], NULL);
         out->box_pixels += jobs[k].box_pixels;
         ais_stat_merge(&out->aod047, &jobs[k].aod047);
         ais_stat_merge(&out->aod055, &jobs[k].aod055);

@@ -107,6 +107,12 @@ def _warm_up(store: PredictionStore) -> None:
         log.warning("api_warm_up_failed", error=_safe_error(exc))
 
 
+def log_access(method: str, path: str, status_code: int, started: float, error_code: str | None) -> None:
+    """The access-log line of one request (CONTRACTS.md §6 fields); ``started`` is perf_counter()."""
+    log.info("request", method=method, path=path, status_code=status_code,
+             latency_ms=round((time.perf_counter() - started) * 1000.0, 3), error_code=error_code)
+
+
 class AccessLog:
     """Pure ASGI middleware: one access-log line per HTTP request (path, status_code, latency_ms,
     error_code), and a JSON 500 instead of a crash for an unhandled error. (Starlette's
@@ -136,8 +142,7 @@ class AccessLog:
             if not response["started"]:
                 await JSONResponse(status_code=500, content={"error": "internal_error"})(scope, receive, send)
             response["status"] = 500
-        log.info("request", method=scope["method"], path=scope["path"], status_code=response["status"],
-                 latency_ms=round((time.perf_counter() - started) * 1000.0, 3), error_code=state.get("error_code"))
+        log_access(scope["method"], scope["path"], response["status"], started, state.get("error_code"))
 
 
 class ForecastApp(FastAPI):
@@ -148,7 +153,7 @@ class ForecastApp(FastAPI):
     the FastAPI route."""
 
     forecast_store: PredictionStore | None = None
-    _HEADERS_START = (b"content-type", b"application/json")
+    _CONTENT_TYPE = (b"content-type", b"application/json")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         store = self.forecast_store
@@ -160,11 +165,10 @@ class ForecastApp(FastAPI):
             except StoreUnavailable:
                 body = None
             if body is not None:
-                headers = [self._HEADERS_START, (b"content-length", str(len(body)).encode("ascii"))]
+                headers = [self._CONTENT_TYPE, (b"content-length", str(len(body)).encode("ascii"))]
                 await send({"type": "http.response.start", "status": 200, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
-                log.info("request", method="GET", path=FORECAST_PATH, status_code=200,
-                         latency_ms=round((time.perf_counter() - started) * 1000.0, 3), error_code=None)
+                log_access("GET", FORECAST_PATH, 200, started, None)
                 return
         await super().__call__(scope, receive, send)
 
@@ -192,7 +196,6 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.monotoni
 
     app = ForecastApp(title="AIS PM2.5 forecast API", version="1", description=API_DESCRIPTION, docs_url="/docs",
                   redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
-    app.state.store = store
 
     app.forecast_store = store  # the fast path (ForecastApp) logs its own access lines
     app.add_middleware(AccessLog)
