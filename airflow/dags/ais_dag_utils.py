@@ -46,7 +46,6 @@ if RUNTIME not in RUNTIMES:
 
 PROJECT_ROOT = Path(os.environ.get("AIS_PROJECT_ROOT") or Path(__file__).resolve().parents[2])
 AIS_BIN = PROJECT_ROOT / ".venv" / "bin" / "ais"
-AIS_PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
 INGEST_BIN = PROJECT_ROOT / "build" / "native" / "ais-ingest"
 MANIFESTS = PROJECT_ROOT / "deploy" / "k8s"
 
@@ -93,8 +92,7 @@ def window_params(lookback_days: int = 2) -> dict[str, Param]:
 @dataclass(frozen=True)
 class Step:
     """One command of a task. ``kind``: spark (``ais job``), ml (``ais <command>``), check (``ais
-    check``, the serving checks), smoke (the API probes of ais.k8s.smoke), ingest (the C simulator;
-    local runtime only)."""
+    check``, the serving checks), ingest (the C simulator; local runtime only)."""
 
     kind: str
     argv: tuple[str, ...]
@@ -108,10 +106,6 @@ def spark_job(job_type: str, *args: str) -> Step:
 
 def ais_cli(*args: str) -> Step:
     return Step("ml", args)
-
-
-def api_smoke(*args: str) -> Step:
-    return Step("smoke", args)
 
 
 def serving_check(*args: str) -> Step:
@@ -135,8 +129,6 @@ def local_argv(step: Step) -> list[str]:
         return [str(AIS_BIN), "job", *step.argv]
     if step.kind == "ml":
         return [str(AIS_BIN), *step.argv]
-    if step.kind == "smoke":
-        return [str(AIS_PYTHON), "-m", "ais.k8s.smoke", "--serve-local", *step.argv]
     if step.kind == "check":
         return [str(AIS_BIN), "check", "--serve-local", *step.argv]
     if step.kind == "ingest":
@@ -149,8 +141,6 @@ def cluster_argv(step: Step) -> list[str]:
         return [SUBMIT_SCRIPT, *step.argv]
     if step.kind == "ml":
         return ["ais", *step.argv]
-    if step.kind == "smoke":
-        return ["python", "-m", "ais.k8s.smoke", *step.argv]
     if step.kind == "check":
         return ["ais", "check", *step.argv]
     raise ValueError(f"a {step.kind} step has no Kubernetes form")
@@ -352,7 +342,7 @@ def ais_task(task_id: str, steps: Sequence[Step], *, run_if: str | None = None, 
         raise ValueError(f"{task_id}: results of Kubernetes work are not passed through XCom")
     if kind == "spark":
         return _cluster_operator(task_id, cluster_steps, SPARK_SUBMITTER, False, run_if, **kwargs)
-    if kind == "smoke" or (kind == "check" and check_job is None):
+    if kind == "check" and check_job is None:
         return _cluster_operator(task_id, cluster_steps, API_PROBE, False, run_if, **kwargs)
     if kind == "check" and check_job is not None:
         return _cluster_operator(task_id, cluster_steps, check_job, True, run_if, **kwargs)

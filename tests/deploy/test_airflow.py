@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from ais.cli import build_parser
-from ais.k8s import smoke, submit
+from ais.k8s import submit
 from ais.spark.jobs.registry import JOBS
 from tests.conftest import PROJECT_ROOT
 from tests.deploy.airflow_env import AIRFLOW_BIN, DAGS, airflow_env, probe, require_airflow
@@ -93,8 +93,7 @@ def test_local_runtime_runs_the_project_cli(local: dict[str, Any]) -> None:
                 continue
             assert task["operator"] == "AisLocalOperator"
             for argv in task["commands"]:
-                assert argv[0] in (ais, str(PROJECT_ROOT / ".venv" / "bin" / "python"),
-                                   str(PROJECT_ROOT / "build" / "native" / "ais-ingest")), argv
+                assert argv[0] in (ais, str(PROJECT_ROOT / "build" / "native" / "ais-ingest")), argv
                 check_command(argv[1:] if argv[0] == ais else argv)
 
 
@@ -104,8 +103,6 @@ def check_command(argv: list[str]) -> None:
         job = JOBS.get(argv[1])
         assert job is not None, f"job {argv[1]} is not in the registry"
         submit.job_parser(job).parse_args(argv[2:])
-    elif "ais.k8s.smoke" in argv:
-        smoke._arg_parser().parse_args(argv[argv.index("ais.k8s.smoke") + 1:])
     elif argv[0].endswith("ais-ingest"):
         assert argv[1:4] == ["openaq", "--mode", "simulate"]
     else:
@@ -202,11 +199,9 @@ def test_k8s_commands_are_the_submit_script_and_the_cli(k8s: dict[str, Any]) -> 
             for argv in scripts:
                 if argv[0] == "/opt/ais/scripts/submit_spark_k8s.sh":
                     check_command(["job", *argv[1:]])
-                elif argv[0] == "ais":
-                    check_command(argv[1:])
                 else:
-                    assert argv[:3] == ["python", "-m", "ais.k8s.smoke"], (task_id, argv)
-                    check_command(argv)
+                    assert argv[0] == "ais", (task_id, argv)
+                    check_command(argv[1:])
     upstream = k8s["dags"]["ais_pm25_k8s_compute"]["tasks"]["wait_for_upstream_tier2_or_run_tier2_k8s"]
     # the simulated sources and the bronze catch-up are the embedded profile's; not in the cluster
     assert "ais-ingest" not in upstream["kubernetes"]["args"][0] and "bronze" not in upstream["kubernetes"]["args"][0]
