@@ -4,8 +4,9 @@
  *   ais-gridded-decode-bench maiac FILE WEST EAST SOUTH NORTH REPEATS
  *   ais-gridded-decode-bench s5p   FILE WEST EAST SOUTH NORTH REPEATS   (grid: ERA5 region, 0.25)
  *
- * Prints one JSON object: the best wall time of REPEATS decodes and what the last one found
- * (so the caller can check both sides computed the same thing). */
+ * Prints one JSON object: the best wall time of REPEATS decodes, the first one's (cold: library
+ * initialisation included), and what the last one found (so the caller can check both sides
+ * computed the same thing). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,7 @@ int main(int argc, char **argv)
     ais_bbox box = {.west = atof(argv[3]), .east = atof(argv[4]), .south = atof(argv[5]),
                     .north = atof(argv[6])};
     int repeats = atoi(argv[7]);
-    double best = 1e300;
+    double best = 1e300, first = -1.0;
     const char *reason = NULL;
     char detail[256];
     if (strcmp(argv[1], "maiac") == 0) {
@@ -43,10 +44,11 @@ int main(int argc, char **argv)
             }
             double dt = now_s() - t0;
             best = dt < best ? dt : best;
+            first = first < 0.0 ? dt : first;
         }
-        printf("{\"best_seconds\":%.6f,\"pixels\":%llu,\"valid_055\":%llu,\"mean_055\":%.17g,"
+        printf("{\"best_seconds\":%.6f,\"first_seconds\":%.6f,\"pixels\":%llu,\"valid_055\":%llu,\"mean_055\":%.17g,"
                "\"valid_047\":%llu,\"mean_047\":%.17g}\n",
-               best, (unsigned long long)g.total, (unsigned long long)g.aod055.n, g.aod055.mean,
+               best, first, (unsigned long long)g.total, (unsigned long long)g.aod055.n, g.aod055.mean,
                (unsigned long long)g.aod047.n, g.aod047.mean);
         return 0;
     }
@@ -70,10 +72,11 @@ int main(int argc, char **argv)
         }
         double dt = now_s() - t0;
         best = dt < best ? dt : best;
+        first = first < 0.0 ? dt : first;
     }
-    printf("{\"best_seconds\":%.6f,\"pixels\":%llu,\"valid\":%llu,\"mean\":%.17g,\"cells\":%zu,"
+    printf("{\"best_seconds\":%.6f,\"first_seconds\":%.6f,\"pixels\":%llu,\"valid\":%llu,\"mean\":%.17g,\"cells\":%zu,"
            "\"grid_pixels\":%llu}\n",
-           best, (unsigned long long)r.total, (unsigned long long)r.stats.n, r.stats.mean,
+           best, first, (unsigned long long)r.total, (unsigned long long)r.stats.n, r.stats.mean,
            r.n_cells, (unsigned long long)r.grid_pixels);
     ais_s5p_result_free(&r);
     return 0;

@@ -151,7 +151,7 @@ static void test_real_truncated(void **state)
     gt_run r;
     gt_run_init(&r, AIS_ERA5_SOURCE, "2017-01-01T00:00:00Z", "2017-02-01T00:00:00Z");
     char err[256];
-    assert_int_equal(ais_era5_ingest_files(paths, 4, &HANOI, NULL, &r.out, err, sizeof err),
+    assert_int_equal(ais_era5_ingest_files(paths, 4, &HANOI, &r.out, err, sizeof err),
                      AIS_ERR_PARSE);
     assert_int_equal(json_array_size(r.events), 1);
     assert_int_equal(r.stats.files_rejected, 3);
@@ -166,6 +166,24 @@ static void test_real_truncated(void **state)
     ais_test_rm_rf(tmp);
     free(tmp);
     free(dir);
+}
+
+/* live downloads carry their CDS job id in the name; other names give none */
+static void test_request_from_name(void **state)
+{
+    (void)state;
+    char id[72];
+    assert_true(ais_era5_request_from_name(
+        "/d/era5_single_levels_20170101.cds-0000aaaa-0000-4000-8000-000000000001.grib", id,
+        sizeof id));
+    assert_string_equal(id, "0000aaaa-0000-4000-8000-000000000001");
+    assert_false(ais_era5_request_from_name("/d/era5-levels-members.grib", id, sizeof id));
+    assert_false(ais_era5_request_from_name("/d.cds-abc.x/era5.grib", id, sizeof id));
+    assert_false(ais_era5_request_from_name("era5.cds-.grib", id, sizeof id));
+    assert_false(ais_era5_request_from_name("era5.cds-12;rm.grib", id, sizeof id));
+    assert_false(ais_era5_request_from_name("era5.cds-abcd", id, sizeof id));
+    char small[4];
+    assert_false(ais_era5_request_from_name("era5.cds-abcd.grib", small, sizeof small));
 }
 
 /* ---- hand-made "ERA5 over Vietnam" fixtures ---------------------------------------------- */
@@ -427,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_fixture_grib_vietnam),
         cmocka_unit_test(test_fixture_netcdf_vietnam),
         cmocka_unit_test(test_simulate),
+        cmocka_unit_test(test_request_from_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -285,6 +285,46 @@ static void era5_live_jobs_and_matches_replay(void **state)
     json_decref(body);
     json_decref(log);
 
+    /* each event names its CDS job; the job ids are the server's (hand-made) */
+    char *ldir = ais_test_join(live.landing, "era5-files");
+    json_t *levents = ais_test_read_landing(ldir);
+    free(ldir);
+    assert_int_equal(json_array_size(levents), 2);
+    const char *r0 = json_string_value(json_object_get(json_array_get(levents, 0), "request_id"));
+    const char *r1 = json_string_value(json_object_get(json_array_get(levents, 1), "request_id"));
+    assert_non_null(r0);
+    assert_non_null(r1);
+    assert_int_equal(strncmp(r0, "0000aaaa-0000-4000-8000-", 24), 0);
+    assert_int_equal(strlen(r0), 36);
+    assert_string_not_equal(r0, r1);
+    /* replaying the download folder gives the live events, request ids included */
+    const char *dl = json_string_value(json_object_get(json_object_get(live.summary, "download"),
+                                                       "dir"));
+    result again = run_ingest("era5", "replay", dl, "ok", "2017-01-01T00:00:00Z",
+                              "2017-01-02T00:00:00Z");
+    assert_int_equal(again.code, 0);
+    char *adir = ais_test_join(again.landing, "era5-files");
+    json_t *aevents = ais_test_read_landing(adir);
+    free(adir);
+    assert_int_equal(json_array_size(aevents), 2);
+    size_t k, m;
+    json_t *le0, *ae0;
+    json_array_foreach(levents, k, le0) {
+        size_t same = 0;
+        json_array_foreach(aevents, m, ae0) {
+            if (strcmp(json_string_value(json_object_get(le0, "event_id")),
+                       json_string_value(json_object_get(ae0, "event_id"))) == 0) {
+                assert_string_equal(json_string_value(json_object_get(le0, "request_id")),
+                                    json_string_value(json_object_get(ae0, "request_id")));
+                same++;
+            }
+        }
+        assert_int_equal(same, 1);
+    }
+    json_decref(levents);
+    json_decref(aevents);
+    result_free(&again);
+
     /* the replay of the same two files gives the same events */
     char *rdir = ais_test_mkdtemp();
     const char *names[] = {"era5-single-level-scalar-time.grib", "era5-levels-members.grib"};

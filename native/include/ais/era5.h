@@ -25,8 +25,8 @@
  * <YYYY>_<MM>" for a file covering one whole calendar month, "era5_<type>_<YYYY>_<MM>_<DD>" for
  * one UTC day, else "era5_<type>_<YYYYMMDDHH>_<YYYYMMDDHH>" (first and last time); dataset_type,
  * period_start, period_end (first and last valid time), file_path, file_format (grib1 | grib2 |
- * netcdf), size_bytes, sha256, variables, pressure_levels_hpa, area "N/W/S/E", request_id (null
- * in replay), hanoi_hourly [{time, u10, v10, blh, sp, t2m, d2m, tp, msl}] (null where a variable
+ * netcdf), size_bytes, sha256, variables, pressure_levels_hpa, area "N/W/S/E", request_id (the CDS
+ * job of a live download, from its file name; null for other files), hanoi_hourly [{time, u10, v10, blh, sp, t2m, d2m, tp, msl}] (null where a variable
  * is absent), message_count; event_time = period_start; available_at = period_end + 5 days
  * (ERA5's release latency; the final release replaces ERA5T under the same id). */
 #ifndef AIS_ERA5_H
@@ -99,13 +99,16 @@ ais_status ais_era5_event_new(const ais_envelope *env, const ais_era5_file_info 
                               const char *path, const char *request_id, int64_t ingest_time,
                               json_t **out);
 
-/* Decodes files (a replay folder's .grib, .grb, .grib2 and .nc files, or live mode's downloads; for
- * live, request_id names the CDS request, NULL in replay): one event per file whose
- * period_start is in the window; bad files are dead letters (ais/gridded.h). AIS_ERR_PARSE if
- * any file was rejected. */
+/* The CDS job id that live mode writes into a download's name ("era5_single_levels_20170101.cds-
+ * <job id>.grib"): false when the name has none (the id is up to 64 hex digits and dashes). */
+bool ais_era5_request_from_name(const char *path, char *out, size_t out_size);
+
+/* Decodes files (a replay folder's .grib, .grb, .grib2 and .nc files, or live mode's downloads,
+ * whose names carry their CDS job id, so that replaying a download folder gives the live
+ * events): one event per file whose period_start is in the window; bad files are dead letters
+ * (ais/gridded.h). AIS_ERR_PARSE if any file was rejected. */
 ais_status ais_era5_ingest_files(const char *const *paths, size_t n_paths, const ais_bbox *box,
-                                 const char *request_id, ais_gridded_out *out, char *errbuf,
-                                 size_t errbuf_size);
+                                 ais_gridded_out *out, char *errbuf, size_t errbuf_size);
 
 /* Simulated ERA5 (source "simulated"): for every UTC day of the window, one single-levels event
  * (24 Hanoi hours: a seasonal and diurnal 2 m temperature, dew point, boundary layer height

@@ -38,6 +38,11 @@ typedef struct ais_stat {
 void ais_stat_add(ais_stat *s, double v);
 /* population standard deviation; 0 for n < 2 */
 double ais_stat_std(const ais_stat *s);
+/* A decode buffer of megabytes, freed with free(): 2 MiB-aligned and marked for transparent
+ * huge pages, so the kernel maps it in a few faults rather than one per 4 KiB page (per-page
+ * faults and their bookkeeping were 40% of a MAIAC granule's decode time). Plain pages where
+ * THP is off. NULL when out of memory or bytes is 0. */
+void *ais_big_alloc(size_t bytes);
 /* Chan's parallel combination: a becomes the statistics of a and b together. */
 void ais_stat_merge(ais_stat *a, const ais_stat *b);
 

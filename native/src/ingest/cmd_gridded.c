@@ -120,7 +120,7 @@ static ais_status replay(ais_source source, const char *dir, const ais_config *c
     else if (source == AIS_SOURCE_SENTINEL5P)
         st = ais_s5p_ingest_files(paths, files.count, &s5p, out, errbuf, errsize);
     else
-        st = ais_era5_ingest_files(paths, files.count, &box, NULL, out, errbuf, errsize);
+        st = ais_era5_ingest_files(paths, files.count, &box, out, errbuf, errsize);
     ais_path_list_free(&files);
     ais_status jst = ais_json_set(extra, "outside_area", json_integer((json_int_t)out->outside_area));
     if (jst == AIS_OK && source == AIS_SOURCE_SENTINEL5P)

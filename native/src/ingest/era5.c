@@ -136,9 +136,24 @@ ais_status ais_era5_event_new(const ais_envelope *env, const ais_era5_file_info 
     return AIS_OK;
 }
 
+bool ais_era5_request_from_name(const char *path, char *out, size_t out_size)
+{
+    const char *base = strrchr(path, '/');
+    base = base != NULL ? base + 1 : path;
+    const char *p = strstr(base, ".cds-");
+    if (p == NULL)
+        return false;
+    p += strlen(".cds-");
+    size_t n = strspn(p, "0123456789abcdefABCDEF-");
+    if (n == 0 || n > 64 || p[n] != '.' || n >= out_size)
+        return false;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return true;
+}
+
 ais_status ais_era5_ingest_files(const char *const *paths, size_t n_paths, const ais_bbox *box,
-                                 const char *request_id, ais_gridded_out *out, char *errbuf,
-                                 size_t errbuf_size)
+                                 ais_gridded_out *out, char *errbuf, size_t errbuf_size)
 {
     if ((paths == NULL && n_paths > 0) || box == NULL || out == NULL)
         return AIS_ERR_INVALID_ARG;
@@ -164,8 +179,10 @@ ais_status ais_era5_ingest_files(const char *const *paths, size_t n_paths, const
         out->stats->records_read += f.messages;
         int64_t now;
         json_t *ev = NULL;
+        char job[72];
+        bool has_job = ais_era5_request_from_name(paths[i], job, sizeof job);
         if ((st = ais_time_now(&now, NULL)) == AIS_OK)
-            st = ais_era5_event_new(out->env, &f, paths[i], request_id, now, &ev);
+            st = ais_era5_event_new(out->env, &f, paths[i], has_job ? job : NULL, now, &ev);
         if (st == AIS_OK)
             st = ais_gridded_emit(out, ev, f.period_start);
         json_decref(ev);

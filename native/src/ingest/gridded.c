@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <openssl/evp.h>
 
@@ -50,6 +51,20 @@ double ais_stat_std(const ais_stat *s)
         return 0.0;
     double var = s->m2 / (double)s->n;
     return var > 0.0 ? sqrt(var) : 0.0;
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *ais_big_alloc(size_t bytes)
+{
+    void *p = NULL;
+    size_t n = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    if (n == 0 || posix_memalign(&p, HUGE_PAGE, n) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, n, MADV_HUGEPAGE);
+#endif
+    return p;
 }
 
 void ais_stat_merge(ais_stat *a, const ais_stat *b)

@@ -537,7 +537,7 @@ static ais_status era5_job(fetch *f, const char *base, const char *key_header,
 {
     const char *dataset = pressure ? "reanalysis-era5-pressure-levels"
                                    : "reanalysis-era5-single-levels";
-    char url[URL_SIZE], job_url[URL_SIZE], name[96];
+    char url[URL_SIZE], job_url[URL_SIZE], name[160];
     json_t *body = NULL, *root = NULL;
     ais_status st = era5_inputs(f, pressure, day, &body);
     if (st != AIS_OK)
@@ -604,8 +604,9 @@ static ais_status era5_job(fetch *f, const char *base, const char *key_header,
         return ais_status_fail(AIS_ERR_HTTP, f->errbuf, f->errsize,
                                "GET %s: no asset.value.href to download", url);
     }
-    snprintf(name, sizeof name, "era5_%s_%04d%02d%02d.grib",
-             pressure ? "pressure_levels" : "single_levels", day->year, day->month, day->day);
+    /* the job id in the name becomes the events' request_id (ais_era5_request_from_name) */
+    snprintf(name, sizeof name, "era5_%s_%04d%02d%02d.cds-%s.grib",
+             pressure ? "pressure_levels" : "single_levels", day->year, day->month, day->day, job);
     ais_http_request dreq = {.url = href, .secrets = secrets};
     st = download(f, &dreq, name);
     json_decref(root);

@@ -222,7 +222,7 @@ static ais_status decode_open(int ncid, const char *path, const ais_s5p_options 
     if (ns > 100000 || np > 10000)
         return ais_gridded_fail(reason, "bad_variable", detail, dsize, "%s", "implausible swath size");
     size_t n = ns * np;
-    float *lat = malloc(n * sizeof *lat), *lon = malloc(n * sizeof *lon), *val = NULL;
+    float *lat = ais_big_alloc(n * sizeof *lat), *lon = ais_big_alloc(n * sizeof *lon), *val = NULL;
     unsigned char *qa = NULL;
     ais_s5p_cell *dense = NULL;
     if (lat == NULL || lon == NULL) {
@@ -252,8 +252,8 @@ static ais_status decode_open(int ncid, const char *path, const ais_s5p_options 
     if (r0 == ns)
         goto done; /* nothing in the areas */
     size_t nrows = r1 - r0 + 1;
-    val = malloc(nrows * np * sizeof *val);
-    qa = malloc(nrows * np);
+    val = ais_big_alloc(nrows * np * sizeof *val);
+    qa = ais_big_alloc(nrows * np);
     if (val == NULL || qa == NULL) {
         st = AIS_ERR_NOMEM;
         goto done;
