@@ -12,6 +12,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "ais/dlq.h"
+#include "ais/jsonutil.h"
 #include "ais/status.h"
 #include "ais/timeutil.h"
 #include "kafka_client.h"
@@ -46,6 +47,7 @@ struct ais_kafka {
     char first_failure[256];
     char error[768];
     ais_status failed; /* sticky: a fatal producer error */
+    ais_json_buf text;  /* the message being produced (librdkafka copies it) */
 };
 
 static void log_lost(ais_kafka *k, const char *what, const char *id, const char *error)
@@ -204,10 +206,11 @@ static ais_status write_message(ais_kafka *k, const json_t *obj, enum msg_kind k
     const char *key = json_string_value(json_object_get(obj, key_field));
     if (key == NULL || key[0] == '\0')
         return AIS_ERR_INVALID_ARG;
-    char *payload = json_dumps(obj, DUMP_FLAGS);
-    if (payload == NULL)
-        return AIS_ERR_JSON;
-    size_t len = strlen(payload);
+    k->text.len = 0;
+    if ((st = ais_json_append_compact(&k->text, obj)) != AIS_OK)
+        return st == AIS_ERR_NOMEM ? st : AIS_ERR_JSON;
+    const char *payload = k->text.data;
+    size_t len = k->text.len;
     rd_kafka_topic_t *topic = kind == KIND_EVENT ? k->events : k->dead_letters;
     rd_kafka_resp_err_t err = produce(k, topic, kind, key, payload, len);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -223,7 +226,6 @@ static ais_status write_message(ais_kafka *k, const json_t *obj, enum msg_kind k
     } else {
         log_lost(k, "dead letter", key, rd_kafka_err2str(err));
     }
-    free(payload);
     if (st == AIS_OK && k->n_pending > 0)
         st = reroute_failed(k);
     if (st == AIS_OK)
@@ -456,5 +458,6 @@ void ais_kafka_free(ais_kafka *k)
     free(k->dlq_topic);
     free(k->source);
     free(k->request_id);
+    free(k->text.data);
     free(k);
 }

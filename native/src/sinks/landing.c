@@ -9,17 +9,16 @@
 #include <unistd.h>
 
 #include "ais/fsutil.h"
+#include "ais/jsonutil.h"
 #include "ais/timeutil.h"
 
-#define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
 struct ais_landing {
     char *topic_dir;
     char window_start[AIS_TIME_COMPACT_SIZE];
     char window_end[AIS_TIME_COMPACT_SIZE];
     size_t batch_max;
-    char *buf; /* pending JSON lines */
-    size_t len, cap;
+    ais_json_buf text; /* pending JSON lines */
     size_t pending; /* events in buf */
     ais_landing_stats stats;
     ais_status failed; /* sticky: AIS_OK until the first failure */
@@ -79,7 +78,7 @@ void ais_landing_free(ais_landing *sink)
     if (sink == NULL)
         return;
     free(sink->topic_dir);
-    free(sink->buf);
+    free(sink->text.data);
     free(sink);
 }
 
@@ -119,7 +118,7 @@ static ais_status write_batch(ais_landing *sink)
     int fd = -1;
 
     snprintf(name, sizeof name, "part-%s-%s-%08x.jsonl", sink->window_start, sink->window_end,
-             (unsigned)content_hash(sink->buf, sink->len));
+             (unsigned)content_hash(sink->text.data, sink->text.len));
     snprintf(tmp_name, sizeof tmp_name, ".%s.tmp", name);
     if ((st = ais_fs_path_join(sink->topic_dir, name, &final_path)) != AIS_OK ||
         (st = ais_fs_path_join(sink->topic_dir, tmp_name, &tmp_path)) != AIS_OK) {
@@ -132,7 +131,7 @@ static ais_status write_batch(ais_landing *sink)
     if (fd < 0)
         goto io_error;
     step = "write";
-    if (ais_fs_write_all(fd, sink->buf, sink->len) != AIS_OK)
+    if (ais_fs_write_all(fd, sink->text.data, sink->text.len) != AIS_OK)
         goto io_error;
     step = "fsync";
     if (fsync(fd) != 0)
@@ -156,7 +155,7 @@ static ais_status write_batch(ais_landing *sink)
 
     sink->stats.events_written += sink->pending;
     sink->stats.files_written++;
-    sink->len = 0;
+    sink->text.len = 0;
     sink->pending = 0;
     free(final_path);
     free(tmp_path);
@@ -174,24 +173,6 @@ io_error: {
 }
 }
 
-static ais_status reserve(ais_landing *sink, size_t extra)
-{
-    if (sink->cap - sink->len >= extra)
-        return AIS_OK;
-    size_t cap = sink->cap ? sink->cap : 1 << 16;
-    while (cap - sink->len < extra) {
-        if (cap > SIZE_MAX / 2)
-            return AIS_ERR_NOMEM;
-        cap *= 2;
-    }
-    char *buf = realloc(sink->buf, cap);
-    if (buf == NULL)
-        return AIS_ERR_NOMEM;
-    sink->buf = buf;
-    sink->cap = cap;
-    return AIS_OK;
-}
-
 ais_status ais_landing_write(ais_landing *sink, const json_t *event)
 {
     if (sink == NULL || event == NULL || !json_is_object(event))
@@ -199,22 +180,15 @@ ais_status ais_landing_write(ais_landing *sink, const json_t *event)
     if (sink->failed != AIS_OK)
         return sink->failed;
 
-    /* Serialise straight into the batch buffer; json_dumpb reports the size it needed, so an
-     * event that does not fit is dumped a second time after growing the buffer. */
-    ais_status st = reserve(sink, 4096);
-    if (st != AIS_OK)
+    /* Serialise straight into the batch buffer (which grows as needed), then the newline. */
+    ais_status st = ais_json_append_compact(&sink->text, event);
+    if (st == AIS_OK)
+        st = ais_json_buf_reserve(&sink->text, 1);
+    if (st == AIS_ERR_NOMEM)
         return fail(sink, st, "landing: out of memory buffering a batch");
-    size_t room = sink->cap - sink->len - 1; /* keep one byte for the newline */
-    size_t n = json_dumpb(event, sink->buf + sink->len, room, DUMP_FLAGS);
-    if (n == 0)
+    if (st != AIS_OK)
         return fail(sink, AIS_ERR_JSON, "landing: event cannot be serialised");
-    if (n > room) {
-        if ((st = reserve(sink, n + 1)) != AIS_OK)
-            return fail(sink, st, "landing: out of memory buffering a batch");
-        json_dumpb(event, sink->buf + sink->len, n, DUMP_FLAGS);
-    }
-    sink->len += n;
-    sink->buf[sink->len++] = '\n';
+    sink->text.data[sink->text.len++] = '\n';
     sink->pending++;
     if (sink->pending >= sink->batch_max)
         return write_batch(sink);
