@@ -40,6 +40,10 @@ ais_status ais_json_string(const char *text, json_t **out)
     size_t bad = 0;
     /* The NUL terminator stops every multi-byte check above before it can read past the end. */
     for (size_t i = 0; i < len;) {
+        if (s[i] < 0x80) { /* most of our text is ASCII */
+            i++;
+            continue;
+        }
         size_t n = utf8_sequence_length(s + i);
         if (n == 0) {
             bad++;
