@@ -31,7 +31,7 @@ declare -A SEEDS=(
   [fuzz_maiac_hdf4]="native/fuzz/corpus/maiac_hdf4"
   [fuzz_traj_tdump]="native/tests/traj/data/tdump_two_traj.txt native/tests/traj/data/tdump_one_traj_no_pressure.txt"
   [fuzz_traj_era5]="native/tests/traj/data/era5_one_message.grib"
-  [fuzz_traj_arl]=""
+  [fuzz_traj_arl]=""   # seeded below with a simulated ARL hour
 )
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_airnow_csv fuzz_weather_history fuzz_openaq_hours fuzz_s5p_netcdf
@@ -50,6 +50,12 @@ for t in "${TARGETS[@]}"; do
   corpus="$WORK/corpus/$t"
   crashes="$WORK/crashes/$t"
   mkdir -p "$corpus" "$crashes"
+  if [ "$t" = fuzz_traj_arl ] && [ ! -e "$corpus/simulated_one_hour.arl" ]; then
+    # the ARL reader's seed: one simulated hour over era5.region, as ctest's fuzz_traj_arl_smoke
+    "$(find "$BUILD" -type f -name ais-traj -perm -u+x | head -n1)" simulate-met \
+      --start 2026-01-01T00:00:00Z --end 2026-01-01T01:00:00Z \
+      --out "$corpus/simulated_one_hour.arl" --config "$ROOT/config/hanoi_pipeline.yaml" >/dev/null 2>&1 || true
+  fi
   for s in ${SEEDS[$t]}; do
     if [ -d "$ROOT/$s" ]; then cp -n "$ROOT/$s"/* "$corpus"/ 2>/dev/null || true; else cp -n "$ROOT/$s" "$corpus"/; fi
   done

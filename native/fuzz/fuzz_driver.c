@@ -3,7 +3,7 @@
  * deterministic mutations of them (byte flips, insertions, deletions, truncations, spliced
  * copies). Under the sanitizer build a crash, leak or undefined behaviour fails the test.
  *
- *   fuzz_<target>_smoke [--iterations N] CORPUS_DIR...
+ *   fuzz_<target>_smoke [--iterations N] CORPUS_DIR_OR_FILE...
  *
  * Not a replacement for coverage-guided fuzzing (cmake -DAIS_FUZZ=ON with clang): a regression
  * gate that runs in every `ctest`. */
@@ -127,6 +127,10 @@ int main(int argc, char **argv)
             continue;
         }
         DIR *d = opendir(argv[i]);
+        if (d == NULL && n < 256 && load(argv[i], &inputs[n])) { /* a single seed file */
+            n++;
+            continue;
+        }
         if (d == NULL) {
             fprintf(stderr, "cannot open corpus %s\n", argv[i]);
             return 2;
