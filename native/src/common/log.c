@@ -194,21 +194,21 @@ ais_status ais_log_fields(ais_logger *logger, ais_log_level level, const char *e
         json_decref(obj);
         return st;
     }
-    const size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(15);
-    size_t len = json_dumpb(obj, NULL, 0, flags);
-    char *line = len > 0 ? malloc(len + 1) : NULL;
-    if (line == NULL) {
-        json_decref(obj);
-        return len > 0 ? AIS_ERR_NOMEM : AIS_ERR_JSON;
-    }
-    json_dumpb(obj, line, len, flags);
+    ais_json_buf line = {0};
+    st = ais_json_append_compact(&line, obj);
     json_decref(obj);
-    line[len] = '\n';
+    if (st == AIS_OK)
+        st = ais_json_buf_reserve(&line, 1);
+    if (st != AIS_OK) {
+        free(line.data);
+        return st == AIS_ERR_NOMEM ? st : AIS_ERR_JSON;
+    }
+    line.data[line.len++] = '\n';
     /* One fwrite per line so concurrent writers to the same descriptor do not interleave
      * inside a line. */
-    size_t written = fwrite(line, 1, len + 1, logger->out);
-    free(line);
-    if (written != len + 1 || fflush(logger->out) != 0)
+    size_t written = fwrite(line.data, 1, line.len, logger->out);
+    free(line.data);
+    if (written != line.len || fflush(logger->out) != 0)
         return AIS_ERR_IO;
     return AIS_OK;
 }

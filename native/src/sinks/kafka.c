@@ -17,7 +17,6 @@
 #include "ais/timeutil.h"
 #include "kafka_client.h"
 
-#define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 /* how many lost messages are logged one by one */
 #define MAX_LOST_LOGGED 20
 
@@ -150,19 +149,19 @@ static ais_status reroute_failed(ais_kafka *k)
     for (size_t i = 0; i < n; i++) {
         failed_event *f = &list[i];
         json_t *rec = NULL;
-        char *text = NULL;
         int64_t now = 0;
         ais_dead_letter dl = {.reason = "delivery_failed", .detail = f->error, .raw = f->payload,
                               .raw_len = f->len, .event_id = f->event_id};
         ais_status rst = ais_time_now(&now, NULL);
         if (rst == AIS_OK)
             rst = ais_dead_letter_json(k->source, k->topic, k->request_id, &dl, now, &rec);
-        if (rst == AIS_OK && (text = json_dumps(rec, DUMP_FLAGS)) == NULL)
-            rst = AIS_ERR_NOMEM;
+        k->text.len = 0;
+        if (rst == AIS_OK)
+            rst = ais_json_append_compact(&k->text, rec);
         if (rst == AIS_OK) {
             const char *dlq_id = json_string_value(json_object_get(rec, "dlq_id"));
             rd_kafka_resp_err_t err =
-                produce(k, k->dead_letters, KIND_REROUTED, dlq_id, text, strlen(text));
+                produce(k, k->dead_letters, KIND_REROUTED, dlq_id, k->text.data, k->text.len);
             if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
                 k->stats.dlq_produced++;
             else
@@ -172,7 +171,6 @@ static ais_status reroute_failed(ais_kafka *k)
             if (st == AIS_OK)
                 st = rst;
         }
-        free(text);
         json_decref(rec);
         free(f->event_id);
         free(f->payload);
