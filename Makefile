@@ -12,13 +12,15 @@ NO_SERVE  ?= 0
 SPAN_DAYS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup build native native-asan demo test test-native test-python bench fuzz lint clean
+.PHONY: help setup build native native-asan demo test test-native test-python bench fuzz lint clean stack stack-down
 
 help:
 	@echo "make demo      set up, run the whole chain on the embedded profile, serve the forecast"
 	@echo "               (NO_SERVE=1 prints the forecast and exits; SPAN_DAYS=N sets the span)"
 	@echo "make test      set up, build, run C unit + sanitizer tests and the Python tests"
 	@echo "make fuzz      libFuzzer on every C parser (FUZZ_SECONDS per target, default 60)"
+	@echo "make stack     start the production profile's servers on loopback (HDFS, PostgreSQL, Kafka,"
+	@echo "               Cassandra; scripts/stack.sh), make stack-down stops them"
 	@echo "make setup | build | bench | lint | clean"
 
 setup:
@@ -48,6 +50,13 @@ test: test-native test-python
 
 bench: build
 	@$(PY) -m bench.run
+
+stack: setup
+	@scripts/stack.sh up
+	@scripts/stack.sh status
+
+stack-down:
+	@scripts/stack.sh down
 
 fuzz: setup
 	@scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)

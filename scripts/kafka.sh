@@ -12,8 +12,9 @@
 # --port is the client port (default 9092); the controller listens on the next free port above
 # it. --owner-pid ties the broker to a process: a watchdog stops the broker when that process
 # exits, so a test that dies never leaves a JVM behind. Each port has its own folder,
-# var/kafka/<port>/: data/, server.properties, log4j.properties, kafka.pid, kafka.out (the JVM's
-# stdout and stderr) and logs/server.log. Auto topic creation is off: topics are made with
+# var/kafka/<port>/ (or $AIS_KAFKA_DIR, which scripts/stack.sh sets to var/stack/kafka): data/,
+# server.properties, log4j.properties, kafka.pid, kafka.out (the JVM's stdout and stderr) and
+# logs/server.log. Auto topic creation is off: topics are made with
 # `ais-ingest topics --create`. Environment: AIS_KAFKA_HEAP (default 512m),
 # AIS_KAFKA_START_TIMEOUT seconds (default 90).
 #
@@ -73,7 +74,7 @@ parse_flags() {
   done
   [[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -ge 1024 ] && [ "$PORT" -le 65000 ] || usage
   [ -z "$OWNER" ] || [[ "$OWNER" =~ ^[0-9]+$ ]] || usage
-  DIR="$ROOT/var/kafka/$PORT"
+  DIR="${AIS_KAFKA_DIR:-$ROOT/var/kafka/$PORT}"
   PIDFILE="$DIR/kafka.pid"
   WATCHFILE="$DIR/watchdog.pid"
 }

@@ -23,6 +23,7 @@ APT_PACKAGES=(
   openjdk-17-jdk-headless maven
   python3 python3-venv python3-dev libgomp1
   nginx-light wrk
+  postgresql
 )
 
 log() { printf '{"ts":"%s","level":"info","logger":"setup","event":"%s"%s}\n' \

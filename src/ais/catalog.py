@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from ais.config import ConfigError, Settings
 from ais.jsonlog import get_logger
+from ais.storage import iceberg_io_properties
 from ais.tables import NAMESPACES, Column, ListOf, Partition, Struct, TableSpec, all_tables
 
 if TYPE_CHECKING:
@@ -104,11 +105,11 @@ def load_catalog(settings: Settings, create: bool = True) -> Catalog:
             sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         if create and loc.warehouse.startswith("file://"):
             Path(loc.warehouse.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-        return SqlCatalog(name, uri=url, warehouse=loc.warehouse)
+        return SqlCatalog(name, uri=url, warehouse=loc.warehouse, **iceberg_io_properties(loc.warehouse))
     if loc.kind == "rest":
         from pyiceberg.catalog.rest import RestCatalog
 
-        return RestCatalog(name, uri=loc.rest_url, warehouse=loc.warehouse)
+        return RestCatalog(name, uri=loc.rest_url, warehouse=loc.warehouse, **iceberg_io_properties(loc.warehouse))
     raise ConfigError("a Hadoop catalog (empty iceberg_catalog_uri) is usable from Spark only; "
                       "PyIceberg needs a JDBC or REST catalog")
 

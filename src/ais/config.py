@@ -139,6 +139,21 @@ class Settings:
             raise ConfigError(f"runtime.{name} must be a local path here, got {value!r}")
         return Path(self.resolve_path(value.removeprefix("file://")))
 
+    def store_uri(self, name: str) -> str:
+        """A runtime location that may be on the shared store: a URI as given, a relative local
+        path under the project root."""
+        return self.resolve_path(self.runtime(name).strip()).rstrip("/")
+
+    @property
+    def raw_store(self) -> str:
+        """The shared store of files: runtime.raw_store_uri, else <iceberg_warehouse>/raw."""
+        return self.store_uri("raw_store_uri") or f"{self.store_uri('iceberg_warehouse')}/raw"
+
+    @property
+    def met_dir(self) -> str:
+        """Where the ARL met files live: runtime.met_dir, else <raw store>/met."""
+        return self.store_uri("met_dir") or f"{self.raw_store}/met"
+
     # ---- frequently used runtime values ---------------------------------------------------
     @property
     def catalog_name(self) -> str:

@@ -119,15 +119,21 @@ def merge_rows(catalog: Catalog, spec: TableSpec, rows: list[dict[str, Any]]) ->
     existing = {_key(r, keys): r for r in read_rows(table, _key_filter(keys, list(seen)))}
     compare = [c for c in spec.column_names if c not in VOLATILE_COLUMNS and c not in keys]
     changed: list[dict[str, Any]] = []
-    inserted = updated = 0
+    updated_keys: list[tuple[Any, ...]] = []
     for row in incoming:
         old = existing.get(_key(row, keys))
         if old is None:
-            inserted += 1
             changed.append(row)
         elif not all(_same(row[c], old.get(c)) for c in compare):
-            updated += 1
+            updated_keys.append(_key(old, keys))
             changed.append(row)
-    if changed:
-        table.upsert(to_arrow(spec, changed), join_cols=list(keys))
-    return MergeResult(inserted, updated, len(incoming) - len(changed))
+    # The keys to replace are known already, so the write is an overwrite of exactly those keys
+    # (or an append when all are new), not PyIceberg's upsert: that one re-reads the matched rows
+    # with the schema of the last snapshot and fails once a column has been added since
+    # (apache/iceberg-python#2467), which ensure-tables does whenever a table spec grows.
+    if updated_keys:
+        table.overwrite(to_arrow(spec, changed), overwrite_filter=_key_filter(keys, updated_keys))
+    elif changed:
+        table.append(to_arrow(spec, changed))
+    inserted = len(changed) - len(updated_keys)
+    return MergeResult(inserted, len(updated_keys), len(incoming) - len(changed))

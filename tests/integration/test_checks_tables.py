@@ -123,7 +123,7 @@ def test_model_registry_and_schema_hash(store: Settings, tmp_path: Path) -> None
     assert (got[2]["status"], got[2]["reason"]) == ("failed", "artifact_missing")
     # where the artifact storage is not mounted (the cluster's check pod) the files are not looked for
     rows = [registry(store, h, tmp_path / "gone.txt") for h in (6, 12, 24)]
-    unmounted = core.registry_items(rows, "hanoi", store.feature_version, tmp_path / "not-mounted")
+    unmounted = core.registry_items(rows, "hanoi", store.feature_version, artifacts_reachable=False)
     assert {(i["status"], i["artifact"]) for i in unmounted} == {
         ("success", "not checked (artifact storage not mounted here)")}
     stale = items(store, "schema-hash")[-1]

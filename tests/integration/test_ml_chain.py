@@ -661,7 +661,7 @@ def test_xgboost_trains_promotes_and_predicts(make_settings: MakeSettings) -> No
     for horizon in result.horizons:
         assert horizon.model_path.endswith("model.json")
         assert horizon.test_metrics["skill_vs_persistence"] > 0
-        loaded = boosters.load("xgboost", Path(horizon.model_path))
+        loaded = boosters.load("xgboost", Path(horizon.model_path).read_bytes())
         assert loaded.feature_names() == list(FEATURE_NAMES)
         assert loaded.best_iteration == horizon.best_iteration
         rows = training_rows(series[:40 * 24], settings.dataset_version, settings.feature_set_name)

@@ -59,7 +59,7 @@ def test_trajectory_chain(spark: Any, spark_settings: Callable[..., Settings], t
     if not (PROJECT_ROOT / "build" / "native" / "ais-traj").exists():
         pytest.skip("build/native/ais-traj is absent: build the native tree first")
     base = spark_settings()
-    settings = dataclasses.replace(base, values={**base.values, "trajectories.met_dir": str(tmp_path / "met"),
+    settings = dataclasses.replace(base, values={**base.values, "runtime.met_dir": str(tmp_path / "met"),
                                                  "trajectories.work_dir": str(tmp_path / "work")})
     _seed_inputs(spark, settings)
 

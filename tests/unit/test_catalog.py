@@ -82,6 +82,22 @@ def test_merge_rows_inserts_updates_and_skips_unchanged(settings: Settings) -> N
     assert [(x["model_version"], x["status"]) for x in rows] == [("v1", "archived"), ("v2", "staging")]
 
 
+def test_merge_rows_after_a_column_was_added(settings: Settings) -> None:
+    """PyIceberg 0.12's upsert fails here (apache/iceberg-python#2467); merge_rows must not."""
+    old = TableSpec("audit", "grows", (C("id", "string", True), C("a", "double")), ("id",))
+    new = TableSpec("audit", "grows", (C("id", "string", True), C("a", "double"), C("b", "string")), ("id",))
+    catalog = load_catalog(settings)
+    ensure_tables(settings, catalog, [old])
+    assert merge_rows(catalog, old, [{"id": "x", "a": 1.0}, {"id": "y", "a": 2.0}]).inserted == 2
+    ensure_tables(settings, catalog, [new])
+    r = merge_rows(catalog, new, [{"id": "y", "a": 2.0, "b": "new"}, {"id": "z", "a": 3.0, "b": "z"}])
+    assert (r.inserted, r.updated, r.unchanged) == (1, 1, 0)
+    assert merge_rows(catalog, new, [{"id": "x", "a": 1.0}]).unchanged == 1  # b null before and after
+    rows = sorted(read_rows(catalog.load_table("audit.grows")), key=lambda x: x["id"])
+    assert rows == [{"id": "x", "a": 1.0, "b": None}, {"id": "y", "a": 2.0, "b": "new"},
+                    {"id": "z", "a": 3.0, "b": "z"}]
+
+
 def test_merge_rows_refuses_bad_input(settings: Settings) -> None:
     ensure_tables(settings, specs=[tables.MODEL_REGISTRY])
     catalog = load_catalog(settings)

@@ -10,54 +10,70 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ais import storage
 from ais.config import Settings
 from ais.features.columns import FEATURE_NAMES, TARGETS
-from ais.ml.artifacts import ArtifactError, artifact_root, horizon_dir, local_path, to_uri, write_atomically
+from ais.ml.artifacts import (
+    ArtifactError,
+    artifact_exists,
+    artifact_root,
+    horizon_dir,
+    read_artifact,
+    to_uri,
+    write_atomically,
+)
 from ais.ml.train import model_version_for
 
 
 def test_artifact_root_defaults_to_the_base_uri(settings: Settings) -> None:
-    base = Path(settings.runtime("model_artifact_base_uri"))
-    assert artifact_root(settings) == base / "hanoi_pm25"
+    base = settings.runtime("model_artifact_base_uri")
+    assert artifact_root(settings) == f"{base}/hanoi_pm25"
 
 
 @pytest.mark.parametrize("suffix", ["", "/hanoi_pm25"])
 def test_output_dir_may_name_the_base_or_its_hanoi_pm25_folder(settings: Settings, tmp_path: Path,
                                                                suffix: str) -> None:
-    assert artifact_root(settings, f"{tmp_path}/out{suffix}") == tmp_path / "out" / "hanoi_pm25"
-    assert artifact_root(settings, f"file://{tmp_path}/out{suffix}") == tmp_path / "out" / "hanoi_pm25"
+    assert artifact_root(settings, f"{tmp_path}/out{suffix}") == f"{tmp_path}/out/hanoi_pm25"
+    assert artifact_root(settings, f"file://{tmp_path}/out{suffix}") == f"{tmp_path}/out/hanoi_pm25"
+    assert artifact_root(settings, f"hdfs://127.0.0.1:8020/models{suffix}") == "hdfs://127.0.0.1:8020/models/hanoi_pm25"
 
 
 def test_model_output_dir_setting_overrides_the_base(make_settings: Callable[..., Settings],
                                                      tmp_path: Path) -> None:
     settings = make_settings(MODEL_OUTPUT_DIR=str(tmp_path / "elsewhere"))
-    assert artifact_root(settings) == tmp_path / "elsewhere" / "hanoi_pm25"
+    assert artifact_root(settings) == f"{tmp_path}/elsewhere/hanoi_pm25"
 
 
 def test_relative_base_is_under_the_project_root(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings(MODEL_ARTIFACT_BASE_URI="var/models")
-    assert artifact_root(settings) == settings.project_root / "var" / "models" / "hanoi_pm25"
+    assert artifact_root(settings) == f"{settings.project_root}/var/models/hanoi_pm25"
 
 
-@pytest.mark.parametrize("uri", ["s3://bucket/models", "hdfs://nn:8020/models"])
-def test_remote_schemes_are_a_clear_error(settings: Settings, uri: str) -> None:
-    with pytest.raises(ArtifactError, match="not supported yet"):
+@pytest.mark.parametrize("uri", ["s3://bucket/models", "gs://bucket/models", "hdfs:///models"])
+def test_unreachable_stores_are_a_clear_error(settings: Settings, uri: str) -> None:
+    with pytest.raises(ArtifactError, match=r"not supported|needs the NameNode host"):
         artifact_root(settings, uri)
 
 
 def test_contract_layout(tmp_path: Path) -> None:
-    folder = horizon_dir(tmp_path / "hanoi_pm25", "fv1", "lightgbm-x", 12)
-    assert folder == tmp_path / "hanoi_pm25" / "fv1" / "lightgbm-x" / "horizon=12"
+    folder = horizon_dir(f"{tmp_path}/hanoi_pm25", "fv1", "lightgbm-x", 12)
+    assert folder == f"{tmp_path}/hanoi_pm25/fv1/lightgbm-x/horizon=12"
+    assert horizon_dir("hdfs://nn:8020/m/hanoi_pm25/", "fv1", "v", 6) == "hdfs://nn:8020/m/hanoi_pm25/fv1/v/horizon=6"
 
 
 def test_uri_round_trip_and_atomic_write(tmp_path: Path) -> None:
     path = tmp_path / "a b" / "model.txt"
-    write_atomically(path, b"tree")
-    assert path.read_bytes() == b"tree"
-    assert not path.with_name("model.txt.tmp").exists()
-    assert to_uri(path).startswith("file:///")
-    assert local_path(to_uri(path)) == path
-    assert local_path(str(path)) == path
+    write_atomically(str(path), b"tree")
+    write_atomically(str(path), b"tree2")  # over an existing file
+    assert path.read_bytes() == b"tree2"
+    assert [p.name for p in path.parent.iterdir()] == ["model.txt"]  # no temporary file left
+    uri = to_uri(str(path))
+    assert uri.startswith("file:///") and "a%20b" in uri
+    assert storage.local_path(uri) == path
+    assert read_artifact(uri) == read_artifact(str(path)) == b"tree2"
+    assert artifact_exists(uri) and not artifact_exists(uri + ".gone")
+    with pytest.raises(ArtifactError, match="artifact missing"):
+        read_artifact(uri + ".gone")
 
 
 def _frame(values: list[float]) -> pd.DataFrame:

@@ -27,7 +27,6 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ais.checks import kube
@@ -151,10 +150,11 @@ def _production_rows(ctx: CheckContext) -> list[dict[str, Any]]:
 
 
 def registry_items(production: list[dict[str, Any]], location_id: str, feature_version: str,
-                   artifact_root: Path | None) -> list[dict[str, Any]]:
-    """One item per horizon. An artifact is looked for only where its storage is mounted
-    (``artifact_root`` exists here): the check pod of the cluster does not mount the models."""
-    from ais.ml.artifacts import ArtifactError, local_path
+                   artifacts_reachable: bool) -> list[dict[str, Any]]:
+    """One item per horizon. An artifact is looked for only where its store can be reached from
+    here (a local artifact folder that exists, or a remote store such as HDFS): the check pod of
+    the cluster may not mount a local model folder."""
+    from ais.ml.artifacts import ArtifactError, artifact_exists
 
     items = []
     for horizon in HORIZONS:
@@ -166,27 +166,28 @@ def registry_items(production: list[dict[str, Any]], location_id: str, feature_v
             item |= {"status": FAILED, "reason": "no_production_model"}
         elif len(found) > 1:
             item |= {"status": FAILED, "reason": f"{len(found)} production models"}
+        elif not artifacts_reachable:
+            item |= {"status": SUCCESS, "artifact": "not checked (artifact storage not mounted here)"}
         else:
             try:
-                path = local_path(found[0]["artifact_uri"] or "")
-            except ArtifactError:
-                path = None
-            if path is None or artifact_root is None or not artifact_root.is_dir():
-                item |= {"status": SUCCESS, "artifact": "not checked (artifact storage not mounted here)"}
-            else:
-                item |= {"status": SUCCESS} if path.is_file() else {"status": FAILED, "reason": "artifact_missing"}
+                present = artifact_exists(found[0]["artifact_uri"] or "")
+            except ArtifactError as exc:
+                present, item["error"] = False, str(exc)
+            item |= {"status": SUCCESS} if present else {"status": FAILED, "reason": "artifact_missing"}
         items.append(item)
     return items
 
 
 def check_model_registry(ctx: CheckContext) -> list[dict[str, Any]]:
+    from ais import storage
     from ais.ml.artifacts import ArtifactError, artifact_root
 
     try:
-        root: Path | None = artifact_root(ctx.settings)
-    except ArtifactError:
-        root = None
-    return registry_items(_production_rows(ctx), ctx.location_id, ctx.feature_version, root)
+        root = artifact_root(ctx.settings)
+        reachable = not storage.is_local(root) or storage.local_path(root).is_dir()
+    except (ArtifactError, storage.StorageError):
+        reachable = False
+    return registry_items(_production_rows(ctx), ctx.location_id, ctx.feature_version, reachable)
 
 
 def check_schema_hash(ctx: CheckContext) -> list[dict[str, Any]]:

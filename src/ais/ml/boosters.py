@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -106,10 +105,10 @@ def _fit_lightgbm(params: dict[str, Any], x_train: np.ndarray, y_train: np.ndarr
     return LightGBMModel(booster, best)
 
 
-def _load_lightgbm(path: Path) -> LightGBMModel:
+def _load_lightgbm(data: bytes) -> LightGBMModel:
     import lightgbm as lgb
 
-    booster = lgb.Booster(model_file=str(path))
+    booster = lgb.Booster(model_str=data.decode("utf-8"))
     # The artifact holds only the trees up to the best iteration.
     return LightGBMModel(booster, int(booster.current_iteration()))
 
@@ -157,11 +156,11 @@ def _fit_xgboost(params: dict[str, Any], x_train: np.ndarray, y_train: np.ndarra
     return XGBoostModel(booster, int(booster.best_iteration) + 1)
 
 
-def _load_xgboost(path: Path) -> XGBoostModel:
+def _load_xgboost(data: bytes) -> XGBoostModel:
     import xgboost as xgb
 
     booster = xgb.Booster()
-    booster.load_model(str(path))
+    booster.load_model(bytearray(data))
     return XGBoostModel(booster, int(booster.num_boosted_rounds()))
 
 
@@ -176,11 +175,12 @@ def fit(model_type: str, params: dict[str, Any], x_train: np.ndarray, y_train: n
     return _fit_xgboost(params, x_train, y_train, x_val, y_val, num_boost_round, early_stopping_rounds)
 
 
-def load(model_type: str, path: Path) -> FittedModel:
+def load(model_type: str, data: bytes) -> FittedModel:
+    """A fitted model from the bytes of its artifact (``FittedModel.to_bytes``)."""
     require_model_type(model_type)
     if model_type == "lightgbm":
-        return _load_lightgbm(path)
-    return _load_xgboost(path)
+        return _load_lightgbm(data)
+    return _load_xgboost(data)
 
 
 def describe_training(model_type: str, params: dict[str, Any], num_boost_round: int,

@@ -33,7 +33,7 @@ from ais.features.columns import FEATURE_NAMES, schema_hash
 from ais.iceberg_io import equals
 from ais.jsonlog import get_logger
 from ais.ml import boosters
-from ais.ml.artifacts import ArtifactError, local_path
+from ais.ml.artifacts import ArtifactError, read_artifact
 from ais.ml.features import FeatureMatrixError, feature_array
 from ais.ml.risk import RiskBands, risk_bands_from_settings, risk_level
 from ais.ml.timefmt import iso_z
@@ -169,8 +169,8 @@ def _serving_row(catalog: Catalog, identifier: str, base_hour: dt.datetime, loca
 def _load_model(row: Mapping[str, Any]) -> boosters.FittedModel:
     version = row["model_version"]
     try:
-        path = local_path(str(row.get("artifact_uri") or ""))
-        model = boosters.load(str(row["model_type"]), path)
+        data = read_artifact(str(row.get("artifact_uri") or ""))
+        model = boosters.load(str(row["model_type"]), data)
     except (ArtifactError, boosters.ModelTypeError) as exc:
         raise JobError(f"model {version}: {exc}") from exc
     except Exception as exc:  # a library error while reading an artifact: name the model

@@ -24,7 +24,7 @@ from ais.cli import JobError
 from ais.config import Settings
 from ais.iceberg_io import equals
 from ais.jsonlog import get_logger
-from ais.ml.artifacts import ArtifactError, local_path
+from ais.ml.artifacts import ArtifactError, artifact_exists
 from ais.tables import TableSpec, table
 
 if TYPE_CHECKING:
@@ -201,10 +201,10 @@ def _check_artifact(uri: str | None, model_version: str) -> None:
     if not uri:
         raise JobError(f"model {model_version} has no artifact_uri")
     try:
-        path = local_path(uri)
+        found = artifact_exists(uri)
     except ArtifactError as exc:
         raise JobError(str(exc)) from exc
-    if not path.is_file():
+    if not found:
         raise JobError(f"the artifact of model {model_version} is missing: {uri}")
 
 

@@ -17,12 +17,12 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from ais import storage
 from ais.cli import JobError
 from ais.config import Settings
 from ais.features.columns import FEATURE_NAMES, TARGETS, schema_hash
@@ -214,8 +214,8 @@ def train_models(settings: Settings, dataset_version: str | None = None, feature
         test_metrics |= {"rmse_persistence": rmse_persistence, "skill_vs_persistence": skill}
 
         folder = horizon_dir(root, feature_version, model_version, horizon)
-        model_path = folder / boosters.MODEL_FILE[model_type]
-        importance_path = folder / "feature_importance.csv"
+        model_path = storage.join(folder, boosters.MODEL_FILE[model_type])
+        importance_path = storage.join(folder, "feature_importance.csv")
         meta = {"model_version": model_version, "model_run_id": model_run_id, "horizon_hour": horizon,
                 "target": target, "features": list(FEATURE_NAMES), "feature_schema_hash": hash_,
                 "feature_version": feature_version, "feature_set_name": feature_set_name,
@@ -223,7 +223,7 @@ def train_models(settings: Settings, dataset_version: str | None = None, feature
                 "trained_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), **description}
         write_atomically(model_path, model.to_bytes())
         write_atomically(importance_path, boosters.feature_importance_csv(model.importance()))
-        write_atomically(folder / "model_meta.json", (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
+        write_atomically(storage.join(folder, "model_meta.json"), (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
 
         windows = {s: _window(parts[s]) for s in SPLITS}
         run_rows.append({
@@ -257,7 +257,7 @@ def train_models(settings: Settings, dataset_version: str | None = None, feature
     merged = merge_rows(catalog, runs_spec, run_rows)
     log.info("train_finished", job="train", model_run_id=model_run_id, model_version=model_version,
              horizons=list(settings.horizons), output_count=merged.written,
-             artifact_dir=str(Path(root) / feature_version / model_version), status="success")
+             artifact_dir=storage.join(root, feature_version, model_version), status="success")
     return TrainResult(model_run_id, model_version, model_type, dataset_version, feature_set_name,
-                       feature_version, str(root / feature_version / model_version), tuple(results),
+                       feature_version, storage.join(root, feature_version, model_version), tuple(results),
                        tuple(run_rows))

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ais import tables
+from ais import storage, tables
 from ais.features import trajectory as tf
 from ais.spark.jobs.common import JobContext, Window
 from ais.spark.merge import merge_into
@@ -55,7 +55,7 @@ class TrajConfig:
         self.config_path = str(settings.path)
         self.hysplit_exec = settings.runtime("hysplit_exec")
         self.work_dir = settings.resolve_path(settings.require("trajectories.work_dir"))
-        self.met_dir = settings.resolve_path(settings.require("trajectories.met_dir"))
+        self.met_dir = settings.met_dir  # a local folder or a shared-store URI (hdfs://)
         self.hysplit_timeout_s = settings.get_float("trajectories.hysplit_timeout_s")
         self.back_hours = settings.get_int("trajectories.back_hours")
         self.forward_hours = settings.get_int("trajectories.forward_hours")
@@ -133,6 +133,25 @@ def _run_hysplit(cfg: TrajConfig, met_file: str, run: dict[str, Any], tmp: Path
     return {"status": "ok"}, _json_lines(points)
 
 
+def _run_group(cfg: TrajConfig, met_uri: str, group: list[dict[str, Any]], tmp: Path
+               ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """The runs of one met file (copied into ``tmp`` first when it is on the shared store)."""
+    try:
+        met_file = local_copy(met_uri, tmp / "met")
+    except (OSError, storage.StorageError, RuntimeError) as exc:
+        error = f"met file {met_uri} not readable: {type(exc).__name__}: {exc}"
+        return {r["run_id"]: {"status": "failed", "error": error} for r in group}, []
+    if not cfg.hysplit_exec:
+        return _run_ais_traj(cfg, met_file, group, tmp)
+    outcome, points = {}, []
+    for r in group:
+        run_dir = tmp / hashlib.sha256(r["run_id"].encode()).hexdigest()[:16]
+        run_dir.mkdir()
+        outcome[r["run_id"]], pts = _run_hysplit(cfg, met_file, r, run_dir)
+        points.extend(pts)
+    return outcome, points
+
+
 def execute_runs(cfg: TrajConfig, runs: Iterable[dict[str, Any]]) -> Iterator[str]:
     """Runs the planned runs (dicts with met_file) and yields JSON lines tagged "run" or "point":
     the run's row of hysplit_runs_bronze and the points of hysplit_trajectories_silver."""
@@ -140,19 +159,10 @@ def execute_runs(cfg: TrajConfig, runs: Iterable[dict[str, Any]]) -> Iterator[st
     for r in runs:
         by_met.setdefault(r["met_file"], []).append(r)
     Path(cfg.work_dir).mkdir(parents=True, exist_ok=True)
-    for met_file, group in by_met.items():
+    for met_uri, group in by_met.items():
         started = dt.datetime.now(dt.UTC)
         with tempfile.TemporaryDirectory(dir=cfg.work_dir) as tmp_name:
-            tmp = Path(tmp_name)
-            if cfg.hysplit_exec:
-                outcome, points = {}, []
-                for r in group:
-                    run_dir = tmp / hashlib.sha256(r["run_id"].encode()).hexdigest()[:16]
-                    run_dir.mkdir()
-                    outcome[r["run_id"]], pts = _run_hysplit(cfg, met_file, r, run_dir)
-                    points.extend(pts)
-            else:
-                outcome, points = _run_ais_traj(cfg, met_file, group, tmp)
+            outcome, points = _run_group(cfg, met_uri, group, Path(tmp_name))
         finished = dt.datetime.now(dt.UTC)
         sources = {r["run_id"]: r.get("met_source") for r in group}
         ok_runs = set()
@@ -193,24 +203,48 @@ def _sha256(path: str) -> str:
     return h.hexdigest()
 
 
+def local_copy(uri: str, scratch: Path) -> str:
+    """A local path of ``uri`` for a program that reads files: the path itself when the file is
+    local, else a copy from the shared store into ``scratch`` (a folder that the caller removes)."""
+    if storage.is_local(uri):
+        return str(storage.local_path(uri))
+    target = scratch / hashlib.sha256(uri.encode()).hexdigest()[:16] / uri.rpartition("/")[2]
+    storage.get_file(uri, target)
+    return str(target)
+
+
 def make_met(cfg: TrajConfig, task: dict[str, Any]) -> dict[str, Any]:
     """One met file on an executor: {"kind": "simulate", start, end, out} or {"kind": "era5", grib,
-    surface_grib, out, era5_event_id}. Returns the era5_arl_files_bronze row, or {"error": ...}."""
-    Path(task["out"]).parent.mkdir(parents=True, exist_ok=True)
-    if task["kind"] == "simulate":
-        cmd = [cfg.binary, "simulate-met", "--start", task["start"], "--end", task["end"], "--out", task["out"],
-               "--config", cfg.config_path]
-    else:
-        cmd = [cfg.binary, "met-from-era5", "--grib", task["grib"], "--out", task["out"], "--config", cfg.config_path]
-        if task.get("surface_grib"):
-            cmd += ["--surface-grib", task["surface_grib"]]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
-    summary = json.loads(lines[-1]) if lines else {}
-    if done.returncode != 0 or summary.get("status") != "ok":
-        return {"error": summary.get("error") or done.stderr.strip()[-ERROR_TAIL:], "task": task}
-    summary.setdefault("bytes", os.path.getsize(task["out"]))
-    summary.setdefault("sha256", _sha256(task["out"]))
+    surface_grib, out, era5_event_id}. The engine writes to local scratch; the file then goes to
+    ``out`` (a local path or a shared-store URI) under a temporary name and a rename. Returns the
+    era5_arl_files_bronze row, or {"error": ...}."""
+    Path(cfg.work_dir).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cfg.work_dir) as tmp_name:
+        tmp = Path(tmp_name)
+        local_out = tmp / "met.arl"
+        try:
+            if task["kind"] == "simulate":
+                cmd = [cfg.binary, "simulate-met", "--start", task["start"], "--end", task["end"],
+                       "--out", str(local_out), "--config", cfg.config_path]
+            else:
+                cmd = [cfg.binary, "met-from-era5", "--grib", local_copy(task["grib"], tmp), "--out", str(local_out),
+                       "--config", cfg.config_path]
+                if task.get("surface_grib"):
+                    cmd += ["--surface-grib", local_copy(task["surface_grib"], tmp)]
+        except (OSError, storage.StorageError, RuntimeError) as exc:
+            return {"error": f"input not readable: {type(exc).__name__}: {exc}", "task": task}
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        lines = [line for line in done.stdout.splitlines() if line.strip()]
+        summary = json.loads(lines[-1]) if lines else {}
+        if done.returncode != 0 or summary.get("status") != "ok":
+            return {"error": summary.get("error") or done.stderr.strip()[-ERROR_TAIL:], "task": task}
+        summary.setdefault("bytes", os.path.getsize(local_out))
+        summary.setdefault("sha256", _sha256(str(local_out)))
+        try:
+            storage.put_file(local_out, task["out"])
+        except (OSError, storage.StorageError, RuntimeError) as exc:
+            return {"error": f"met file not stored at {task['out']}: {type(exc).__name__}: {exc}", "task": task}
+    summary["out"] = task["out"]
     return _file_row(summary, task["arl_file_id"], task.get("era5_event_id"),
                      SIMULATED if task["kind"] == "simulate" else "era5")
 
@@ -226,7 +260,7 @@ def run_met_arl(ctx: JobContext, window: Window, full_refresh: bool, simulate: b
     if simulate:
         fid = f"simulated_{wide.start:%Y%m%dT%H}_{wide.end:%Y%m%dT%H}"
         tasks.append({"kind": "simulate", "start": _iso(wide.start), "end": _iso(wide.end),
-                      "out": str(Path(cfg.met_dir) / "simulated" / f"{fid}.arl"), "arl_file_id": fid})
+                      "out": storage.join(cfg.met_dir, "simulated", f"{fid}.arl"), "arl_file_id": fid})
     else:
         files = (ctx.spark.table(tables.table("weather.era5_files_bronze").qualified(ctx.catalog))
                  .where((F.col("period_end") > wide.start_sql) & (F.col("period_start") < wide.end_sql))
@@ -238,7 +272,7 @@ def run_met_arl(ctx: JobContext, window: Window, full_refresh: bool, simulate: b
             fid = f"era5_{r.event_id}"
             tasks.append({"kind": "era5", "grib": r.file_path, "era5_event_id": r.event_id, "arl_file_id": fid,
                           "surface_grib": surface.get((r.period_start, r.period_end)),
-                          "out": str(Path(cfg.met_dir) / "era5" / f"{fid}.arl")})
+                          "out": storage.join(cfg.met_dir, "era5", f"{fid}.arl")})
     todo = [t for t in tasks if full_refresh or t["arl_file_id"] not in existing]
     results = (ctx.spark.sparkContext.parallelize(todo, max(1, min(len(todo), 64)))
                .map(lambda t: make_met(cfg, t)).collect()) if todo else []
