@@ -9,6 +9,7 @@ NATIVE    := build/native
 NATIVE_SAN:= build/native-asan
 JOBS      ?= 2
 NO_SERVE  ?= 0
+PROFILE   ?= embedded
 SPAN_DAYS ?=
 PYTEST_ARGS ?=
 
@@ -16,7 +17,8 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make demo      set up, run the whole chain on the embedded profile, serve the forecast"
-	@echo "               (NO_SERVE=1 prints the forecast and exits; SPAN_DAYS=N sets the span)"
+	@echo "               (NO_SERVE=1 prints the forecast and exits; SPAN_DAYS=N sets the span;"
+	@echo "               PROFILE=cluster runs it on the servers of make stack)"
 	@echo "make test      set up, build, run C unit + sanitizer tests and the Python tests"
 	@echo "make fuzz      libFuzzer on every C parser (FUZZ_SECONDS per target, default 60)"
 	@echo "make stack     start the production profile's servers on loopback (HDFS, PostgreSQL, Kafka,"
@@ -37,7 +39,7 @@ native-asan: setup
 build: native
 
 demo: build
-	@$(AIS) demo $(if $(filter 1 yes true,$(NO_SERVE)),--no-serve) $(if $(SPAN_DAYS),--span-days $(SPAN_DAYS))
+	@$(AIS) demo --profile $(PROFILE) $(if $(filter 1 yes true,$(NO_SERVE)),--no-serve) $(if $(SPAN_DAYS),--span-days $(SPAN_DAYS))
 
 test-native: native native-asan
 	@ctest --test-dir $(NATIVE) --output-on-failure -j$(JOBS)

@@ -198,6 +198,18 @@ class Settings:
             raise ConfigError(f"runtime.{runtime_key} must be namespace.table, got {value!r}")
         return ".".join(parts)
 
+    def child_environ(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment for a child program that reads the same config (ais-ingest, ais-traj):
+        ``base`` (default os.environ) with every runtime value and every secret that is set, under
+        its environment name, so the child sees exactly these settings."""
+        env = dict(os.environ if base is None else base)
+        env[CONFIG_ENV] = str(self.path)
+        for key, value in self.section("runtime").items():
+            if "." not in key:
+                env[key.upper()] = value
+        env.update({name: value for name, value in self.secrets.items() if value is not None})
+        return env
+
     def dump(self) -> dict[str, Any]:
         """The same shape as ``ais-ingest config-dump``: raw values, secrets only as set/unset."""
         return {
@@ -229,6 +241,13 @@ def load_settings(path: str | os.PathLike[str] | None = None,
             if target == key and alias in env:
                 values[f"runtime.{key}"] = env[alias]
                 break
+
+    # runtime.kafka_topic_prefix goes in front of every kafka.topics.* name (one Kafka cluster shared
+    # by several deployments or test runs); the C loader does the same
+    prefix = values.get("runtime.kafka_topic_prefix", "")
+    if prefix:
+        for key in [k for k in values if k.startswith("kafka.topics.")]:
+            values[key] = prefix + values[key]
 
     secret_names = tree.get("secrets") or []
     if not isinstance(secret_names, list):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import subprocess
 import threading
 import time
@@ -56,25 +57,54 @@ def ingest_simulated(settings: Settings, source: str, start: dt.datetime, end: d
     return run_ingest(settings, source, "simulate", start, end)
 
 
-def run_ingest(settings: Settings, source: str, mode: str, start: dt.datetime, end: dt.datetime,
-               replay_dir: Path | None = None) -> dict[str, Any]:
-    """Run ``ais-ingest <source> --mode <mode>`` (simulate, or replay of the files under
-    ``replay_dir``) into the landing folder; returns its one-line JSON summary."""
+def _ingest_binary(settings: Settings) -> Path:
     from ais.cli import JobError
 
     binary = settings.project_root / INGEST_BINARY
     if not binary.is_file():
         raise JobError(f"{binary} is missing: run `make build` first")
-    cmd = [str(binary), source, "--mode", mode, "--start", _iso(start), "--end", _iso(end),
-           "--sink", "landing", "--landing-dir", str(settings.runtime_path("landing_dir")),
-           "--state-dir", str(settings.runtime_path("ingest_state_dir")), "--config", str(settings.path)]
-    if replay_dir is not None:
-        cmd += ["--replay-dir", str(replay_dir)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    return binary
+
+
+def _run_ingest_command(settings: Settings, args: list[str]) -> dict[str, Any]:
+    """``ais-ingest ARGS`` with the settings of this process; its last stdout line (JSON)."""
+    from ais.cli import JobError
+
+    cmd = [str(_ingest_binary(settings)), *args, "--config", str(settings.path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=settings.child_environ())
     if done.returncode != 0:
-        raise JobError(f"ais-ingest exited {done.returncode}: {done.stderr.strip()[-2000:]}")
+        raise JobError(f"ais-ingest {args[0]} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     summary: dict[str, Any] = json.loads(lines[-1])
+    return summary
+
+
+def uses_kafka(settings: Settings) -> bool:
+    """The bus: Kafka when runtime.kafka_bootstrap_servers is set, else the landing folder."""
+    return bool(settings.runtime("kafka_bootstrap_servers").strip())
+
+
+def ensure_topics(settings: Settings) -> dict[str, Any]:
+    """Create the configured Kafka topics that are missing (``ais-ingest topics --create``)."""
+    summary = _run_ingest_command(settings, ["topics", "--create"])
+    log.info("topics_ready", topics=[t.get("topic") for t in summary.get("topics", [])])
+    return summary
+
+
+def run_ingest(settings: Settings, source: str, mode: str, start: dt.datetime, end: dt.datetime,
+               replay_dir: Path | None = None) -> dict[str, Any]:
+    """Run ``ais-ingest <source> --mode <mode>`` (simulate, or replay of the files under
+    ``replay_dir``) onto the bus (Kafka topics or the landing folder); returns its one-line JSON
+    summary."""
+    args = [source, "--mode", mode, "--start", _iso(start), "--end", _iso(end),
+            "--state-dir", str(settings.runtime_path("ingest_state_dir"))]
+    if uses_kafka(settings):
+        args += ["--sink", "kafka"]
+    else:
+        args += ["--sink", "landing", "--landing-dir", str(settings.runtime_path("landing_dir"))]
+    if replay_dir is not None:
+        args += ["--replay-dir", str(replay_dir)]
+    summary = _run_ingest_command(settings, args)
     log.info("ingest_done", **{k: v for k, v in summary.items() if k != "rejected_by_reason"})
     return summary
 
@@ -123,6 +153,8 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
         return out
 
     step("ensure_tables", ensure_tables, settings)
+    if uses_kafka(settings):
+        step("topics", ensure_topics, settings)
     step("ingest", ingest_simulated, settings, "openaq", start, end)
     step("ingest_weather", ingest_simulated, settings, "weather", start, end)
     for source in GRIDDED_SOURCES:
@@ -154,7 +186,8 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
     step("serving_features", run_serving_features, JobContext("hanoi_pm25_serving_features_gold", settings, spark),
          window, False, settings.feature_version, settings.feature_set_name, settings.dataset_version,
          settings.location_id, settings.location_name, False)
-    trained = step("train", train_models, settings)
+    # a rerun on the same data finds the same model and records no second run of it
+    trained = step("train", train_models, settings, reuse_identical=True)
     for horizon in settings.horizons:
         step(f"promote_{horizon}h", promote, settings, trained.model_run_id, settings.location_id, horizon,
              settings.feature_version, promoted_by=promoted_by)
@@ -200,27 +233,80 @@ def fetch_latest_forecast(base_url: str) -> tuple[int, dict[str, Any]]:
     return response.status_code, response.json()
 
 
+STACK_SCRIPT = Path("scripts") / "stack.sh"
+
+
+def stack_endpoints(settings: Settings) -> dict[str, str]:
+    """The endpoints of the production profile's servers on this machine: the KEY=VALUE lines of
+    ``scripts/stack.sh env`` (the stack must be up: ``make stack``)."""
+    script = settings.project_root / STACK_SCRIPT
+    done = subprocess.run([str(script), "env"], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise ConfigError("the cluster profile needs the stack's servers: run `make stack` first "
+                          f"(scripts/stack.sh env exited {done.returncode}: {done.stderr.strip()[-500:]})")
+    endpoints = {}
+    for line in done.stdout.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.isidentifier():
+            endpoints[key] = value
+    return endpoints
+
+
+def cluster_settings(settings: Settings) -> Settings:
+    """The production profile: every endpoint not set in the environment is taken from
+    ``scripts/stack.sh env`` (so an external Kafka, HDFS, PostgreSQL or Cassandra set in the
+    environment wins), then the settings are loaded again. Child programs inherit the endpoints."""
+    from ais.config import load_settings
+
+    endpoints = stack_endpoints(settings)
+    taken = {k: v for k, v in endpoints.items() if k not in os.environ}
+    os.environ.update(taken)
+    log.info("cluster_profile", from_stack=sorted(taken), from_environment=sorted(set(endpoints) - set(taken)))
+    cluster = load_settings(settings.path)
+    missing = [k for k in ("kafka_bootstrap_servers", "hdfs_namenode") if not cluster.runtime(k)]
+    if missing or cluster.runtime("iceberg_catalog_uri").startswith("jdbc:sqlite:"):
+        raise ConfigError(f"the cluster profile is incomplete: {missing or 'iceberg_catalog_uri'} not set")
+    return cluster
+
+
+def run_serving_checks(settings: Settings, base_url: str, base_hour: dt.datetime) -> dict[str, Any]:
+    """``ais check --check all`` against the served API, freshness measured at the forecast's base
+    hour (the demo's window ends in the past)."""
+    from ais.checks.core import CHECKS, CheckContext, run_checks
+
+    ctx = CheckContext(settings, now=dt.datetime.now(dt.UTC), reference=base_hour, location_id=settings.location_id,
+                       feature_version=settings.feature_version, api_base_url=base_url, explicit=False)
+    return run_checks(ctx, list(CHECKS))
+
+
 def demo(settings: Settings, args: argparse.Namespace) -> int:
     from ais.cli import JobError, print_json
 
+    if args.profile == "cluster":
+        settings = cluster_settings(settings)
     end = parse_utc(args.end or settings.require("simulate.end_utc"))
     span_days = args.span_days if args.span_days is not None else settings.get_int("simulate.span_days")
     if span_days < 4:
         raise ConfigError("--span-days must be at least 4 (the split needs train, validation and test days)")
-    run_chain(settings, end - dt.timedelta(days=span_days), end)
+    chain = run_chain(settings, end - dt.timedelta(days=span_days), end)
     _stop_spark()
 
     port = args.port if args.port is not None else settings.get_int("runtime.api_port")
     server = _Server(settings, "127.0.0.1", port)
     server.start()
     try:
-        status, body = fetch_latest_forecast(f"http://127.0.0.1:{port}")
+        base_url = f"http://127.0.0.1:{port}"
+        status, body = fetch_latest_forecast(base_url)
         if status != 200:
             raise JobError(f"the API answered {status}: {body}")
+        checks = run_serving_checks(settings, base_url, parse_utc(str(chain.prediction["base_hour"])))
         print_json(body)
+        if checks["status"] != "success":
+            failed = [name for name, result in checks["checks"].items() if result["status"] == "failed"]
+            raise JobError(f"the serving checks failed: {failed}")
         if args.no_serve:
             return 0
-        log.info("serving", url=f"http://127.0.0.1:{port}/api/v1/hanoi/pm25/forecast/latest",
+        log.info("serving", url=f"{base_url}/api/v1/hanoi/pm25/forecast/latest",
                  hint="Ctrl-C to stop")
         while server.thread.is_alive():
             server.thread.join(timeout=1.0)
@@ -244,4 +330,7 @@ def register(sub: Any) -> None:
     p.add_argument("--end", help="window end, ISO UTC (default simulate.end_utc)")
     p.add_argument("--port", type=int, help="API port (default runtime.api_port)")
     p.add_argument("--no-serve", action="store_true", help="print the forecast and exit")
+    p.add_argument("--profile", choices=("embedded", "cluster"), default="embedded",
+                   help="cluster: the production profile on the servers of scripts/stack.sh (`make stack`); "
+                        "endpoints set in the environment win over the stack's")
     p.set_defaults(func=demo)

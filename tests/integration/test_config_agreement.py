@@ -31,7 +31,8 @@ def _c_dump(env: dict[str, str], config: Path | None = None) -> dict[str, object
      "LOCATION_ID": "", "OPENAQ_API_KEY": "secret-value", "READINESS_TIMEOUT_SECONDS": "9"},
     {"READINESS_TIMEOUT_SECONDS": "9", "READY_TIMEOUT_SECONDS": "4", "ICEBERG_WAREHOUSE": "hdfs://nn.example/w",
      "HANOI_PIPELINE_CONFIG": str(CONFIG_PATH)},
-], ids=["defaults", "overrides", "alias-and-config-env"])
+    {"KAFKA_TOPIC_PREFIX": "run42."},
+], ids=["defaults", "overrides", "alias-and-config-env", "topic-prefix"])
 def test_c_and_python_loaders_agree(env: dict[str, str]) -> None:
     c = _c_dump(env, CONFIG_PATH if "HANOI_PIPELINE_CONFIG" not in env else None)
     py = load_settings(CONFIG_PATH, environ=env).dump()
@@ -43,6 +44,9 @@ def test_c_and_python_loaders_agree(env: dict[str, str]) -> None:
         assert c["values"]["runtime.api_port"] == "9000" and c["values"]["runtime.location_id"] == ""
         assert c["secrets"]["OPENAQ_API_KEY"] == "set"
         assert "secret-value" not in json.dumps(c)
+    if "KAFKA_TOPIC_PREFIX" in env:
+        assert c["values"]["kafka.topics.openaq"] == "run42.openaq-hourly"
+        assert c["values"]["kafka.topics.dlq"] == "run42.ais-dlq"
 
 
 def test_both_loaders_read_a_file_with_edge_cases(tmp_path: Path) -> None:

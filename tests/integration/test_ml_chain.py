@@ -241,6 +241,15 @@ def test_training_is_deterministic(world: World) -> None:
     assert world.worse.model_version != world.good.model_version
 
 
+def test_reuse_identical_returns_the_newest_identical_run_and_writes_nothing(world: World) -> None:
+    before = world.snapshot(MODEL_RUNS.identifier)
+    again = train_models(world.settings, reuse_identical=True)
+    assert (again.model_run_id, again.model_version) == (world.twin.model_run_id, world.twin.model_version)
+    assert [h.artifact_uri for h in again.horizons] == [h.artifact_uri for h in world.twin.horizons]
+    assert [h.test_metrics["mae"] for h in again.horizons] == [h.test_metrics["mae"] for h in world.twin.horizons]
+    assert world.snapshot(MODEL_RUNS.identifier) == before
+
+
 def test_the_worse_run_has_lower_skill_on_every_horizon(world: World) -> None:
     for good, worse in zip(world.good.horizons, world.worse.horizons, strict=True):
         assert worse.test_metrics["skill_vs_persistence"] < good.test_metrics["skill_vs_persistence"]

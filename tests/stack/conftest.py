@@ -76,17 +76,24 @@ class Stack:
         return self.env["HDFS_NAMENODE"]
 
     def settings(self, **extra: str) -> Settings:
-        """Settings of the production profile with a catalog and HDFS folders of their own: a
-        fresh catalog name (its rows in the shared PostgreSQL database) and warehouse."""
+        """Settings of the production profile with a catalog, HDFS folders and Kafka topics of their
+        own: a fresh catalog name (its rows in the shared PostgreSQL database), warehouse, and a
+        topic prefix on the shared broker."""
         name = "t" + uuid.uuid4().hex[:10]
         base = f"{self.namenode}/tests/{name}"
         local = PROJECT_ROOT / "var" / "test-stack-work" / name
         env = isolated_env(local) | {k: v for k, v in self.env.items() if k in (
             "KAFKA_BOOTSTRAP_SERVERS", "HDFS_NAMENODE", "HDFS_WEBHDFS_BASE", "ICEBERG_CATALOG_URI",
             "ICEBERG_JDBC_USER", "ICEBERG_JDBC_PASSWORD", "CASSANDRA_HOST")}
-        env |= {"ICEBERG_CATALOG": name, "ICEBERG_WAREHOUSE": f"{base}/warehouse",
+        env |= {"ICEBERG_CATALOG": name, "KAFKA_TOPIC_PREFIX": f"{name}.", "ICEBERG_WAREHOUSE": f"{base}/warehouse",
                 "MODEL_ARTIFACT_BASE_URI": f"{base}/models", "CHECKPOINT_BASE": f"{base}/checkpoints"}
         return load_settings(CONFIG_PATH, environ=env | extra)
+
+    def isolated_environ(self, **extra: str) -> tuple[Settings, dict[str, str]]:
+        """Settings as :meth:`settings` and the environment of a child process that must use them
+        (an `ais` or `ais-ingest` command), including this stack's script settings."""
+        settings = self.settings(**extra)
+        return settings, settings.child_environ(os.environ | self.script_env)
 
 
 @pytest.fixture(scope="session")

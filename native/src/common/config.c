@@ -687,6 +687,30 @@ static ais_status apply_env_overrides(ais_config *cfg, const node *root, char *e
     return AIS_OK;
 }
 
+/* runtime.kafka_topic_prefix, when not empty, is put in front of every kafka.topics.* name, so
+ * that several deployments (or test runs) can share one Kafka cluster. Applied once, after the
+ * environment overrides, exactly as the Python loader does. */
+static ais_status apply_topic_prefix(ais_config *cfg)
+{
+    const entry *prefix = find_entry(cfg, "runtime.kafka_topic_prefix");
+    if (prefix == NULL || prefix->value == NULL || prefix->value[0] == '\0')
+        return AIS_OK;
+    static const char topics[] = "kafka.topics.";
+    for (size_t i = 0; i < cfg->n_entries; i++) {
+        entry *e = &cfg->entries[i];
+        if (e->kind != NODE_SCALAR || e->value == NULL || strncmp(e->key, topics, sizeof topics - 1) != 0)
+            continue;
+        size_t n = strlen(prefix->value) + strlen(e->value) + 1;
+        char *name = malloc(n);
+        if (name == NULL)
+            return AIS_ERR_NOMEM;
+        snprintf(name, n, "%s%s", prefix->value, e->value);
+        free(e->value);
+        e->value = name;
+    }
+    return AIS_OK;
+}
+
 static ais_status read_secrets(ais_config *cfg, const node *root, char *errbuf, size_t errsize)
 {
     const node *list = map_find(root, "secrets");
@@ -888,6 +912,8 @@ ais_status ais_config_load_ex(const char *path_or_null, ais_config **out, char *
     if ((st = build_index(cfg, errbuf, errbuf_size)) != AIS_OK)
         goto done;
     if ((st = apply_env_overrides(cfg, root, errbuf, errbuf_size)) != AIS_OK)
+        goto done;
+    if ((st = apply_topic_prefix(cfg)) != AIS_OK)
         goto done;
     if ((st = read_secrets(cfg, root, errbuf, errbuf_size)) != AIS_OK)
         goto done;

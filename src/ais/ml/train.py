@@ -147,13 +147,51 @@ def _score(model: boosters.FittedModel, part: pd.DataFrame, target: str) -> tupl
     return regression_metrics(part[target].to_numpy(dtype=np.float64), predicted), predicted
 
 
+def identical_run(catalog: Catalog, settings: Settings, model_version: str, dataset_version: str,
+                  feature_set_name: str, feature_version: str, root: str) -> TrainResult | None:
+    """The newest recorded run of ``model_version`` on the same dataset, feature set and feature
+    version whose artifacts are under ``root`` and present, with a row for every horizon."""
+    from ais.iceberg_io import read_rows
+    from ais.ml.artifacts import artifact_exists
+
+    spec = table(settings.table_name("model_runs_table"))
+    rows = [r for r in read_rows(catalog.load_table(spec.identifier), equals(model_version=model_version))
+            if (r["dataset_version"], r["feature_set_name"], r["feature_version"]) ==
+            (dataset_version, feature_set_name, feature_version)
+            and str(r["artifact_uri"] or "").startswith(storage.to_uri(root))]
+    by_run: dict[str, dict[int, dict[str, Any]]] = {}
+    for r in rows:
+        by_run.setdefault(r["model_run_id"], {})[int(r["horizon_hour"])] = r
+    complete = [run for run in by_run.values() if set(settings.horizons) <= set(run)
+                and all(artifact_exists(run[h]["artifact_uri"]) for h in settings.horizons)]
+    if not complete:
+        return None
+    run = max(complete, key=lambda r: max(x["created_at"] for x in r.values()))
+    horizons = tuple(HorizonResult(
+        h, run[h]["model_path"], run[h]["artifact_uri"], run[h]["feature_importance_uri"], run[h]["best_iteration"],
+        {"mae": run[h]["train_mae"], "rmse": run[h]["train_rmse"]},
+        {"mae": run[h]["validation_mae"], "rmse": run[h]["validation_rmse"]},
+        {"mae": run[h]["mae"], "rmse": run[h]["rmse"], "mape": run[h]["mape"],
+         "rmse_persistence": run[h]["rmse_persistence"], "skill_vs_persistence": run[h]["skill_vs_persistence"]})
+        for h in settings.horizons)
+    first = run[settings.horizons[0]]
+    return TrainResult(first["model_run_id"], model_version, first["model_type"], dataset_version, feature_set_name,
+                       feature_version, storage.join(root, feature_version, model_version), horizons,
+                       tuple(run[h] for h in settings.horizons))
+
+
 def train_models(settings: Settings, dataset_version: str | None = None, feature_set_name: str | None = None,
                  model_type: str | None = None, output_dir: str | None = None,
                  feature_version: str | None = None, *, catalog: Catalog | None = None,
                  num_boost_round: int = boosters.DEFAULT_NUM_BOOST_ROUND,
                  early_stopping_rounds: int = boosters.DEFAULT_EARLY_STOPPING_ROUNDS,
-                 now: dt.datetime | None = None) -> TrainResult:
-    """Train every horizon of settings.horizons, write artifacts and model-runs rows."""
+                 now: dt.datetime | None = None, reuse_identical: bool = False) -> TrainResult:
+    """Train every horizon of settings.horizons, write artifacts and model-runs rows.
+
+    ``reuse_identical``: when a run of the same model version (same data and training, hence the
+    same model) with the same dataset, feature set and artifact store exists with every horizon's
+    artifact, return it instead of recording another run (what a rerun of the chain wants: no new
+    row). Without it every call is a run of its own."""
     from ais.catalog import load_catalog
     from ais.iceberg_io import merge_rows
 
@@ -188,6 +226,13 @@ def train_models(settings: Settings, dataset_version: str | None = None, feature
     model_version = model_version_for(model_type, frame, {
         "training": description, "feature_schema_hash": hash_, "feature_version": feature_version,
         "horizons": list(settings.horizons)})
+    if reuse_identical:
+        previous = identical_run(catalog, settings, model_version, dataset_version, feature_set_name,
+                                 feature_version, root)
+        if previous is not None:
+            log.info("train_reused", job="train", model_run_id=previous.model_run_id, model_version=model_version,
+                     horizons=list(settings.horizons), output_count=0, status="success")
+            return previous
     log.info("train_started", job="train", model_run_id=model_run_id, model_version=model_version,
              model_type=model_type, dataset_version=dataset_version, feature_set_name=feature_set_name,
              feature_version=feature_version, input_count=len(frame),
