@@ -4,6 +4,12 @@ word), print one JSON document to stdout.
 ingest_simulate: the C OpenAQ simulator writing landing files, events per second at 1 and 10
 station-years (simulated data: a throughput figure, not a measurement of air quality). Baseline,
 measured in the same run: copying the same bytes file to file, the I/O floor for landing output.
+
+stack_chain (bench/stack_bench.py): the same 30 simulated days through `ais demo` in the embedded
+profile (the baseline) and in the cluster profile on a stack (PostgreSQL catalog, HDFS, Kafka),
+wall time per step side by side; and HDFS write/read MB/s of ais.storage (hdfs-native) against
+Hadoop's FsShell on the same 256 MiB file, FsShell's JVM start shown apart. Starts a private stack
+under var/bench-stack/ (or uses the one in AIS_BENCH_STACK_ENV); about 10 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,18 +75,20 @@ def bench_ingest_simulate(repeats: int = 3) -> dict[str, Any]:
 
 
 def main() -> int:
-    from bench import api_bench, gold_bench, gridded_bench, kafka_bench, silver_bench, traj_bench
+    from bench import api_bench, gold_bench, gridded_bench, kafka_bench, silver_bench, stack_bench, traj_bench
 
     if not INGEST.is_file():
         print(f"{INGEST} is missing: run `make build`", file=sys.stderr)
         return 2
     only = set(sys.argv[1:])  # e.g. `python -m bench.run silver` runs one benchmark
-    benches = {"ingest_simulate_openaq": bench_ingest_simulate, "bronze_to_silver": silver_bench.run,
-               "gridded_decode": gridded_bench.run,
-               "kafka_producer": kafka_bench.run,
-               "back_trajectories": lambda: traj_bench.bench_traj(ROOT / "build" / "native" / "ais-traj"),
-               "api_serving": api_bench.run,
-               "gold_build": gold_bench.run}
+    benches: dict[str, Callable[[], Any]] = {
+        "ingest_simulate_openaq": bench_ingest_simulate, "bronze_to_silver": silver_bench.run,
+        "gridded_decode": gridded_bench.run,
+        "kafka_producer": kafka_bench.run,
+        "back_trajectories": lambda: traj_bench.bench_traj(ROOT / "build" / "native" / "ais-traj"),
+        "api_serving": api_bench.run,
+        "gold_build": gold_bench.run,
+        "stack_chain": stack_bench.run}
     report = {"benchmarks": {name: fn() for name, fn in benches.items() if not only or any(o in name for o in only)},
               "machine": {"cores": os.cpu_count()}}
     sys.stdout.write(json.dumps(report, indent=2) + "\n")

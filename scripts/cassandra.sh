@@ -32,9 +32,12 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck disable=SC2034  # read by log() in lib/common.sh
+LOGGER=cassandra.sh
+# shellcheck source=SCRIPTDIR/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
 POM="$ROOT/jvm/cassandra/pom.xml"
 LIB="$ROOT/jvm/cassandra/lib"
-STAMPS="$ROOT/var/stamps"
 STACK_DIR="${AIS_STACK_DIR:-$ROOT/var/stack}"
 DIR="$STACK_DIR/cassandra"
 PIDFILE="$DIR/cassandra.pid"
@@ -49,17 +52,9 @@ OWNER="${AIS_STACK_OWNER_PID:-}"
 # SIGTERM runs Cassandra's drain (memtables flushed, commit log closed): ~4 s with test data
 STOP_TIMEOUT=60
 
-log() { printf '{"ts":"%s","level":"%s","logger":"cassandra.sh","event":"%s"%s}\n' \
-  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" "$2" "${3:+,$3}" >&2; }
-die() { log error "$1" "${2:-}"; exit 1; }
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2; exit 2; }
 bad_setting() { log error cassandra_bad_setting "\"message\":\"$1\""; exit 2; }
 
 now_ms() { date +%s%3N; }
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
 check_settings() {
   local p
@@ -89,32 +84,6 @@ cql_answers() {
   # shellcheck disable=SC2086  # word splitting of the hex bytes is wanted
   set -- $reply
   [ $# -eq 9 ] && [ "$1" = 84 ] && [ "$3$4" = 0001 ] && [ "$5" = 06 ]
-}
-
-fetch_jars() {
-  mkdir -p "$STAMPS"
-  local key; key="$(sha256sum "$POM" | cut -c1-16)"
-  # tests may start nodes at the same time: one fetch at a time
-  exec 9>"$STAMPS/cassandra-jars.lock"
-  flock 9
-  if compgen -G "$LIB/cassandra-all-*.jar" >/dev/null && [ -f "$STAMPS/cassandra-jars" ] &&
-     [ "$(cat "$STAMPS/cassandra-jars")" = "$key" ]; then
-    exec 9>&-
-    return
-  fi
-  command -v mvn >/dev/null || die cassandra_fetch_failed '"message":"mvn not found (scripts/setup.sh apt installs it)"'
-  log info cassandra_jars_fetch
-  rm -rf "$LIB"
-  # Maven's own output goes to a file (stderr stays JSON lines) and is shown when it fails
-  if ! mvn -q -B -s "$ROOT/jvm/settings.xml" -f "$POM" dependency:copy-dependencies \
-       >"$STAMPS/cassandra-jars.log" 2>&1; then
-    exec 9>&-
-    tail -n 30 "$STAMPS/cassandra-jars.log" >&2
-    die cassandra_fetch_failed "\"message\":\"mvn dependency:copy-dependencies failed (log: $STAMPS/cassandra-jars.log)\""
-  fi
-  printf '%s' "$key" > "$STAMPS/cassandra-jars"
-  exec 9>&-
-  log info cassandra_jars_done "\"count\":$(find "$LIB" -name '*.jar' | wc -l)"
 }
 
 # Whether a pid is this folder's Cassandra JVM (a stale pid file may name a reused pid; a zombie
@@ -315,7 +284,7 @@ start() {
       die cassandra_start_failed "\"message\":\"${name%%:*} port $port is already in use by another process\""
     fi
   done
-  fetch_jars
+  fetch_jars cassandra "$POM" "$LIB" 'cassandra-all-*.jar'
   write_config
   java_cmd
   rm -f "$PIDFILE"
@@ -333,19 +302,7 @@ start() {
 
   if [ -n "$OWNER" ]; then
     # the watchdog: stop the node once the owner is gone (SIGKILL if it has not stopped in time)
-    # $1 its pid file, $2 the owner, $3 the node, $4 seconds between SIGTERM and SIGKILL
-    local watch
-    watch="$(cat <<'EOF'
-echo $$ > "$1"
-trap '[ "$(cat "$1" 2>/dev/null)" = "$$" ] && rm -f "$1"' EXIT
-while kill -0 "$2" 2>/dev/null && kill -0 "$3" 2>/dev/null; do sleep 1; done
-kill "$3" 2>/dev/null
-for _ in $(seq "$4"); do kill -0 "$3" 2>/dev/null || exit 0; sleep 1; done
-kill -9 "$3" 2>/dev/null; true
-EOF
-)"
-    setsid bash -c "$watch" _ "$WATCHFILE" "$OWNER" "$pid" "$STOP_TIMEOUT" \
-      >/dev/null 2>&1 </dev/null 8>&- &
+    start_watchdog "$WATCHFILE" "$OWNER" "$pid" TERM "$STOP_TIMEOUT" KILL
   fi
   wait_for_cql "$pid" "$began" cassandra_started
   echo "127.0.0.1:$CQL_PORT"
@@ -399,6 +356,6 @@ case "$cmd" in
     check_settings
     printf 'CASSANDRA_HOST=127.0.0.1\nCASSANDRA_PORT=%s\n' "$CQL_PORT"
     ;;
-  fetch) [ $# -eq 0 ] || usage; fetch_jars ;;
+  fetch) [ $# -eq 0 ] || usage; fetch_jars cassandra "$POM" "$LIB" 'cassandra-all-*.jar' ;;
   *) usage ;;
 esac

@@ -29,10 +29,13 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck disable=SC2034  # read by log() in lib/common.sh
+LOGGER=hdfs.sh
+# shellcheck source=SCRIPTDIR/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
 SELF="$ROOT/scripts/hdfs.sh"
 POM="$ROOT/jvm/hadoop/pom.xml"
 LIB="$ROOT/jvm/hadoop/lib"
-STAMPS="$ROOT/var/stamps"
 STACK="$(realpath -m "${AIS_STACK_DIR:-$ROOT/var/stack}")"
 HDFS_DIR="$STACK/hdfs"
 CONF="$HDFS_DIR/conf"
@@ -50,10 +53,6 @@ STOP_TIMEOUT=30
 NN_CLASS=org.apache.hadoop.hdfs.server.namenode.NameNode
 DN_CLASS=org.apache.hadoop.hdfs.server.datanode.DataNode
 
-log() { printf '{"ts":"%s","level":"%s","logger":"hdfs.sh","event":"%s"%s}\n' \
-  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" "$2" "${3:+,$3}" >&2; }
-die() { log error "$1" "${2:-}"; exit 1; }
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2; exit 2; }
 json_str() { local s="${1//\\/\\\\}"; s="${s//\"/\\\"}"; printf '"%s"' "${s//$'\n'/ }"; }
 
 check_settings() {
@@ -73,13 +72,9 @@ check_settings() {
     { log error hdfs_bad_setting "\"message\":$(json_str "AIS_STACK_DIR may hold only letters, digits and / . _ + -: $STACK")"; exit 2; }
 }
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 port_owner() {
   ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:(([^)]*))' | head -n 1 || true
 }
-
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
 # Every daemon JVM carries -Dais.hdfs.dir=<folder> and its main class; a pid only counts as ours
 # when its command line holds both (pid files outlive reboots).
@@ -95,30 +90,6 @@ running_pid() { # role: namenode|datanode
   pid="$(cat "$HDFS_DIR/$1.pid" 2>/dev/null || true)"
   [ "$1" = namenode ] && class="$NN_CLASS" || class="$DN_CLASS"
   if pid_alive "$pid" && is_ours "$pid" "$class"; then echo "$pid"; fi
-}
-
-fetch_jars() {
-  mkdir -p "$STAMPS"
-  local key; key="$(sha256sum "$POM" | cut -c1-16)"
-  # tests may start several stacks at once: one fetch at a time
-  exec 9>"$STAMPS/hadoop-jars.lock"
-  flock 9
-  if compgen -G "$LIB/hadoop-hdfs-3*.jar" >/dev/null && [ -f "$STAMPS/hadoop-jars" ] &&
-     [ "$(cat "$STAMPS/hadoop-jars")" = "$key" ]; then
-    exec 9>&-
-    return
-  fi
-  command -v mvn >/dev/null || die hdfs_fetch_failed '"message":"mvn not found (scripts/setup.sh apt installs it)"'
-  log info hdfs_jars_fetch
-  local t0=$SECONDS
-  rm -rf "$LIB"
-  if ! mvn -q -B -Dstyle.color=never -s "$ROOT/jvm/settings.xml" -f "$POM" dependency:copy-dependencies >&2; then
-    exec 9>&-
-    die hdfs_fetch_failed '"message":"mvn dependency:copy-dependencies failed"'
-  fi
-  printf '%s' "$key" > "$STAMPS/hadoop-jars"
-  exec 9>&-
-  log info hdfs_jars_done "\"count\":$(find "$LIB" -name '*.jar' | wc -l),\"seconds\":$((SECONDS - t0))"
 }
 
 prop() { printf '  <property><name>%s</name><value>%s</value></property>\n' "$1" "$2"; }
@@ -351,7 +322,7 @@ start() {
     rm -rf "$CONF"
     write_config "$CONF"
   fi
-  fetch_jars
+  fetch_jars hadoop "$POM" "$LIB" 'hadoop-hdfs-3*.jar'
   mkdir -p "$LOGS" "$HDFS_DIR/name" "$HDFS_DIR/data" "$HDFS_DIR/tmp"
 
   if [ -z "$nn" ]; then
@@ -399,7 +370,7 @@ start_datanode() {
   if [ -n "$dn" ]; then
     log info hdfs_datanode_already_running "\"pid\":$dn"
   else
-    fetch_jars
+    fetch_jars hadoop "$POM" "$LIB" 'hadoop-hdfs-3*.jar'
     require_free "$DN_PORT" "$DN_HTTP_PORT" "$DN_IPC_PORT"
     DN_LOG_MARK="$(stat -c %s "$LOGS/datanode.log" 2>/dev/null || echo 0)"
     dn="$(launch datanode "$DN_CLASS")"
@@ -468,7 +439,7 @@ status() {
 }
 
 fs_shell() {
-  fetch_jars
+  fetch_jars hadoop "$POM" "$LIB" 'hadoop-hdfs-3*.jar'
   # the client configuration is the daemons' one; written here when start has not run yet
   [ -f "$CONF/hdfs-site.xml" ] || write_config "$CONF"
   local rc=0
@@ -499,6 +470,6 @@ case "$cmd" in
   stop-datanode) [ $# -eq 0 ] || usage; check_settings; [ -d "$HDFS_DIR" ] || exit 0; lock_control; stop_role datanode ;;
   start-datanode) [ $# -eq 0 ] || usage; check_settings; start_datanode ;;
   fs) check_settings; fs_shell "$@" ;;
-  fetch) [ $# -eq 0 ] || usage; fetch_jars ;;
+  fetch) [ $# -eq 0 ] || usage; fetch_jars hadoop "$POM" "$LIB" 'hadoop-hdfs-3*.jar' ;;
   *) usage ;;
 esac

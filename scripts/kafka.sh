@@ -22,43 +22,14 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck disable=SC2034  # read by log() in lib/common.sh
+LOGGER=kafka.sh
+# shellcheck source=SCRIPTDIR/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
 POM="$ROOT/jvm/kafka/pom.xml"
 LIB="$ROOT/jvm/kafka/lib"
-STAMPS="$ROOT/var/stamps"
 HEAP="${AIS_KAFKA_HEAP:-512m}"
 START_TIMEOUT="${AIS_KAFKA_START_TIMEOUT:-90}"
-
-log() { printf '{"ts":"%s","level":"%s","logger":"kafka.sh","event":"%s"%s}\n' \
-  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" "$2" "${3:+,$3}" >&2; }
-die() { log error "$1" "${2:-}"; exit 1; }
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2; exit 2; }
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
-
-fetch_jars() {
-  mkdir -p "$STAMPS"
-  local key; key="$(sha256sum "$POM" | cut -c1-16)"
-  # native and sanitizer test runs may start brokers at the same time: one fetch at a time
-  exec 9>"$STAMPS/kafka-jars.lock"
-  flock 9
-  if compgen -G "$LIB/kafka_2.13-*.jar" >/dev/null && [ -f "$STAMPS/kafka-jars" ] &&
-     [ "$(cat "$STAMPS/kafka-jars")" = "$key" ]; then
-    exec 9>&-
-    return
-  fi
-  command -v mvn >/dev/null || die kafka_fetch_failed '"message":"mvn not found (scripts/setup.sh apt installs it)"'
-  log info kafka_jars_fetch
-  rm -rf "$LIB"
-  if ! mvn -q -B -s "$ROOT/jvm/settings.xml" -f "$POM" dependency:copy-dependencies >&2; then
-    exec 9>&-
-    die kafka_fetch_failed '"message":"mvn dependency:copy-dependencies failed"'
-  fi
-  printf '%s' "$key" > "$STAMPS/kafka-jars"
-  exec 9>&-
-  log info kafka_jars_done "\"count\":$(ls "$LIB" | wc -l)"
-}
 
 PORT=9092
 OWNER=""
@@ -138,7 +109,7 @@ start() {
     return
   fi
   port_in_use "$PORT" && die kafka_start_failed "\"message\":\"port $PORT is already in use\""
-  fetch_jars
+  fetch_jars kafka "$POM" "$LIB" 'kafka_2.13-*.jar'
 
   local controller=$((PORT + 1))
   while port_in_use "$controller"; do
@@ -162,10 +133,8 @@ start() {
   pid="$(cat "$PIDFILE" 2>/dev/null || true)"
 
   if [ -n "$OWNER" ]; then
-    # the watchdog: stop the broker once the owner is gone
-    setsid bash -c 'echo $$ > "$1"; while kill -0 "$2" 2>/dev/null && kill -0 "$3" 2>/dev/null;
-                    do sleep 1; done; kill "$3" 2>/dev/null; sleep 15; kill -9 "$3" 2>/dev/null;
-                    true' _ "$WATCHFILE" "$OWNER" "$pid" >/dev/null 2>&1 </dev/null &
+    # the watchdog: stop the broker once the owner is gone (SIGKILL if it lingers 15 s)
+    start_watchdog "$WATCHFILE" "$OWNER" "$pid" TERM 15 KILL
   fi
 
   local deadline=$((SECONDS + START_TIMEOUT))
@@ -218,6 +187,6 @@ case "$cmd" in
     pid="$(running_pid)"
     if [ -n "$pid" ]; then echo "running 127.0.0.1:$PORT pid $pid"; else echo "not running"; exit 3; fi
     ;;
-  fetch) fetch_jars ;;
+  fetch) fetch_jars kafka "$POM" "$LIB" 'kafka_2.13-*.jar' ;;
   *) usage ;;
 esac

@@ -33,6 +33,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck disable=SC2034  # read by log() in lib/common.sh
+LOGGER=postgres.sh
+# shellcheck source=SCRIPTDIR/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
 STACK="${AIS_STACK_DIR:-$ROOT/var/stack}"
 [[ "$STACK" = /* ]] || STACK="$PWD/$STACK"   # the server's programs run from /
 PGDIR="$STACK/postgres"
@@ -52,21 +56,8 @@ AIRFLOW=airflow
 unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGSERVICE PGSERVICEFILE PGOPTIONS PGPASSFILE \
       PGPASSWORD PGSSLMODE PGTARGETSESSIONATTRS PGDATA
 
-log() { printf '{"ts":"%s","level":"%s","logger":"postgres.sh","event":"%s"%s}\n' \
-  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" "$2" "${3:+,$3}" >&2; }
-die() { log error "$1" "${2:-}"; exit 1; }
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2; exit 2; }
 # a JSON string value (no control characters expected)
 jstr() { local s="${1//\\/\\\\}"; printf '"%s"' "${s//\"/\\\"}"; }
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# alive and not a zombie (an init that does not reap leaves exited servers as zombies for a while)
-pid_alive() {
-  [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
-  local stat; stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  stat="${stat##*) }"
-  [ "${stat%% *}" != Z ]
-}
 
 find_bindir() {
   if [ -n "${AIS_PG_BINDIR:-}" ]; then
@@ -124,7 +115,7 @@ parse_flags() {
 # pid and port of the postmaster of our data folder, if it is alive (postmaster.pid lines 1 and 4)
 server_pid() {
   local pid; pid="$(sed -n 1p "$DATA/postmaster.pid" 2>/dev/null || true)"
-  if [[ "$pid" =~ ^[0-9]+$ ]] && pid_alive "$pid" &&
+  if [[ "$pid" =~ ^[0-9]+$ ]] && pid_running "$pid" &&
      [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ]; then echo "$pid"; fi
 }
 server_port() { sed -n 4p "$DATA/postmaster.pid" 2>/dev/null || true; }
@@ -148,8 +139,8 @@ stop_orphan() {
   log warning postgres_orphan_stopped "\"pid\":$pid,\"message\":$(jstr "a server of $DATA ran on after its folder was deleted: stopping it")"
   kill -INT "$pid" 2>/dev/null || true
   local waited=0
-  while pid_alive "$pid" && [ $waited -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
-  if pid_alive "$pid"; then kill -QUIT "$pid" 2>/dev/null || true; sleep 1; fi
+  while pid_running "$pid" && [ $waited -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
+  if pid_running "$pid"; then kill -QUIT "$pid" 2>/dev/null || true; sleep 1; fi
 }
 
 # status, env, psql and stop talk to the port the server runs on
@@ -368,21 +359,15 @@ ready() {
 
 arm_watchdog() {
   local owner="$1" pid="$2"
-  pid_alive "$owner" || { log warning postgres_owner_gone "\"owner_pid\":$owner"; }
+  pid_running "$owner" || { log warning postgres_owner_gone "\"owner_pid\":$owner"; }
   echo "$owner" > "$OWNERFILE"
   # once the owner is gone: fast shutdown (SIGINT), then immediate (SIGQUIT) if it lingers
-  setsid bash -c 'alive() { local s; s="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1; s="${s##*) }";
-                  [ "${s%% *}" != Z ]; }; echo $$ > "$1"; while alive "$2" && alive "$3"; do sleep 1;
-                  done; alive "$3" || exit 0; kill -INT "$3" 2>/dev/null; for i in $(seq 30); do
-                  alive "$3" || exit 0; sleep 1; done; kill -QUIT "$3" 2>/dev/null; true' \
-    _ "$WATCHFILE" "$owner" "$pid" >/dev/null 2>&1 </dev/null 9>&- &
-  local waited=0
-  while [ ! -s "$WATCHFILE" ] && [ $waited -lt 50 ]; do sleep 0.1; waited=$((waited + 1)); done
+  start_watchdog "$WATCHFILE" "$owner" "$pid" INT 30 QUIT
 }
 
 stop_watchdog() {
   local watchdog; watchdog="$(cat "$WATCHFILE" 2>/dev/null || true)"
-  if pid_alive "$watchdog"; then kill "$watchdog" 2>/dev/null || true; fi
+  if pid_running "$watchdog"; then kill "$watchdog" 2>/dev/null || true; fi
   rm -f "$WATCHFILE"
 }
 
@@ -397,7 +382,7 @@ start() {
     ensure_credentials
     provision
     ready || die postgres_start_failed "\"message\":\"running but not answering queries\",\"port\":$PORT"
-    if [ -n "$OWNER" ] && ! pid_alive "$(cat "$WATCHFILE" 2>/dev/null || true)"; then arm_watchdog "$OWNER" "$pid"; fi
+    if [ -n "$OWNER" ] && ! pid_running "$(cat "$WATCHFILE" 2>/dev/null || true)"; then arm_watchdog "$OWNER" "$pid"; fi
     log info postgres_already_running "\"port\":$PORT,\"pid\":$pid"
     echo "127.0.0.1:$PORT"
     return
@@ -435,7 +420,7 @@ start() {
   provision
   local deadline=$((SECONDS + START_TIMEOUT))
   until ready; do
-    if ! pid_alive "$pid"; then
+    if ! pid_running "$pid"; then
       show_tail
       die postgres_start_failed "\"message\":\"the server exited during start\",\"port\":$PORT"
     fi
@@ -464,8 +449,8 @@ stop_server() {
   fi
   # pg_ctl returns once postmaster.pid is gone; the process itself ends a moment later
   local waited=0
-  while pid_alive "$pid" && [ $waited -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
-  if pid_alive "$pid"; then
+  while pid_running "$pid" && [ $waited -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
+  if pid_running "$pid"; then
     kill -9 "$pid" 2>/dev/null || true
     log warning postgres_killed "\"pid\":$pid"
   fi
@@ -494,7 +479,7 @@ case "$cmd" in
   restart)
     parse_flags "$@"; find_bindir; setup_user; lock
     RESTART_OWNER="$(cat "$OWNERFILE" 2>/dev/null || true)"
-    [[ "$RESTART_OWNER" =~ ^[0-9]+$ ]] && pid_alive "$RESTART_OWNER" || RESTART_OWNER=""
+    [[ "$RESTART_OWNER" =~ ^[0-9]+$ ]] && pid_running "$RESTART_OWNER" || RESTART_OWNER=""
     # restart keeps the port it runs on unless one is given
     if [ -z "${AIS_PG_PORT:-}" ] && [[ " $* " != *" --port "* ]]; then use_running_port; fi
     stop_server

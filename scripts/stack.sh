@@ -30,14 +30,31 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SCRIPTS="$ROOT/scripts"
-export AIS_STACK_DIR="${AIS_STACK_DIR:-$ROOT/var/stack}"
+# shellcheck disable=SC2034  # read by log() in lib/common.sh
+LOGGER=stack.sh
+# shellcheck source=SCRIPTDIR/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
+
+# The default folder, var/stack. PostgreSQL started by root runs as the `postgres` user, which must
+# reach its data: in a clone below a folder others cannot enter (a home folder such as /root) the
+# stack's data lives in /var/tmp/ais-stack-<hash of the project path> instead, and var/stack is a
+# link to it.
+default_stack_dir() {
+  local dir="$ROOT/var/stack"
+  if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 && [ ! -d "$dir" ] &&
+     ! runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
+    local outside; outside="/var/tmp/ais-stack-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+    mkdir -p -m 0755 "$outside" "$ROOT/var"
+    ln -sfn "$outside" "$dir"
+  fi
+  # the servers' scripts get the real folder: PostgreSQL's check of the path must see /var/tmp
+  if [ -L "$dir" ]; then readlink -f "$dir"; else echo "$dir"; fi
+}
+
+export AIS_STACK_DIR="${AIS_STACK_DIR:-$(default_stack_dir)}"
 export AIS_KAFKA_DIR="${AIS_KAFKA_DIR:-$AIS_STACK_DIR/kafka}"
 KAFKA_PORT="${AIS_KAFKA_PORT:-9092}"
 SERVICES="${AIS_STACK_SERVICES:-postgres hdfs kafka cassandra}"
-
-log() { printf '{"ts":"%s","level":"%s","logger":"stack.sh","event":"%s"%s}\n' \
-  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" "$2" "${3:+,$3}" >&2; }
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 for svc in $SERVICES; do
   case "$svc" in postgres|hdfs|kafka|cassandra) ;; *) echo "stack.sh: unknown service $svc" >&2; exit 2 ;; esac
@@ -87,7 +104,11 @@ down() {
   for svc in $(printf '%s\n' $SERVICES | tac); do
     service "$svc" stop "${purge[@]}" || { failed=1; log error stack_stop_failed "\"service\":\"$svc\""; }
   done
-  [ "${#purge[@]}" -eq 0 ] || rm -rf "$AIS_STACK_DIR"
+  if [ "${#purge[@]}" -gt 0 ]; then
+    rm -rf "$AIS_STACK_DIR"
+    # a var/stack link to the folder just removed goes too
+    if [ -L "$ROOT/var/stack" ] && [ ! -e "$ROOT/var/stack" ]; then rm -f "$ROOT/var/stack"; fi
+  fi
   return $failed
 }
 

@@ -1,6 +1,7 @@
 """The production profile's servers for the tests of tests/stack/: one stack per test run, shared
-by every test here (scripts/stack.sh up on free loopback ports, data under var/test-stack/, tied
-to this process, stopped and purged at the end of the run).
+by every test here (scripts/stack.sh up on free loopback ports, data under var/test-stack/ or,
+for a clone the `postgres` user cannot reach, /var/tmp/ais-test-stack-*, tied to this process,
+stopped and purged at the end of the run).
 
 AIS_TEST_STACK_ENV=<file> reuses a running stack instead: the file holds `scripts/stack.sh env`
 output (tests then create their own catalogs and HDFS folders in it and leave the servers alone).
@@ -8,6 +9,7 @@ output (tests then create their own catalogs and HDFS folders in it and leave th
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -96,13 +98,31 @@ class Stack:
         return settings, settings.child_environ(os.environ | self.script_env)
 
 
+def traversable_by_others(path: Path) -> bool:
+    """Whether every folder above ``path`` lets other users through (PostgreSQL runs as the
+    `postgres` user when the tests run as root, and must reach its data folder)."""
+    return all(p.stat().st_mode & 0o001 for p in path.resolve().parents if p.exists())
+
+
+def stack_folder() -> Path:
+    """var/test-stack in the project, or, when the project sits below a folder others cannot
+    traverse (a clone under /root), a folder of this project's own under /var/tmp."""
+    inside = PROJECT_ROOT / "var" / "test-stack"
+    if traversable_by_others(inside):
+        return inside
+    digest = hashlib.sha256(str(PROJECT_ROOT).encode()).hexdigest()[:12]
+    outside = Path("/var/tmp") / f"ais-test-stack-{digest}"
+    outside.mkdir(mode=0o755, exist_ok=True)
+    return outside
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     reuse = os.environ.get("AIS_TEST_STACK_ENV")
     if reuse:
         yield Stack(parse_env(Path(reuse).read_text()), {}, owned=False)
         return
-    stack_dir = PROJECT_ROOT / "var" / "test-stack"
+    stack_dir = stack_folder()
     script_env = {"AIS_STACK_DIR": str(stack_dir)} | dict(zip(PORT_VARS, map(str, free_ports(len(PORT_VARS))),
                                                                  strict=True))
     env = os.environ | script_env
