@@ -132,3 +132,26 @@ json_t *ais_fixture_log_under(const ais_fixture_server *s, const char *prefix)
     json_decref(all);
     return out;
 }
+
+long ais_fixture_get(const ais_fixture_server *s, const char *path, char **body, size_t *len)
+{
+    char *url = ais_test_join(s->base, path[0] == '/' ? path + 1 : path);
+    buf b = {0};
+    long status = 0;
+    CURL *h = curl_easy_init();
+    assert_non_null(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(h);
+    free(url);
+    if (b.p == NULL)
+        b.p = calloc(1, 1);
+    *body = b.p;
+    *len = b.n;
+    return status;
+}

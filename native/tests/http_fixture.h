@@ -22,5 +22,8 @@ void ais_fixture_stop(ais_fixture_server *s);
 json_t *ais_fixture_log(const ais_fixture_server *s);
 /* Log entries whose path starts with prefix; caller decrefs. */
 json_t *ais_fixture_log_under(const ais_fixture_server *s, const char *prefix);
+/* GET <base><path> with redirects followed: returns the HTTP status; the body (NUL-terminated,
+ * caller frees) in *body and its length in *len. */
+long ais_fixture_get(const ais_fixture_server *s, const char *path, char **body, size_t *len);
 
 #endif

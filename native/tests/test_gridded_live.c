@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ais/fsutil.h"
 #include "ais/gridded.h"
 #include "http_fixture.h"
 
@@ -134,8 +135,10 @@ static void result_free(result *r)
     free(r->state);
 }
 
-static result run_ingest(const char *source, const char *mode, const char *replay_dir,
-                         const char *scenario, const char *start, const char *end)
+/* extra: more "NAME=value" entries for the environment (the store's), NULL-terminated */
+static result run_ingest_env(const char *source, const char *mode, const char *replay_dir,
+                             const char *scenario, const char *start, const char *end,
+                             const char *const *extra)
 {
     result r = {0};
     r.landing = ais_test_mkdtemp();
@@ -146,9 +149,11 @@ static result run_ingest(const char *source, const char *mode, const char *repla
     snprintf(e3, sizeof e3, "CDSE_DOWNLOAD_BASE_URL=%s/cdse/%s/download", server.base, scenario);
     snprintf(e4, sizeof e4, "CMR_BASE_URL=%s/cmr/%s", server.base, scenario);
     snprintf(e5, sizeof e5, "CDS_API_BASE_URL=%s/cds/%s", server.base, scenario);
-    const char *env[] = {e1, e2, e3, e4, e5, "CDSE_USERNAME=test-user",
-                         "CDSE_PASSWORD=test-password", "CDS_KEY=test-cds-key",
-                         "EARTHDATA_TOKEN=test-earthdata-token", NULL};
+    const char *env[16] = {e1, e2, e3, e4, e5, "CDSE_USERNAME=test-user",
+                           "CDSE_PASSWORD=test-password", "CDS_KEY=test-cds-key",
+                           "EARTHDATA_TOKEN=test-earthdata-token"};
+    for (size_t i = 0, k = 9; extra != NULL && extra[i] != NULL && k < 15; i++)
+        env[k++] = extra[i];
     const char *argv[24] = {AIS_INGEST_BIN, source, "--mode", mode, "--start", start, "--end",
                             end, "--sink", "landing", "--config", config, "--landing-dir",
                             r.landing, "--state-dir", r.state};
@@ -165,6 +170,36 @@ static result run_ingest(const char *source, const char *mode, const char *repla
     assert_null(strstr(r.err, "test-password"));
     assert_null(strstr(r.err, "test-cds-key"));
     return r;
+}
+
+static result run_ingest(const char *source, const char *mode, const char *replay_dir,
+                         const char *scenario, const char *start, const char *end)
+{
+    return run_ingest_env(source, mode, replay_dir, scenario, start, end, NULL);
+}
+
+static const char *get_str(const json_t *o, const char *a, const char *b)
+{
+    const char *v = json_string_value(json_object_get(json_object_get(o, a), b));
+    assert_non_null(v);
+    return v;
+}
+
+static bool exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* sha256 and size of two files agree */
+static void assert_same_file(const char *a, const char *b)
+{
+    char sa[65], sb[65];
+    uint64_t na = 0, nb = 0;
+    assert_int_equal(ais_file_sha256(a, sa, &na), AIS_OK);
+    assert_int_equal(ais_file_sha256(b, sb, &nb), AIS_OK);
+    assert_string_equal(sa, sb);
+    assert_int_equal(na, nb);
 }
 
 static json_int_t get_int(const json_t *o, const char *a, const char *b)
@@ -235,19 +270,26 @@ static void maiac_live_pages_downloads_and_matches_replay(void **state)
     assert_true(json_equal(json_object_get(live.summary, "input"),
                            json_object_get(replay.summary, "input")));
     assert_int_equal(get_int(live.summary, "input", "outside_area"), 3);
-    /* the downloads are the served files, byte for byte */
-    const char *dl = json_string_value(json_object_get(json_object_get(live.summary, "download"),
-                                                       "dir"));
+    /* the downloads went to the default shared store, <warehouse>/raw/maiac/<window start
+     * date>/, byte for byte the served files; the local download folder is gone */
+    assert_int_equal(get_int(live.summary, "download", "stored"), 3);
+    assert_true(json_is_true(json_object_get(json_object_get(live.summary, "download"),
+                                             "dir_removed")));
+    assert_false(exists(get_str(live.summary, "download", "dir")));
+    const char *store = get_str(live.summary, "download", "store_dir");
+    char *real = realpath(project, NULL), expect[1024];
+    snprintf(expect, sizeof expect, "%s/var/warehouse/raw/maiac/2026/03/29", real);
+    free(real);
+    assert_string_equal(store, expect);
     const char *name = "MCD19A2.A2026089.h29v07.061.2026090163130.hdf";
-    char *a = ais_test_join(dl, name), *b = ais_test_join(dir, name);
-    char sa[65], sb[65];
-    uint64_t na = 0, nb = 0;
-    assert_int_equal(ais_file_sha256(a, sa, &na), AIS_OK);
-    assert_int_equal(ais_file_sha256(b, sb, &nb), AIS_OK);
-    assert_string_equal(sa, sb);
-    assert_int_equal(na, nb);
+    char *a = ais_test_join(store, name), *b = ais_test_join(dir, name);
+    assert_same_file(a, b);
     free(a);
     free(b);
+    size_t count = 0;
+    char **names = ais_test_list_dir(store, &count);
+    assert_int_equal(count, 3); /* no temporary left */
+    ais_test_free_names(names);
     result_free(&live);
     result_free(&replay);
     free(dir);
@@ -297,9 +339,18 @@ static void era5_live_jobs_and_matches_replay(void **state)
     assert_int_equal(strncmp(r0, "0000aaaa-0000-4000-8000-", 24), 0);
     assert_int_equal(strlen(r0), 36);
     assert_string_not_equal(r0, r1);
-    /* replaying the download folder gives the live events, request ids included */
-    const char *dl = json_string_value(json_object_get(json_object_get(live.summary, "download"),
-                                                       "dir"));
+    size_t k0;
+    json_t *le0;
+    /* the events name the files on the (default, local) shared store, where they are */
+    const char *dl = get_str(live.summary, "download", "store_dir");
+    json_array_foreach(levents, k0, le0) {
+        const char *fp = json_string_value(json_object_get(le0, "file_path"));
+        assert_int_equal(strncmp(fp, dl, strlen(dl)), 0);
+        assert_true(fp[strlen(dl)] == '/');
+        assert_true(exists(fp));
+    }
+    assert_false(exists(get_str(live.summary, "download", "dir")));
+    /* replaying the store folder gives the live events, request ids included */
     result again = run_ingest("era5", "replay", dl, "ok", "2017-01-01T00:00:00Z",
                               "2017-01-02T00:00:00Z");
     assert_int_equal(again.code, 0);
@@ -308,7 +359,7 @@ static void era5_live_jobs_and_matches_replay(void **state)
     free(adir);
     assert_int_equal(json_array_size(aevents), 2);
     size_t k, m;
-    json_t *le0, *ae0;
+    json_t *ae0;
     json_array_foreach(levents, k, le0) {
         size_t same = 0;
         json_array_foreach(aevents, m, ae0) {
@@ -316,6 +367,8 @@ static void era5_live_jobs_and_matches_replay(void **state)
                        json_string_value(json_object_get(ae0, "event_id"))) == 0) {
                 assert_string_equal(json_string_value(json_object_get(le0, "request_id")),
                                     json_string_value(json_object_get(ae0, "request_id")));
+                assert_string_equal(json_string_value(json_object_get(le0, "file_path")),
+                                    json_string_value(json_object_get(ae0, "file_path")));
                 same++;
             }
         }
@@ -382,6 +435,188 @@ static void era5_failed_job_fails_the_window(void **state)
     result_free(&r);
 }
 
+/* The source file the fixture served for an ERA5 download name */
+static char *era5_source(const char *dir, const char *name)
+{
+    return ais_test_join(dir, strstr(name, "single_levels") != NULL
+                                  ? "era5-single-level-scalar-time.grib"
+                                  : "era5-levels-members.grib");
+}
+
+static json_t *era5_events(const result *r)
+{
+    char *ldir = ais_test_join(r->landing, "era5-files");
+    json_t *events = exists(ldir) ? ais_test_read_landing(ldir) : json_array();
+    free(ldir);
+    return events;
+}
+
+/* RAW_STORE_URI as a file:// URI: the events' file_path are URIs under it, and the files there
+ * are the served ones byte for byte (nothing else in the folder). */
+static void era5_live_puts_the_files_on_a_file_uri_store(void **state)
+{
+    (void)state;
+    char *dir = shared_path("era5-grib-samples");
+    if (dir == NULL) {
+        skip();
+        return;
+    }
+    char *store = ais_test_mkdtemp(), env[1200], prefix[1200];
+    snprintf(env, sizeof env, "RAW_STORE_URI=file://%s/raw/", store);
+    const char *extra[] = {env, NULL};
+    result r = run_ingest_env("era5", "live", NULL, "ok", "2017-01-01T00:00:00Z",
+                              "2017-01-02T00:00:00Z", extra);
+    assert_int_equal(r.code, 0);
+    assert_int_equal(get_int(r.summary, "events_written", NULL), 2);
+    assert_int_equal(get_int(r.summary, "download", "stored"), 2);
+    snprintf(prefix, sizeof prefix, "file://%s/raw/era5/2017/01/01", store);
+    assert_string_equal(get_str(r.summary, "download", "store_dir"), prefix);
+    strcat(prefix, "/");
+    json_t *events = era5_events(&r);
+    assert_int_equal(json_array_size(events), 2);
+    size_t i;
+    json_t *e;
+    json_array_foreach(events, i, e) {
+        const char *fp = json_string_value(json_object_get(e, "file_path"));
+        assert_int_equal(strncmp(fp, prefix, strlen(prefix)), 0);
+        const char *name = fp + strlen(prefix);
+        char *local = ais_test_join(store, "raw/era5/2017/01/01"), *copy = ais_test_join(local, name);
+        char *src = era5_source(dir, name);
+        assert_same_file(copy, src);
+        free(src);
+        free(copy);
+        free(local);
+    }
+    json_decref(events);
+    char *folder = ais_test_join(store, "raw/era5/2017/01/01");
+    size_t count = 0;
+    char **names = ais_test_list_dir(folder, &count);
+    assert_int_equal(count, 2);
+    ais_test_free_names(names);
+    free(folder);
+    char *sp = ais_test_join(r.state, "era5.json");
+    char *text = ais_test_read_file(sp);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "live/landing"));
+    free(text);
+    free(sp);
+    result_free(&r);
+    ais_test_rm_rf(store);
+    free(store);
+    free(dir);
+}
+
+/* RAW_STORE_URI on HDFS, through the fixture's hand-made WebHDFS: hdfs:// URIs in the events,
+ * the bytes on the (emulated) HDFS. */
+static void era5_live_puts_the_files_on_hdfs(void **state)
+{
+    (void)state;
+    char *dir = shared_path("era5-grib-samples");
+    if (dir == NULL) {
+        skip();
+        return;
+    }
+    char base[200];
+    snprintf(base, sizeof base, "HDFS_WEBHDFS_BASE=%s/webhdfs/ok/v1", server.base);
+    const char *extra[] = {"RAW_STORE_URI=hdfs://127.0.0.1:8020/ais/raw", base, NULL};
+    result r = run_ingest_env("era5", "live", NULL, "ok", "2017-01-01T00:00:00Z",
+                              "2017-01-02T00:00:00Z", extra);
+    assert_int_equal(r.code, 0);
+    json_t *events = era5_events(&r);
+    assert_int_equal(json_array_size(events), 2);
+    const char *prefix = "hdfs://127.0.0.1:8020/ais/raw/era5/2017/01/01/";
+    size_t i;
+    json_t *e;
+    json_array_foreach(events, i, e) {
+        const char *fp = json_string_value(json_object_get(e, "file_path"));
+        assert_int_equal(strncmp(fp, prefix, strlen(prefix)), 0);
+        const char *name = fp + strlen(prefix);
+        char path[512], *body = NULL, *want = NULL;
+        size_t len = 0, wlen = 0;
+        snprintf(path, sizeof path, "/webhdfs/ok/v1/ais/raw/era5/2017/01/01/%s?op=OPEN", name);
+        assert_int_equal(ais_fixture_get(&server, path, &body, &len), 200);
+        char *src = era5_source(dir, name);
+        assert_int_equal(ais_fs_read_file(src, 64u << 20, &want, &wlen), AIS_OK);
+        assert_int_equal(len, wlen);
+        assert_memory_equal(body, want, len);
+        free(want);
+        free(body);
+        free(src);
+    }
+    json_decref(events);
+    result_free(&r);
+    free(dir);
+}
+
+/* A store that cannot take the files fails the window before any event is written, and the
+ * window is not recorded (a rerun retries); a store the configuration cannot reach fails it
+ * before anything is downloaded. */
+static void a_failing_store_fails_the_window_without_events(void **state)
+{
+    (void)state;
+    char *dir = shared_path("era5-grib-samples");
+    if (dir == NULL) {
+        skip();
+        return;
+    }
+    char *tmp = ais_test_mkdtemp(), *blocker = ais_test_join(tmp, "blocker");
+    ais_test_write_file(blocker, "a file where the store folder should be");
+    char raw[1200], forbidden[200], refused[200];
+    snprintf(raw, sizeof raw, "RAW_STORE_URI=file://%s/raw", blocker);
+    snprintf(forbidden, sizeof forbidden, "HDFS_WEBHDFS_BASE=%s/webhdfs/forbidden/v1",
+             server.base);
+    snprintf(refused, sizeof refused, "HDFS_WEBHDFS_BASE=http://127.0.0.1:%d/webhdfs/v1",
+             ais_test_free_port());
+    const char *hdfs = "RAW_STORE_URI=hdfs://127.0.0.1:8020/ais/raw";
+    const struct {
+        const char *env[3];
+        const char *error;  /* in the summary's error */
+        bool downloads;     /* the window got as far as downloading */
+    } cases[] = {
+        {{raw, NULL}, "cannot create the folder", true},
+        {{hdfs, forbidden, NULL}, "AccessControlException: hand-made: Permission denied", true},
+        {{hdfs, refused, NULL}, "after 3 attempts", true},
+        {{hdfs, "HDFS_WEBHDFS_BASE=", NULL}, "HDFS_WEBHDFS_BASE", false},
+        {{"RAW_STORE_URI=s3a://bucket/raw", NULL}, "unsupported store 's3a://'", false},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t posts = log_count("/cds/ok/retrieve/v1/processes/", "POST");
+        result r = run_ingest_env("era5", "live", NULL, "ok", "2017-01-01T00:00:00Z",
+                                  "2017-01-02T00:00:00Z", cases[c].env);
+        const char *error = json_string_value(json_object_get(r.summary, "error"));
+        if (r.code != 1 || error == NULL || strstr(error, cases[c].error) == NULL)
+            print_error("case %zu: exit %d, error ...%s\n", c, r.code,
+                        error != NULL && strlen(error) > 300 ? error + strlen(error) - 300 : error);
+        assert_int_equal(r.code, 1);
+        assert_non_null(error);
+        assert_non_null(strstr(error, cases[c].error));
+        assert_int_equal(get_int(r.summary, "events_written", NULL), 0);
+        json_t *events = era5_events(&r);
+        assert_int_equal(json_array_size(events), 0);
+        json_decref(events);
+        char *sp = ais_test_join(r.state, "era5.json");
+        char *text = ais_test_read_file(sp);
+        assert_true(text == NULL || strstr(text, "live/landing") == NULL);
+        free(text);
+        free(sp);
+        if (cases[c].downloads) {
+            /* the error names where the file was going; the local copies are kept */
+            assert_non_null(strstr(error, c == 0 ? raw + strlen("RAW_STORE_URI=") : "hdfs://127.0.0.1:8020/ais/raw/era5/2017/01/01/"));
+            assert_int_equal(get_int(r.summary, "download", "downloaded"), 2);
+            assert_int_equal(get_int(r.summary, "download", "stored"), 0);
+            assert_true(exists(get_str(r.summary, "download", "dir")));
+        } else {
+            assert_null(json_object_get(r.summary, "download"));
+            assert_int_equal(log_count("/cds/ok/retrieve/v1/processes/", "POST"), posts);
+        }
+        result_free(&r);
+    }
+    free(blocker);
+    ais_test_rm_rf(tmp);
+    free(tmp);
+    free(dir);
+}
+
 /* Every configured product is searched (each on its own pages), every product downloaded; the
  * first token has expired (401 -> one refresh); the real header stubs have no swath, so the
  * replay's decoder rejects each one: dead letters, exit 1, window not recorded. */
@@ -404,6 +639,23 @@ static void s5p_live_every_product_and_token_refresh(void **state)
     assert_int_equal(log_count("/cdse/expired/download/", "GET"), 7); /* one refused */
     assert_int_equal(get_int(r.summary, "rejected_by_reason", "missing_variable"), 6);
     assert_int_equal(get_int(r.summary, "input", "files_read"), 6);
+    /* the dead letters name the files on the store, where they stay for inspection */
+    const char *store = get_str(r.summary, "download", "store_dir");
+    char *dlq = ais_test_join(r.landing, "ais-dlq");
+    json_t *dead = ais_test_read_landing(dlq);
+    size_t i, bad = 0;
+    json_t *d;
+    json_array_foreach(dead, i, d) {
+        if (strcmp(json_string_value(json_object_get(d, "reason")), "missing_variable") != 0)
+            continue;
+        const char *file = json_string_value(json_object_get(d, "file"));
+        assert_int_equal(strncmp(file, store, strlen(store)), 0);
+        assert_true(exists(file));
+        bad++;
+    }
+    assert_int_equal(bad, 6);
+    json_decref(dead);
+    free(dlq);
     char *sp = ais_test_join(r.state, "sentinel5p.json");
     char *text = ais_test_read_file(sp);
     assert_true(text == NULL || strstr(text, "live/landing") == NULL);
@@ -418,6 +670,9 @@ int main(void)
         cmocka_unit_test(maiac_live_pages_downloads_and_matches_replay),
         cmocka_unit_test(era5_live_jobs_and_matches_replay),
         cmocka_unit_test(era5_failed_job_fails_the_window),
+        cmocka_unit_test(era5_live_puts_the_files_on_a_file_uri_store),
+        cmocka_unit_test(era5_live_puts_the_files_on_hdfs),
+        cmocka_unit_test(a_failing_store_fails_the_window_without_events),
         cmocka_unit_test(s5p_live_every_product_and_token_refresh),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

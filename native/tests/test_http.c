@@ -322,6 +322,61 @@ static void expired_token_is_refreshed_once(void **state)
     ais_http_client_free(c);
 }
 
+static void put_delete_and_kept_error_bodies(void **state)
+{
+    (void)state;
+    ais_http_options o = test_options();
+    ais_http_client *c = client_with(&o);
+    ais_http_response resp;
+    char err[512] = "";
+    /* PUT from memory, without an Expect: 100-continue round trip */
+    char *url = url_of("/http/status/201");
+    ais_http_request put = {.method = "PUT", .url = url, .body = "abc", .body_len = 3};
+    assert_int_equal(ais_http_send(c, &put, &resp, err, sizeof err), AIS_OK);
+    assert_int_equal(resp.status, 201);
+    assert_null(resp.location);
+    ais_http_response_free(&resp);
+    json_t *log = ais_fixture_log_under(&server, "/http/status/201");
+    json_t *e = json_array_get(log, json_array_size(log) - 1);
+    assert_string_equal(json_string_value(json_object_get(e, "method")), "PUT");
+    assert_int_equal(json_integer_value(json_object_get(e, "body_len")), 3);
+    assert_true(json_is_null(json_object_get(e, "expect")));
+    json_decref(log);
+    /* a file that cannot be read is the caller's error, named */
+    put.upload_path = "/nonexistent/upload.bin";
+    assert_int_equal(ais_http_send(c, &put, &resp, err, sizeof err), AIS_ERR_IO);
+    assert_non_null(strstr(err, "cannot read /nonexistent/upload.bin"));
+    ais_http_response_free(&resp);
+    free(url);
+    /* DELETE */
+    url = url_of("/http/status/200");
+    ais_http_request del = {.method = "DELETE", .url = url};
+    assert_int_equal(ais_http_send(c, &del, &resp, err, sizeof err), AIS_OK);
+    ais_http_response_free(&resp);
+    log = ais_fixture_log_under(&server, "/http/status/200");
+    e = json_array_get(log, json_array_size(log) - 1);
+    assert_string_equal(json_string_value(json_object_get(e, "method")), "DELETE");
+    json_decref(log);
+    free(url);
+    /* after the retries, the last body is kept only when asked for */
+    url = url_of("/http/status/503");
+    ais_http_request get = {.url = url};
+    assert_int_equal(ais_http_send(c, &get, &resp, err, sizeof err), AIS_ERR_HTTP);
+    assert_null(resp.body);
+    ais_http_response_free(&resp);
+    get.keep_error_body = true;
+    assert_int_equal(ais_http_send(c, &get, &resp, err, sizeof err), AIS_ERR_HTTP);
+    assert_int_equal(resp.status, 503);
+    assert_int_equal(resp.attempts, 3);
+    assert_non_null(strstr(resp.body, "503"));
+    ais_http_response_free(&resp);
+    get.method = "PATCH";
+    assert_int_equal(ais_http_send(c, &get, &resp, err, sizeof err), AIS_ERR_INVALID_ARG);
+    ais_http_response_free(&resp);
+    free(url);
+    ais_http_client_free(c);
+}
+
 static void download_writes_file_and_sha256(void **state)
 {
     (void)state;
@@ -401,6 +456,7 @@ int main(void)
         cmocka_unit_test(slow_response_times_out),
         cmocka_unit_test(too_large_response_is_refused),
         cmocka_unit_test(expired_token_is_refreshed_once),
+        cmocka_unit_test(put_delete_and_kept_error_bodies),
         cmocka_unit_test(download_writes_file_and_sha256),
         cmocka_unit_test(stop_flag_interrupts_waits),
     };

@@ -28,6 +28,11 @@ ais_status ais_fs_read_file(const char *path, size_t max_bytes, char **out, size
  * path and fsyncs the folder. On failure the temporary file is removed and path is untouched. */
 ais_status ais_fs_write_atomic(const char *path, const void *data, size_t len);
 
+/* Removes path and, if it is a folder, everything under it (symlinks removed, not followed).
+ * A path that does not exist is fine. AIS_ERR_IO with errno set for the first entry that could
+ * not be removed (the rest is still tried). */
+ais_status ais_fs_remove_tree(const char *path);
+
 /* A sorted list of paths. */
 typedef struct ais_path_list {
     char **paths;

@@ -65,12 +65,22 @@ typedef struct ais_gridded_out {
     ais_replay_stats *stats; /* files_read, files_rejected, records_*, outside_window, events */
     uint64_t outside_area;   /* decoded files with no pixel in the area: no event */
     uint64_t skipped;        /* files of products not configured (e.g. S5P CH4): not read */
+    /* Live mode: a file <local_dir>/<rel> is recorded (the events' file_path, the dead
+     * letters' file) as <record_dir>/<rel>, the shared-store URI it was put at (ais/store.h).
+     * Both NULL: files are recorded by the paths they were read from. */
+    const char *local_dir;
+    const char *record_dir;
 } ais_gridded_out;
+
+/* What events and dead letters name a file read from path (see local_dir/record_dir): a new
+ * string in *out, freed by the caller. */
+ais_status ais_gridded_file_ref(const ais_gridded_out *out, const char *path, char **ref);
 
 /* Writes the event if its event_time is in the window (else counts outside_window). */
 ais_status ais_gridded_emit(ais_gridded_out *out, json_t *event, int64_t event_time);
 
-/* One dead letter for a whole file (raw = NULL: the file stays at path). */
+/* One dead letter for a whole file (raw = NULL: the file stays at path, named as
+ * ais_gridded_file_ref names it). */
 ais_status ais_gridded_reject_file(ais_gridded_out *out, const char *path, const char *reason,
                                    const char *detail);
 

@@ -1,7 +1,8 @@
 /* Live search and download of the gridded sources: every Sentinel-5P L2 product (CDSE OData),
  * every MCD19A2 granule (NASA CMR) and the ERA5 days (CDS API jobs) of a window, downloaded
- * into a folder. The files are then decoded by the replay's file loop (cmd_gridded.c), so live
- * and replay give the same events for the same files.
+ * into a folder. ais-ingest then puts them on the shared store (ais/store.h; cmd_ingest.c) and
+ * decodes them with the replay's file loop (cmd_gridded.c), so live and replay give the same
+ * events for the same files (file_path aside: the store URI).
  *
  *  sentinel5p  token: POST <cdse_token_url> (grant_type=password, CDSE_USERNAME/CDSE_PASSWORD,
  *              client_id cdse-public), refreshed once on a 401;

@@ -8,6 +8,11 @@
  * TLS or URL error. A 401 on a request with an ais_http_auth asks the provider for a fresh
  * token once and repeats the request (this does not count against the retries).
  *
+ * Methods: GET, POST (a body from memory), PUT (a body from a file or memory, sent without
+ * "Expect: 100-continue") and DELETE. Redirects are followed (at most 5) unless the request says
+ * no_redirect (WebHDFS answers a CREATE with a 307 whose Location the caller must see); a PUT is
+ * never redirected: its 3xx is the answer (a success with no_redirect, else a final failure).
+ *
  * Error messages name the method, the URL with its secrets hidden (query values of key, apikey,
  * api_key, token, access_token, password and every string in request.secrets), the last HTTP
  * status and the number of attempts. Nothing here writes a secret to a log. */
@@ -52,13 +57,22 @@ typedef struct ais_http_auth {
 } ais_http_auth;
 
 typedef struct ais_http_request {
-    const char *method;          /* "GET" (also when NULL) or "POST" */
+    const char *method;          /* "GET" (also when NULL), "POST", "PUT" or "DELETE" */
     const char *url;
     const char *const *headers;  /* "Name: value" strings, NULL-terminated; may be NULL */
-    const char *body;            /* POST body, body_len bytes */
+    const char *body;            /* POST or PUT body, body_len bytes */
     size_t body_len;
     const ais_http_auth *auth;   /* NULL: no Authorization header */
     const char *const *secrets;  /* extra strings to hide in messages, NULL-terminated */
+    /* PUT: the body is this file, opened again for every attempt (body is then ignored). A file
+     * that cannot be opened ends the request with AIS_ERR_IO. */
+    const char *upload_path;
+    /* A 3xx answer is not followed: it ends the request like a 2xx (AIS_OK; resp->status says
+     * which, resp->location holds the absolute target of its Location header). */
+    bool no_redirect;
+    /* Also keep the body of the last answer when the retries ran out (a 5xx or 429), as the
+     * body of a final 4xx always is, so the caller can report what the server said. */
+    bool keep_error_body;
 } ais_http_request;
 
 typedef struct ais_http_response {
@@ -69,6 +83,7 @@ typedef struct ais_http_response {
     bool token_refreshed;
     bool too_large;    /* the body exceeded the cap */
     char sha256[65];   /* downloads: lower-case hex of the file */
+    char *location;    /* no_redirect requests answered with a 3xx: where it points; else NULL */
 } ais_http_response;
 
 typedef struct ais_http_client ais_http_client;
@@ -78,10 +93,11 @@ ais_status ais_http_client_new(const ais_http_options *opts, ais_logger *logger,
                                ais_http_client **out);
 void ais_http_client_free(ais_http_client *client);
 
-/* Sends req until it succeeds or may not be retried. AIS_OK: a 2xx response in resp (free its
- * body with ais_http_response_free). AIS_ERR_HTTP: no success; resp->status tells why (a 4xx
- * other than 429 was final at once, the body kept; 5xx, 429 or 0 after every attempt) and errbuf
- * holds the message. AIS_ERR_INTERRUPTED when options.stop was set. */
+/* Sends req until it succeeds or may not be retried. AIS_OK: a 2xx response (or a 3xx with
+ * no_redirect) in resp. AIS_ERR_HTTP: no success; resp->status tells why (a 4xx other than 429
+ * was final at once, the body kept; 5xx, 429 or 0 after every attempt, the body kept only with
+ * keep_error_body) and errbuf holds the message. AIS_ERR_INTERRUPTED when options.stop was set.
+ * Either way, release resp with ais_http_response_free. */
 ais_status ais_http_send(ais_http_client *client, const ais_http_request *req,
                          ais_http_response *resp, char *errbuf, size_t errbuf_size);
 

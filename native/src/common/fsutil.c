@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +237,37 @@ ais_status ais_fs_write_atomic(const char *path, const void *data, size_t len)
     free(tmp);
     free(dir);
     return st;
+}
+
+/* nftw passes no user data: the first failure's errno of the walk under way (one walk at a
+ * time per thread). */
+static _Thread_local int remove_errno;
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    if (remove(path) != 0 && errno != ENOENT && remove_errno == 0)
+        remove_errno = errno;
+    return 0; /* go on with the other entries */
+}
+
+ais_status ais_fs_remove_tree(const char *path)
+{
+    if (path == NULL || path[0] == '\0')
+        return AIS_ERR_INVALID_ARG;
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return errno == ENOENT ? AIS_OK : AIS_ERR_IO;
+    remove_errno = 0;
+    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && remove_errno == 0)
+        remove_errno = errno != 0 ? errno : EIO;
+    if (remove_errno != 0) {
+        errno = remove_errno;
+        return AIS_ERR_IO;
+    }
+    return AIS_OK;
 }
 
 void ais_path_list_free(ais_path_list *list)

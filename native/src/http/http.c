@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,6 +122,8 @@ void ais_http_response_free(ais_http_response *resp)
     free(resp->body);
     resp->body = NULL;
     resp->len = 0;
+    free(resp->location);
+    resp->location = NULL;
 }
 
 bool ais_http_status_is_final_client_error(long status)
@@ -301,14 +304,63 @@ typedef struct attempt_result {
     CURLcode code;
     long status;
     long retry_after_s; /* -1: no usable header */
+    char *location;     /* no_redirect: the 3xx answer's target */
+    int upload_errno;   /* the upload file could not be opened */
     char curl_error[CURL_ERROR_SIZE];
 } attempt_result;
+
+/* A PUT body from memory. */
+typedef struct upload_mem {
+    const char *p;
+    size_t left;
+} upload_mem;
+
+static size_t on_upload_mem(char *dest, size_t size, size_t nmemb, void *userdata)
+{
+    upload_mem *m = userdata;
+    size_t n = size * nmemb < m->left ? size * nmemb : m->left;
+    memcpy(dest, m->p, n);
+    m->p += n;
+    m->left -= n;
+    return n;
+}
+
+/* PUT: the body from req->upload_path (opened into *file) or from memory. */
+static ais_status setup_put(CURL *h, const ais_http_request *req, FILE **file, upload_mem *mem,
+                            attempt_result *res)
+{
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    if (req->upload_path == NULL) {
+        mem->p = req->body != NULL ? req->body : "";
+        mem->left = req->body != NULL ? req->body_len : 0;
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, on_upload_mem);
+        curl_easy_setopt(h, CURLOPT_READDATA, mem);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)mem->left);
+        return AIS_OK;
+    }
+    struct stat sb;
+    *file = fopen(req->upload_path, "rb");
+    if (*file == NULL || fstat(fileno(*file), &sb) != 0) {
+        res->upload_errno = errno;
+        return AIS_ERR_IO;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        res->upload_errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+        return AIS_ERR_IO;
+    }
+    /* curl's default read function is fread() on this FILE */
+    curl_easy_setopt(h, CURLOPT_READDATA, *file);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)sb.st_size);
+    return AIS_OK;
+}
 
 static ais_status one_attempt(ais_http_client *c, const ais_http_request *req,
                               const char *auth_value, attempt_sink *sink, attempt_result *res)
 {
     CURL *h = curl_easy_init();
     struct curl_slist *headers = NULL;
+    FILE *upload = NULL;
+    upload_mem mem = {0};
     char auth_line[AUTH_HEADER_MAX + 32];
     ais_status st = AIS_OK;
     memset(res, 0, sizeof *res);
@@ -350,16 +402,40 @@ static ais_status one_attempt(ais_http_client *c, const ais_http_request *req,
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, res->curl_error);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    if (req->no_redirect)
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     if (req->method != NULL && strcmp(req->method, "POST") == 0) {
         curl_easy_setopt(h, CURLOPT_POST, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    } else if (req->method != NULL && strcmp(req->method, "PUT") == 0) {
+        /* the body is not sent again to a redirect's target: its 3xx is the answer */
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+        /* no "Expect: 100-continue" round trip before the body */
+        struct curl_slist *n = curl_slist_append(headers, "Expect:");
+        if (n == NULL) {
+            st = AIS_ERR_NOMEM;
+            goto done;
+        }
+        headers = n;
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+        if ((st = setup_put(h, req, &upload, &mem, res)) != AIS_OK)
+            goto done;
+    } else if (req->method != NULL && strcmp(req->method, "DELETE") == 0) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
     } else if (req->method != NULL && strcmp(req->method, "GET") != 0) {
         st = AIS_ERR_INVALID_ARG;
         goto done;
     }
     res->code = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+    char *target = NULL;
+    if (req->no_redirect && res->code == CURLE_OK && res->status >= 300 && res->status < 400 &&
+        curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &target) == CURLE_OK && target != NULL &&
+        (res->location = strdup(target)) == NULL) {
+        st = AIS_ERR_NOMEM;
+        goto done;
+    }
     struct curl_header *ra = NULL;
     if (res->status == 429 &&
         curl_easy_header(h, "Retry-After", 0, CURLH_HEADER, -1, &ra) == CURLHE_OK) {
@@ -372,6 +448,8 @@ static ais_status one_attempt(ais_http_client *c, const ais_http_request *req,
 done:
     curl_slist_free_all(headers);
     curl_easy_cleanup(h);
+    if (upload != NULL)
+        fclose(upload);
     return st;
 }
 
@@ -505,8 +583,13 @@ static ais_status send_loop(ais_http_client *c, const ais_http_request *req, sen
         if (x->dest_path != NULL && (st = open_part(x, &sink, errbuf, errsize)) != AIS_OK)
             goto out;
         st = one_attempt(c, req, auth_value, &sink, &res);
-        if (st != AIS_OK)
+        if (st != AIS_OK) {
+            free(res.location);
+            if (st == AIS_ERR_IO && res.upload_errno != 0)
+                st = ais_status_fail(AIS_ERR_IO, errbuf, errsize, "%s %s: cannot read %s: %s",
+                                     method, url, req->upload_path, strerror(res.upload_errno));
             goto out;
+        }
         resp->attempts++;
         resp->status = res.code == CURLE_OK ? res.status : (res.status > 0 ? res.status : 0);
         if (res.code == CURLE_ABORTED_BY_CALLBACK) {
@@ -515,7 +598,10 @@ static ais_status send_loop(ais_http_client *c, const ais_http_request *req, sen
             goto out;
         }
         describe(&res, &sink, why, sizeof why);
-        if (res.code == CURLE_OK && res.status >= 200 && res.status < 300) {
+        bool redirected = req->no_redirect && res.status >= 300 && res.status < 400;
+        if (res.code == CURLE_OK && ((res.status >= 200 && res.status < 300) || redirected)) {
+            resp->location = res.location;
+            res.location = NULL;
             if (x->dest_path != NULL) {
                 st = finish_part(x, &sink, resp, errbuf, errsize);
             } else {
@@ -526,6 +612,7 @@ static ais_status send_loop(ais_http_client *c, const ais_http_request *req, sen
             }
             goto out;
         }
+        free(res.location); /* only a redirected answer has one */
         if (x->dest_path != NULL && sink.fd >= 0) {
             close(sink.fd);
             sink.fd = -1;
@@ -568,6 +655,11 @@ static ais_status send_loop(ais_http_client *c, const ais_http_request *req, sen
         }
         failed++;
         if (failed >= c->opts.max_attempts) {
+            if (req->keep_error_body && x->dest_path == NULL && res.code == CURLE_OK) {
+                resp->body = sink.buf != NULL ? sink.buf : calloc(1, 1);
+                sink.buf = NULL;
+                resp->len = sink.len;
+            }
             st = ais_status_fail(AIS_ERR_HTTP, errbuf, errsize,
                                  "%s %s: %s after %u attempts", method, url, why,
                                  resp->attempts);

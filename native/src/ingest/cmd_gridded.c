@@ -157,7 +157,7 @@ static ais_status simulate(ais_source source, uint64_t seed, const ais_config *c
 }
 
 ais_status ais_gridded_run(ais_source source, ais_source_mode mode, const char *replay_dir,
-                           uint64_t seed, const ais_config *cfg, ais_logger *logger,
+                           const char *record_dir, uint64_t seed, const ais_config *cfg, ais_logger *logger,
                            const ais_envelope *env, const ais_sink *sink, ais_dlq *dlq,
                            ais_replay_stats *input, uint64_t *generated, json_t **extra,
                            char *errbuf, size_t errbuf_size)
@@ -170,7 +170,9 @@ ais_status ais_gridded_run(ais_source source, ais_source_mode mode, const char *
     json_t *obj = json_object();
     if (obj == NULL)
         return AIS_ERR_NOMEM;
-    ais_gridded_out out = {.env = env, .sink = sink, .dlq = dlq, .stats = input};
+    ais_gridded_out out = {.env = env, .sink = sink, .dlq = dlq, .stats = input,
+                           .local_dir = record_dir != NULL ? replay_dir : NULL,
+                           .record_dir = record_dir};
     ais_status st = replay(source, replay_dir, cfg, &out, obj, errbuf, errbuf_size);
     ais_log(logger, st == AIS_OK ? AIS_LOG_INFO : AIS_LOG_WARNING, "gridded_replay_done",
             AIS_F_STR("source", ais_gridded_event_source(source)),

@@ -8,6 +8,8 @@
  *   sentinel5p|maiac|era5 --mode replay    S5P L2 netCDF, MCD19A2 HDF4, ERA5 GRIB/netCDF files
  *                             (sources "sentinel5p", "maiac", "era5"; cmd_gridded.c)
  *   sentinel5p|maiac|era5 --mode simulate  their seeded simulators
+ *   sentinel5p|maiac|era5 --mode live      CDSE / CMR / CDS downloads (ais/gridded_live.h),
+ *                             put on the shared store (ais/store.h), events naming the store URIs
  *   --sink landing            JSON-lines files under <landing_dir>/<topic>/, dead letters under
  *                             <landing_dir>/<kafka.topics.dlq>/
  *   --sink kafka              the topics kafka.topics.<source> and kafka.topics.dlq on
@@ -46,6 +48,7 @@
 #include "ais/landing.h"
 #include "ais/openaq.h"
 #include "ais/simulate.h"
+#include "ais/store.h"
 #include "ais/timeutil.h"
 #include "ais/weather.h"
 #include "ais/window_state.h"
@@ -87,6 +90,11 @@ typedef struct run {
     ais_http_stats http_stats;
     char *download_dir; /* gridded live: where this window's files were downloaded */
     ais_gridded_fetch_stats fetch_stats;
+    char *store_dir; /* gridded live: the shared-store folder they were put in */
+    struct {
+        uint64_t files, bytes, skipped; /* put, their bytes, already there (hdfs://) */
+        bool local_removed;             /* download_dir removed after the puts */
+    } store_stats;
     json_t *gridded_input; /* sentinel5p, maiac, era5: what their replay adds to "input" */
     char error[1024]; /* why the run failed, for the log and the summary */
 } run;
@@ -230,6 +238,37 @@ static ais_status live_base_url(run *r, const char *key, const char **out)
     return AIS_OK;
 }
 
+static ais_store_options store_options(const run *r)
+{
+    ais_store_options o = {.webhdfs_base = ais_config_get(r->cfg, "runtime.hdfs_webhdfs_base"),
+                           .http = r->http};
+    return o;
+}
+
+/* sentinel5p, maiac, era5 live: the shared-store folder of this window's raw files,
+ * <raw store>/<source>/<YYYY>/<MM>/<DD> (the UTC day of the window start), checked before
+ * anything is downloaded (an unsupported scheme, or hdfs:// without runtime.hdfs_webhdfs_base,
+ * fails the run here). */
+static ais_status prepare_raw_store(run *r)
+{
+    char *root = NULL, sub[96];
+    ais_civil_time day;
+    ais_status st = ais_store_raw_root(r->cfg, &root, r->error, sizeof r->error);
+    if (st != AIS_OK)
+        return st;
+    ais_store_options o = store_options(r);
+    st = ais_store_check(&o, root, NULL, r->error, sizeof r->error);
+    if (st == AIS_OK)
+        st = ais_time_to_civil(r->args.window_start, &day);
+    if (st == AIS_OK) {
+        snprintf(sub, sizeof sub, "%s/%04d/%02d/%02d", ais_source_name(r->args.source), day.year,
+                 day.month, day.day);
+        st = ais_fs_path_join(root, sub, &r->store_dir);
+    }
+    free(root);
+    return st;
+}
+
 static ais_status prepare_live(run *r)
 {
     ais_http_options opts;
@@ -248,12 +287,52 @@ static ais_status prepare_live(run *r)
     opts.stop = &stop_requested;
     r->provinces = r->args.has_provinces ? r->args.provinces
                                          : (unsigned)ais_weather_province_count();
-    return ais_http_client_new(&opts, r->logger, &r->http);
+    if ((st = ais_http_client_new(&opts, r->logger, &r->http)) != AIS_OK)
+        return st;
+    return ais_gridded_source(r->args.source) ? prepare_raw_store(r) : AIS_OK;
 }
 
-/* sentinel5p, maiac, era5: search and download into <state dir>/downloads/<source>/<window>/,
- * then the replay's file loop over that folder (the same events as a replay of those files).
- * Files that did download are decoded even when others did not; the window then fails. */
+/* Every file of the window's download folder to <store_dir>/<its name>. The first failure ends
+ * the window (before any event is written). */
+static ais_status store_downloads(run *r, char *errbuf, size_t errsize)
+{
+    ais_path_list files;
+    if (ais_fs_list_files(r->download_dir, "", &files) != AIS_OK)
+        return ais_status_fail(AIS_ERR_IO, errbuf, errsize, "cannot list %s: %s",
+                               r->download_dir, strerror(errno));
+    ais_store_options o = store_options(r);
+    size_t dlen = strlen(r->download_dir);
+    ais_status st = AIS_OK;
+    for (size_t i = 0; i < files.count && st == AIS_OK; i++) {
+        const char *rel = files.paths[i] + dlen + 1; /* listed as <download_dir>/<rel> */
+        char *uri = NULL;
+        ais_store_put_result put;
+        if ((st = ais_fs_path_join(r->store_dir, rel, &uri)) != AIS_OK)
+            break;
+        st = ais_store_put_file(&o, files.paths[i], uri, &put, errbuf, errsize);
+        if (st == AIS_OK) {
+            r->store_stats.files++;
+            r->store_stats.bytes += put.bytes;
+            r->store_stats.skipped += put.skipped ? 1u : 0u;
+            ais_log(r->logger, AIS_LOG_DEBUG, "raw_file_stored",
+                    AIS_F_STR("source", ais_source_name(r->args.source)), AIS_F_STR("uri", uri),
+                    AIS_F_INT("bytes", (int64_t)put.bytes), AIS_F_BOOL("skipped", put.skipped),
+                    AIS_F_END);
+        }
+        free(uri);
+    }
+    ais_path_list_free(&files);
+    return st;
+}
+
+/* sentinel5p, maiac, era5: search and download into <state dir>/downloads/<source>/<window>/
+ * (emptied first: leftovers of an earlier, interrupted run of the same window are not this
+ * run's files), put every downloaded file on the shared store (prepare_raw_store; ais/store.h),
+ * then the replay's file loop over the local folder, the events naming the store URIs (the same
+ * events as a replay of those files otherwise). A file that cannot be put fails the window
+ * before any event is written, and the local folder is kept; once every file is on the store
+ * and decoded, the local folder is removed. Files that did download are stored and decoded even
+ * when others did not; the window then fails. */
 static ais_status run_gridded_live(run *r, char *errbuf, size_t errsize)
 {
     char start[AIS_TIME_COMPACT_SIZE], end[AIS_TIME_COMPACT_SIZE], sub[160];
@@ -265,6 +344,9 @@ static ais_status run_gridded_live(run *r, char *errbuf, size_t errsize)
     snprintf(sub, sizeof sub, "downloads/%s/%s_%s", ais_source_name(r->args.source), start, end);
     if ((st = ais_fs_path_join(r->state_dir, sub, &r->download_dir)) != AIS_OK)
         return st;
+    if (ais_fs_remove_tree(r->download_dir) != AIS_OK)
+        return ais_status_fail(AIS_ERR_IO, errbuf, errsize, "cannot empty %s: %s",
+                               r->download_dir, strerror(errno));
     ais_gridded_kind kind = r->args.source == AIS_SOURCE_SENTINEL5P ? AIS_GRIDDED_S5P
                             : r->args.source == AIS_SOURCE_MAIAC    ? AIS_GRIDDED_MAIAC
                                                                     : AIS_GRIDDED_ERA5;
@@ -272,14 +354,30 @@ static ais_status run_gridded_live(run *r, char *errbuf, size_t errsize)
                                 &stop_requested, &r->fetch_stats, errbuf, errsize);
     if (st != AIS_OK && st != AIS_ERR_PARSE)
         return st;
+    ais_status pst = store_downloads(r, errbuf, errsize);
+    if (pst != AIS_OK)
+        return pst;
     char derr[512] = "";
-    ais_status dst = ais_gridded_run(r->args.source, AIS_MODE_REPLAY, r->download_dir, 0, r->cfg,
-                                     r->logger, &r->env, &r->sink, &r->dlq, &r->input,
-                                     &r->generated, &r->gridded_input, derr, sizeof derr);
+    ais_status dst = ais_gridded_run(r->args.source, AIS_MODE_REPLAY, r->download_dir,
+                                     r->store_dir, 0, r->cfg, r->logger, &r->env, &r->sink,
+                                     &r->dlq, &r->input, &r->generated, &r->gridded_input, derr,
+                                     sizeof derr);
     if (st == AIS_OK && dst != AIS_OK) {
         ais_format_message(errbuf, errsize, "%s", derr);
         st = dst;
     }
+    /* every file is on the store: the local copies are scratch */
+    if (ais_fs_remove_tree(r->download_dir) == AIS_OK)
+        r->store_stats.local_removed = true;
+    else
+        ais_log(r->logger, AIS_LOG_WARNING, "download_dir_not_removed",
+                AIS_F_STR("dir", r->download_dir), AIS_F_STR("error", strerror(errno)),
+                AIS_F_END);
+    ais_log(r->logger, AIS_LOG_INFO, "raw_files_stored",
+            AIS_F_STR("source", ais_source_name(r->args.source)),
+            AIS_F_STR("store_dir", r->store_dir), AIS_F_INT("files", (int64_t)r->store_stats.files),
+            AIS_F_INT("bytes", (int64_t)r->store_stats.bytes),
+            AIS_F_INT("skipped", (int64_t)r->store_stats.skipped), AIS_F_END);
     return st;
 }
 
@@ -496,15 +594,16 @@ static const char *sink_error(const run *r)
 
 static ais_status run_adapter(run *r)
 {
-    char errbuf[512] = "";
+    char errbuf[sizeof r->error] = "";
     ais_status st;
     r->ran = true;
     if (ais_gridded_source(r->args.source) && r->args.mode == AIS_MODE_LIVE)
         st = run_gridded_live(r, errbuf, sizeof errbuf);
     else if (ais_gridded_source(r->args.source))
-        st = ais_gridded_run(r->args.source, r->args.mode, r->args.replay_dir, r->params.seed,
-                             r->cfg, r->logger, &r->env, &r->sink, &r->dlq, &r->input,
-                             &r->generated, &r->gridded_input, errbuf, sizeof errbuf);
+        st = ais_gridded_run(r->args.source, r->args.mode, r->args.replay_dir, NULL,
+                             r->params.seed, r->cfg, r->logger, &r->env, &r->sink, &r->dlq,
+                             &r->input, &r->generated, &r->gridded_input, errbuf,
+                             sizeof errbuf);
     else if (r->args.mode == AIS_MODE_SIMULATE && r->args.source == AIS_SOURCE_OPENAQ)
         st = ais_openaq_simulate(&r->params, r->stations, &r->env, &r->sink, &r->generated);
     else if (r->args.mode == AIS_MODE_SIMULATE)
@@ -723,10 +822,14 @@ static ais_status print_summary(const run *r, ais_status outcome)
     }
     if (st == AIS_OK && r->download_dir != NULL) {
         const ais_gridded_fetch_stats *f = &r->fetch_stats;
-        json_t *d = json_pack("{sssIsIsIsIsI}", "dir", r->download_dir, "found",
+        json_t *d = json_pack("{sssIsIsIsIsIss?sIsIsIsb}", "dir", r->download_dir, "found",
                               (json_int_t)f->found, "downloaded", (json_int_t)f->downloaded,
                               "bytes", (json_int_t)f->bytes, "failed", (json_int_t)f->failed,
-                              "pages", (json_int_t)f->pages);
+                              "pages", (json_int_t)f->pages, "store_dir", r->store_dir,
+                              "stored", (json_int_t)r->store_stats.files, "stored_bytes",
+                              (json_int_t)r->store_stats.bytes, "store_skipped",
+                              (json_int_t)r->store_stats.skipped, "dir_removed",
+                              r->store_stats.local_removed);
         st = ais_json_set(s, "download", d);
     }
     if (st == AIS_OK && r->args.realtime)
@@ -784,6 +887,7 @@ static void release(run *r)
     json_decref(r->gridded_input);
     ais_http_client_free(r->http);
     free(r->download_dir);
+    free(r->store_dir);
     ais_landing_free(r->landing);
     ais_landing_free(r->dlq_landing);
     ais_window_lock_release(r->lock);

@@ -181,8 +181,12 @@ ais_status ais_era5_ingest_files(const char *const *paths, size_t n_paths, const
         json_t *ev = NULL;
         char job[72];
         bool has_job = ais_era5_request_from_name(paths[i], job, sizeof job);
+        char *ref = NULL;
         if ((st = ais_time_now(&now, NULL)) == AIS_OK)
-            st = ais_era5_event_new(out->env, &f, paths[i], has_job ? job : NULL, now, &ev);
+            st = ais_gridded_file_ref(out, paths[i], &ref);
+        if (st == AIS_OK)
+            st = ais_era5_event_new(out->env, &f, ref, has_job ? job : NULL, now, &ev);
+        free(ref);
         if (st == AIS_OK)
             st = ais_gridded_emit(out, ev, f.period_start);
         json_decref(ev);

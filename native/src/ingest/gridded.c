@@ -140,12 +140,40 @@ ais_status ais_gridded_emit(ais_gridded_out *out, json_t *event, int64_t event_t
     return st;
 }
 
+ais_status ais_gridded_file_ref(const ais_gridded_out *out, const char *path, char **ref)
+{
+    if (out == NULL || path == NULL || ref == NULL)
+        return AIS_ERR_INVALID_ARG;
+    if (out->local_dir == NULL || out->record_dir == NULL) {
+        *ref = strdup(path);
+        return *ref != NULL ? AIS_OK : AIS_ERR_NOMEM;
+    }
+    size_t n = strlen(out->local_dir);
+    while (n > 0 && out->local_dir[n - 1] == '/')
+        n--;
+    const char *rel;
+    if (strncmp(path, out->local_dir, n) == 0 && path[n] == '/') {
+        rel = path + n + 1;
+    } else {
+        /* not under local_dir (the file loop lists that folder, so it is): its name */
+        const char *slash = strrchr(path, '/');
+        rel = slash != NULL ? slash + 1 : path;
+    }
+    return ais_fs_path_join(out->record_dir, rel, ref);
+}
+
 ais_status ais_gridded_reject_file(ais_gridded_out *out, const char *path, const char *reason,
                                    const char *detail)
 {
+    char *ref = NULL;
+    ais_status st = ais_gridded_file_ref(out, path, &ref);
+    if (st != AIS_OK)
+        return st;
     out->stats->files_rejected++;
-    ais_dead_letter dl = {.reason = reason, .detail = detail, .file = path};
-    return ais_dlq_reject(out->dlq, &dl);
+    ais_dead_letter dl = {.reason = reason, .detail = detail, .file = ref};
+    st = ais_dlq_reject(out->dlq, &dl);
+    free(ref);
+    return st;
 }
 
 ais_status ais_gridded_list(const char *dir, const char *const *suffixes, ais_path_list *out,

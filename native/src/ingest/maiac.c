@@ -137,8 +137,12 @@ ais_status ais_maiac_ingest_files(const char *const *paths, size_t n_paths, cons
         }
         int64_t now;
         json_t *ev = NULL;
+        char *ref = NULL;
         if ((st = ais_time_now(&now, NULL)) == AIS_OK)
-            st = ais_maiac_event_new(out->env, &g, paths[i], now, &ev);
+            st = ais_gridded_file_ref(out, paths[i], &ref);
+        if (st == AIS_OK)
+            st = ais_maiac_event_new(out->env, &g, ref, now, &ev);
+        free(ref);
         uint64_t before = out->stats->events;
         if (st == AIS_OK)
             st = ais_gridded_emit(out, ev, g.time_start);

@@ -178,8 +178,12 @@ ais_status ais_s5p_ingest_files(const char *const *paths, size_t n_paths,
         }
         int64_t now;
         json_t *ev = NULL;
+        char *ref = NULL;
         if ((st = ais_time_now(&now, NULL)) == AIS_OK)
-            st = ais_s5p_event_new(out->env, &r, paths[i], now, &ev);
+            st = ais_gridded_file_ref(out, paths[i], &ref);
+        if (st == AIS_OK)
+            st = ais_s5p_event_new(out->env, &r, ref, now, &ev);
+        free(ref);
         if (st == AIS_OK)
             st = ais_gridded_emit(out, ev, r.meta.sensing_start);
         json_decref(ev);
