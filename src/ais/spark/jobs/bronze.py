@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ais import tables
-from ais.config import ConfigError
+from ais.config import ConfigError, Settings
 from ais.spark.jobs.common import JobContext
 from ais.spark.merge import changed_rows, current_snapshot_id, merge_changed, merge_into
 from ais.spark.schema import conform, spark_schema
@@ -155,6 +155,21 @@ def _write_batch(ctx: JobContext, src: BronzeSource, topic: str, batch: DataFram
         checked.unpersist()
 
 
+def _max_offsets_per_trigger(settings: Settings) -> int:
+    """streaming.max_offsets_per_trigger: Kafka records per micro-batch; 0 (or empty, or absent) is
+    no bound."""
+    raw = (settings.get("streaming.max_offsets_per_trigger") or "").strip()
+    if not raw:
+        return 0
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"streaming.max_offsets_per_trigger must be an integer, got {raw!r}") from exc
+    if value < 0:
+        raise ConfigError(f"streaming.max_offsets_per_trigger must be >= 0, got {value}")
+    return value
+
+
 def run_bronze(ctx: JobContext, source: str, trigger: str = "availableNow",
                processing_seconds: int = 60, fault: FaultHook | None = None) -> dict[str, Any]:
     """Stream one source's events into bronze. ``availableNow`` processes what is there and stops;
@@ -169,9 +184,13 @@ def run_bronze(ctx: JobContext, source: str, trigger: str = "availableNow",
     checkpoint = f"{settings.resolve_path(settings.runtime('checkpoint_base'))}/bronze/{topic}"
     bootstrap = settings.runtime("kafka_bootstrap_servers")
     if bootstrap:
-        raw = (ctx.spark.readStream.format("kafka").option("kafka.bootstrap.servers", bootstrap)
-               .option("subscribe", topic).option("startingOffsets", "earliest")
-               .option("failOnDataLoss", "true").load()
+        reader = (ctx.spark.readStream.format("kafka").option("kafka.bootstrap.servers", bootstrap)
+                  .option("subscribe", topic).option("startingOffsets", "earliest")
+                  .option("failOnDataLoss", "true"))
+        max_offsets = _max_offsets_per_trigger(settings)
+        if max_offsets:
+            reader = reader.option("maxOffsetsPerTrigger", max_offsets)
+        raw = (reader.load()
                .select(F.col("value").cast("string").alias("raw_payload"),
                        F.format_string("kafka:%s:%d:%d", "topic", "partition", "offset").alias("input_file")))
     else:
