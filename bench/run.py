@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INGEST = ROOT / "build" / "native" / "ais-ingest"
 
 
-def _best_of(n: int, fn: Any) -> float:
+def best_of(n: int, fn: Any) -> float:
     best = float("inf")
     for _ in range(n):
         t0 = time.perf_counter()
@@ -54,7 +54,7 @@ def bench_ingest_simulate(repeats: int = 3) -> dict[str, Any]:
                 out = subprocess.run(cmd, capture_output=True, text=True, check=True)
                 summaries.append(json.loads(out.stdout.strip().splitlines()[-1]))
 
-            seconds = _best_of(repeats, run)
+            seconds = best_of(repeats, run)
             events = summaries[-1]["events_written"]
             files = sorted(landing.rglob("*.jsonl"))
             size = sum(f.stat().st_size for f in files)
@@ -66,7 +66,7 @@ def bench_ingest_simulate(repeats: int = 3) -> dict[str, Any]:
                 for f in files:
                     shutil.copyfile(f, dest / f.name)
 
-            baseline = _best_of(repeats, copy)
+            baseline = best_of(repeats, copy)
         results[f"{station_years}_station_years"] = {
             "events": events, "bytes": size, "seconds": round(seconds, 4),
             "events_per_second": round(events / seconds), "baseline_copy_seconds": round(baseline, 4),

@@ -38,9 +38,12 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from ais.pipeline import parse_env_lines
+from bench.run import best_of
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config" / "hanoi_pipeline.yaml"
@@ -81,16 +84,6 @@ def _free_ports(count: int) -> list[int]:
     return ports
 
 
-def _parse_env(text: str) -> dict[str, str]:
-    """The KEY=VALUE lines of `scripts/stack.sh env` (its `export ...` line ignored)."""
-    out = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.isidentifier() and not key.startswith("export"):
-            out[key] = value
-    return out
-
-
 def _local_dirs(root: Path) -> dict[str, str]:
     return {"ICEBERG_CATALOG_URI": f"jdbc:sqlite:{root}/iceberg_catalog.db",
             "ICEBERG_WAREHOUSE": str(root / "warehouse"), "MODEL_ARTIFACT_BASE_URI": str(root / "models"),
@@ -104,15 +97,6 @@ def _child_environ(overrides: dict[str, str], base: dict[str, str]) -> dict[str,
     from ais.config import load_settings
 
     return load_settings(CONFIG, environ=overrides).child_environ(base)
-
-
-def _best_of(n: int, fn: Callable[[], Any]) -> float:
-    best = float("inf")
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _sha256(path: Path) -> str:
@@ -148,7 +132,7 @@ class _Stack:
 def _stack() -> Iterator[_Stack]:
     reuse = os.environ.get("AIS_BENCH_STACK_ENV")
     if reuse:
-        yield _Stack(_parse_env(Path(reuse).read_text()), {}, {"reused": reuse})
+        yield _Stack(parse_env_lines(Path(reuse).read_text()), {}, {"reused": reuse})
         return
     services = os.environ.get("AIS_BENCH_STACK_SERVICES", DEFAULT_SERVICES)
     script_env = {"AIS_STACK_DIR": str(STACK_DIR), "AIS_KAFKA_DIR": str(STACK_DIR / "kafka"),
@@ -174,7 +158,7 @@ def _stack() -> Iterator[_Stack]:
                 if event.get("event") == "stack_service_up":
                     per_service[event["service"]] = event["seconds"]
         printed = subprocess.run([str(STACK_SH), "env"], env=env, capture_output=True, text=True, check=True)
-        yield _Stack(_parse_env(printed.stdout), script_env,
+        yield _Stack(parse_env_lines(printed.stdout), script_env,
                      {"private": True, "services": services, "start_seconds": round(seconds, 1),
                       "service_start_seconds": per_service})
     finally:
@@ -272,12 +256,12 @@ def _hdfs_io(stack: _Stack, work: Path, folder: str) -> dict[str, Any]:
     fs("-mkdir", "-p", base)
     storage.put_file(empty, ais_empty)
 
-    w_ais = _best_of(REPEATS, lambda: storage.put_file(src, ais_uri))
-    w_shell = _best_of(REPEATS, lambda: fs("-put", "-f", str(src), shell_uri))
-    w_fixed = _best_of(REPEATS, lambda: fs("-put", "-f", str(empty), shell_empty))
-    r_ais = _best_of(REPEATS, lambda: storage.get_file(ais_uri, ais_out))
-    r_shell = _best_of(REPEATS, lambda: fs("-get", "-f", shell_uri, str(shell_out)))
-    r_fixed = _best_of(REPEATS, lambda: fs("-get", "-f", shell_empty, str(empty_out)))
+    w_ais = best_of(REPEATS, lambda: storage.put_file(src, ais_uri))
+    w_shell = best_of(REPEATS, lambda: fs("-put", "-f", str(src), shell_uri))
+    w_fixed = best_of(REPEATS, lambda: fs("-put", "-f", str(empty), shell_empty))
+    r_ais = best_of(REPEATS, lambda: storage.get_file(ais_uri, ais_out))
+    r_shell = best_of(REPEATS, lambda: fs("-get", "-f", shell_uri, str(shell_out)))
+    r_fixed = best_of(REPEATS, lambda: fs("-get", "-f", shell_empty, str(empty_out)))
     verified = {"ais_storage": _sha256(ais_out) == digest and storage.size(ais_uri) == size,
                 "fsshell": _sha256(shell_out) == digest}
     if not all(verified.values()):

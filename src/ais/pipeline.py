@@ -236,6 +236,12 @@ def fetch_latest_forecast(base_url: str) -> tuple[int, dict[str, Any]]:
 STACK_SCRIPT = Path("scripts") / "stack.sh"
 
 
+def parse_env_lines(text: str) -> dict[str, str]:
+    """The KEY=VALUE lines of ``scripts/stack.sh env`` (its closing ``export ...`` line has no '=')."""
+    pairs = (line.partition("=") for line in text.splitlines())
+    return {key: value for key, sep, value in pairs if sep and key.isidentifier()}
+
+
 def stack_endpoints(settings: Settings) -> dict[str, str]:
     """The endpoints of the production profile's servers on this machine: the KEY=VALUE lines of
     ``scripts/stack.sh env`` (the stack must be up: ``make stack``)."""
@@ -244,12 +250,7 @@ def stack_endpoints(settings: Settings) -> dict[str, str]:
     if done.returncode != 0:
         raise ConfigError("the cluster profile needs the stack's servers: run `make stack` first "
                           f"(scripts/stack.sh env exited {done.returncode}: {done.stderr.strip()[-500:]})")
-    endpoints = {}
-    for line in done.stdout.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.isidentifier():
-            endpoints[key] = value
-    return endpoints
+    return parse_env_lines(done.stdout)
 
 
 def cluster_settings(settings: Settings) -> Settings:

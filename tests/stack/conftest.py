@@ -23,22 +23,13 @@ import pytest
 
 from ais.catalog import ensure_tables, spark_catalog_conf
 from ais.config import Settings, load_settings
+from ais.pipeline import parse_env_lines
 from tests.conftest import CONFIG_PATH, PROJECT_ROOT, isolated_env
 
 STACK_SH = PROJECT_ROOT / "scripts" / "stack.sh"
 PORT_VARS = ("AIS_PG_PORT", "AIS_HDFS_RPC_PORT", "AIS_HDFS_HTTP_PORT", "AIS_HDFS_DN_PORT", "AIS_HDFS_DN_HTTP_PORT",
              "AIS_HDFS_DN_IPC_PORT", "AIS_KAFKA_PORT", "AIS_CASSANDRA_CQL_PORT", "AIS_CASSANDRA_STORAGE_PORT",
              "AIS_CASSANDRA_SSL_STORAGE_PORT", "AIS_CASSANDRA_JMX_PORT")
-
-
-def parse_env(text: str) -> dict[str, str]:
-    """KEY=VALUE lines (the `export ...` line and anything else without '=' ignored)."""
-    out = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.isidentifier() and not key.startswith("export"):
-            out[key] = value
-    return out
 
 
 def free_ports(count: int) -> list[int]:
@@ -120,7 +111,7 @@ def stack_folder() -> Path:
 def stack() -> Iterator[Stack]:
     reuse = os.environ.get("AIS_TEST_STACK_ENV")
     if reuse:
-        yield Stack(parse_env(Path(reuse).read_text()), {}, owned=False)
+        yield Stack(parse_env_lines(Path(reuse).read_text()), {}, owned=False)
         return
     stack_dir = stack_folder()
     script_env = {"AIS_STACK_DIR": str(stack_dir)} | dict(zip(PORT_VARS, map(str, free_ports(len(PORT_VARS))),
@@ -134,7 +125,7 @@ def stack() -> Iterator[Stack]:
         pytest.fail(f"scripts/stack.sh up failed ({up.returncode}):\n{up.stderr[-4000:]}")
     printed = subprocess.run([str(STACK_SH), "env"], env=env, capture_output=True, text=True, check=True)
     try:
-        yield Stack(parse_env(printed.stdout), script_env, owned=True)
+        yield Stack(parse_env_lines(printed.stdout), script_env, owned=True)
     finally:
         subprocess.run([str(STACK_SH), "down", "--purge"], env=env, capture_output=True, check=False, timeout=300)
 

@@ -5,8 +5,8 @@
  *   - a local path ("/data/raw/era5/x.grib"; relative paths are relative to the working folder
  *     here, ais_store_raw_root resolves configured ones against the project root);
  *   - a file:// URI ("file:///data/raw/x.grib"; "file://localhost/..." too; %XX decoded);
- *   - an hdfs:// URI ("hdfs://namenode:8020/warehouse/raw/x.grib"), reached through WebHDFS at
- *     runtime.hdfs_webhdfs_base (env HDFS_WEBHDFS_BASE, "http://nn:9870/webhdfs/v1"): the URI's
+ *   - an hdfs:// URI ("hdfs://<namenode>:<rpc port>/warehouse/raw/x.grib"), reached through WebHDFS at
+ *     runtime.hdfs_webhdfs_base (env HDFS_WEBHDFS_BASE, "http://<namenode>:<http port>/webhdfs/v1"): the URI's
  *     path is appended to that base; its host:port (the NameNode's RPC address) is not used.
  * Any other scheme is refused (AIS_ERR_CONFIG_INVALID, "unsupported store"), as is an hdfs://
  * URI without a host or with an empty hdfs_webhdfs_base.

@@ -133,7 +133,7 @@ static ais_status check_options(const ais_store_options *opts, const location *l
         return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errsize,
                                "%s is on HDFS but runtime.hdfs_webhdfs_base (env "
                                "HDFS_WEBHDFS_BASE) is empty: set it to the NameNode's WebHDFS "
-                               "base, e.g. http://namenode:9870/webhdfs/v1",
+                               "base, http://<namenode>:<http port>/webhdfs/v1",
                                uri);
     if (strncasecmp(opts->webhdfs_base, "http://", 7) != 0 &&
         strncasecmp(opts->webhdfs_base, "https://", 8) != 0)
