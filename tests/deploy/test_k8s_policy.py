@@ -16,6 +16,9 @@ from tests.deploy.conftest import BASE, DEPLOY, OVERLAYS, by_kind_name, pod_spec
 OverlayObjects = dict[str, list[dict[str, Any]]]
 
 IMAGE_TAGS = {"base": "0.1.0", "dev": "dev-20261121", "prod": "0.1.0"}
+# the NameNode (host:port) each overlay's ConfigMap names: prod keeps the base's example host
+NAMENODES = {"base": "namenode.storage.example.internal:8020", "dev": "storage-host.example.internal:8020",
+             "prod": "namenode.storage.example.internal:8020"}
 OUR_IMAGES = {"ais-spark-runtime", "ais-ml-runtime", "ais-pm25-api"}
 
 # CONTRACTS.md §1: the non-secret environment every AIS pod gets from the ConfigMap.
@@ -319,23 +322,47 @@ def test_configmap_has_every_runtime_setting(rendered: OverlayObjects) -> None:
         assert set(CONTRACT_ENV) <= set(data)
         # a new runtime key needs a decision for the cluster: a ConfigMap value, or one of the sets above
         assert runtime - EMBEDDED_ONLY - CLUSTER_KEEPS_DEFAULT - INGEST_ONLY <= set(data)
-        assert set(data) <= runtime | aliases | {"HANOI_PIPELINE_CONFIG"}, set(data) - runtime
+        # besides runtime keys: the config file's path, and the HDFS identity the Hadoop client and
+        # hdfs-native read (Spark jobs and ML pods write the same warehouse as one user)
+        assert set(data) <= runtime | aliases | {"HANOI_PIPELINE_CONFIG", "HADOOP_USER_NAME"}, set(data) - runtime
+        assert data["HADOOP_USER_NAME"] == "ais"
         assert not SECRET_ENV & set(data)
         assert data["ICEBERG_CATALOG"] == "ais" and data["SPARK_K8S_NAMESPACE"] == "ais"
         assert data["SPARK_DRIVER_SERVICE_ACCOUNT"] == "spark" and data["AIRFLOW_K8S_SERVICE_ACCOUNT"] == "airflow"
-        assert data["MODEL_ARTIFACT_BASE_URI"] == "file:///var/lib/ais/models"
 
 
-def test_artifacts_live_on_the_claim(rendered: OverlayObjects) -> None:
-    objects = by_kind_name(rendered["base"])
-    mounts_of = ((("Job", "pm25-train"), False), (("CronJob", "pm25-predict"), True), (("Job", "pm25-predict"), True))
-    for key, read_only in mounts_of:
-        c = containers(objects[key])[0]
-        mounts = {m["name"]: m for m in c["volumeMounts"]}
-        assert mounts["model-artifacts"]["mountPath"] == "/var/lib/ais/models"
-        assert mounts["model-artifacts"].get("readOnly", False) is read_only
-        volumes = {v["name"]: v for v in pod_spec(objects[key])["volumes"]}  # type: ignore[index]
-        assert volumes["model-artifacts"]["persistentVolumeClaim"]["claimName"] == "ais-model-artifacts"
+@pytest.mark.parametrize("overlay", sorted(OVERLAYS))
+def test_hdfs_uris_are_on_the_overlays_namenode(rendered: OverlayObjects, overlay: str) -> None:
+    """Every hdfs:// value follows HDFS_NAMENODE, so an overlay that moves the NameNode moves the
+    warehouse, the raw store and the model artifacts with it."""
+    data = by_kind_name(rendered[overlay])[("ConfigMap", "ais-runtime-config")]["data"]
+    namenode = urlsplit(data["HDFS_NAMENODE"])
+    assert (namenode.scheme, namenode.netloc) == ("hdfs", NAMENODES[overlay])
+    hdfs_values = {key: urlsplit(value) for key, value in data.items() if value.startswith("hdfs://")}
+    assert {"ICEBERG_WAREHOUSE", "RAW_STORE_URI", "MODEL_ARTIFACT_BASE_URI"} <= set(hdfs_values)
+    assert {key: uri.netloc for key, uri in hdfs_values.items()} == dict.fromkeys(hdfs_values, NAMENODES[overlay])
+    assert data["MODEL_ARTIFACT_BASE_URI"] == f"hdfs://{NAMENODES[overlay]}/ais/models"
+
+
+@pytest.mark.parametrize("overlay", sorted(OVERLAYS))
+def test_no_pod_mounts_a_claim(rendered: OverlayObjects, overlay: str) -> None:
+    """Artifacts are read and written by URI (ais.storage), so no claim exists and no pod mounts one;
+    the ML pods' one volume is the scratch /tmp that a read-only root file system needs."""
+    objects = rendered[overlay]
+    assert not [o["metadata"]["name"] for o in objects if o["kind"] in ("PersistentVolumeClaim", "PersistentVolume")]
+    for obj in workloads(objects):
+        spec = pod_spec(obj)
+        assert spec is not None
+        assert [v for v in spec.get("volumes", []) if "persistentVolumeClaim" in v] == [], obj["metadata"]["name"]
+    by_key = by_kind_name(objects)
+    for key in (("Job", "pm25-train"), ("CronJob", "pm25-predict"), ("Job", "pm25-predict")):
+        spec = pod_spec(by_key[key])
+        assert spec is not None
+        assert spec["volumes"] == [{"name": "tmp", "emptyDir": {}}], key
+        c = containers(by_key[key])[0]
+        assert c["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}], key
+        assert c["securityContext"]["readOnlyRootFilesystem"] is True
+        assert {"name": "HOME", "value": "/tmp"} in c["env"]
 
 
 def test_example_secret_has_keys_and_no_value() -> None:

@@ -28,7 +28,6 @@ EXPECTED_OBJECTS = {
     ("Role", "spark"),
     ("RoleBinding", "spark"),
     ("Job", "spark-submit-template"),
-    ("PersistentVolumeClaim", "ais-model-artifacts"),
     ("Job", "pm25-train"),
     ("CronJob", "pm25-predict"),
     ("Job", "pm25-predict"),
