@@ -48,7 +48,12 @@ test-native: native native-asan
 test-python: build
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
-test: test-native test-python
+# One stack of servers (scripts/test_stack.sh) for the whole run, shared by the C and the Python
+# suites. Everything is built before the servers start, so the inner make skips (-o) what is
+# done. Alone, test-native and test-python start the servers they need themselves.
+test: native native-asan
+	@scripts/test_stack.sh run -- $(MAKE) --no-print-directory -o setup -o native -o native-asan -o build \
+	  test-native test-python
 
 bench: build
 	@$(PY) -m bench.run
@@ -64,7 +69,7 @@ fuzz: setup
 	@scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)
 
 lint: setup
-	@$(VENV)/bin/ruff check src tests bench
+	@$(VENV)/bin/ruff check src tests bench native/tests/fixtures
 	@$(VENV)/bin/mypy
 
 clean:

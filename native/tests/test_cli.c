@@ -88,6 +88,22 @@ static void replay_weather_and_kafka(void **state)
     assert_int_equal(a.seed, 7);
 }
 
+static void simulated_provider(void **state)
+{
+    (void)state;
+    const char *argv[] = {"maiac", "--mode", "live", "--start", "2026-09-02", "--end",
+                          "2026-09-03", "--sink", "kafka", "--provider", "simulated"};
+    ais_ingest_args a;
+    char err[256];
+    assert_int_equal(parse(ARGC(argv), argv, &a, err), AIS_OK);
+    assert_true(a.simulated_provider);
+    argv[ARGC(argv) - 1] = "real";
+    assert_int_equal(parse(ARGC(argv), argv, &a, err), AIS_OK);
+    assert_false(a.simulated_provider);
+    assert_int_equal(parse(ARGC(argv) - 2, argv, &a, err), AIS_OK);
+    assert_false(a.simulated_provider); /* the default: the configured endpoints are the real ones */
+}
+
 typedef struct bad_case {
     const char *argv[14];
     ais_status expected;
@@ -178,6 +194,10 @@ static void usage_errors_and_unimplemented(void **state)
         {{"openaq", "--mode"}, AIS_ERR_USAGE, "flag --mode needs a value"},
         {{"openaq", "--mode="}, AIS_ERR_USAGE, "flag --mode has an empty value"},
         {{"openaq", "simulate"}, AIS_ERR_USAGE, "unexpected argument 'simulate'"},
+        {{"openaq", "--mode", "simulate", "--end", "2026-09-03", "--sink", "landing",
+          "--provider", "simulated"}, AIS_ERR_USAGE, "--provider applies only to --mode live"},
+        {{"era5", "--mode", "live", "--end", "2026-09-03", "--sink", "landing", "--provider",
+          "fake"}, AIS_ERR_USAGE, "unknown --provider 'fake' (real|simulated)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int argc = 0;
@@ -198,6 +218,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(full_command_line),
+        cmocka_unit_test(simulated_provider),
         cmocka_unit_test(defaults),
         cmocka_unit_test(replay_weather_and_kafka),
         cmocka_unit_test(usage_errors_and_unimplemented),

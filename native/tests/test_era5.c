@@ -5,7 +5,7 @@
  *    the Europe 2 m temperature averaged over a box around Paris, against the mean of the same
  *    16 grid points printed once by ecCodes' grib_get_data (270.8271484 K); a truncated copy.
  * 2. "ERA5 over Vietnam": no real extract exists, so HAND-MADE FIXTURES in the real layouts
- *    (GRIB1 messages with ECMWF table-128 parameters from ecCodes' regular_ll_sfc_grib1 sample;
+ *    (GRIB1 messages with ECMWF table-128 parameters, the provider simulator's encoder;
  *    CDS netCDF in the new (valid_time, floats) and old (time in hours since 1900, packed
  *    shorts) layouts), values from a formula: Hanoi box means against an independent
  *    computation.
@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <eccodes.h>
 #include <netcdf.h>
 
 #include "ais/era5.h"
+#include "ais/provsim_gridded.h"
 #include "ais/timeutil.h"
 
 static const ais_bbox HANOI = {.west = 105.25, .east = 106.10, .south = 20.55, .north = 21.40};
@@ -216,41 +216,26 @@ static double fx_box_mean(int var, int hour)
     return s / n;
 }
 
+/* GRIB1 messages of the CDS's ERA5 (the provider simulator's encoder), values from fx_value. */
 static void write_grib_fixture(const char *path)
 {
-    FILE *out = fopen(path, "wb");
-    assert_non_null(out);
+    ais_json_buf grib = {0};
+    char err[256];
     for (int hour = 0; hour < 2; hour++)
         for (int var = 0; var < 8; var++) {
-            codes_handle *h = codes_grib_handle_new_from_samples(NULL, "regular_ll_sfc_grib1");
-            assert_non_null(h);
-            assert_int_equal(codes_set_long(h, "centre", 98), 0);
-            assert_int_equal(codes_set_long(h, "table2Version", 128), 0);
-            assert_int_equal(codes_set_long(h, "indicatorOfParameter", PARAMS[var]), 0);
-            assert_int_equal(codes_set_long(h, "Ni", NLON), 0);
-            assert_int_equal(codes_set_long(h, "Nj", NLAT), 0);
-            assert_int_equal(codes_set_double(h, "latitudeOfFirstGridPointInDegrees", 21.75), 0);
-            assert_int_equal(codes_set_double(h, "longitudeOfFirstGridPointInDegrees", 105.0), 0);
-            assert_int_equal(codes_set_double(h, "latitudeOfLastGridPointInDegrees", 20.25), 0);
-            assert_int_equal(codes_set_double(h, "longitudeOfLastGridPointInDegrees", 106.5), 0);
-            assert_int_equal(codes_set_double(h, "iDirectionIncrementInDegrees", 0.25), 0);
-            assert_int_equal(codes_set_double(h, "jDirectionIncrementInDegrees", 0.25), 0);
-            assert_int_equal(codes_set_long(h, "jScansPositively", 0), 0);
-            assert_int_equal(codes_set_long(h, "dataDate", 20261015), 0);
-            assert_int_equal(codes_set_long(h, "dataTime", hour * 100), 0);
-            assert_int_equal(codes_set_long(h, "bitsPerValue", 24), 0);
             double values[NLAT * NLON];
             for (int j = 0; j < NLAT; j++)
                 for (int i = 0; i < NLON; i++)
                     values[j * NLON + i] = fx_value(var, hour, j, i);
-            assert_int_equal(codes_set_double_array(h, "values", values, NLAT * NLON), 0);
-            const void *msg;
-            size_t size;
-            assert_int_equal(codes_get_message(h, &msg, &size), 0);
-            assert_int_equal(fwrite(msg, 1, size, out), size);
-            codes_handle_delete(h);
+            ais_era5_grib_message m = {.param_id = PARAMS[var],
+                                       .valid_time = iso("2026-10-15T00:00:00Z") + hour * 3600,
+                                       .ni = NLON, .nj = NLAT, .north = fx_lat(0),
+                                       .west = fx_lon(0), .step_deg = 0.25,
+                                       .bits_per_value = 24, .values = values};
+            assert_int_equal(ais_era5_grib_append(&grib, &m, err, sizeof err), AIS_OK);
         }
-    assert_int_equal(fclose(out), 0);
+    assert_int_equal(ais_fs_write_atomic(path, grib.data, grib.len), AIS_OK);
+    free(grib.data);
 }
 
 static void check_fixture_hours(const ais_era5_file_info *f, double tol)

@@ -1,6 +1,10 @@
 /* Integration test against a real Apache Kafka broker (KRaft, one node on loopback), started
  * by scripts/kafka.sh from the Apache Kafka jars on Maven Central on a random free port and
- * stopped (data deleted) at the end. ctest label "kafka".
+ * stopped (data deleted) at the end. ctest label "kafka". Under scripts/test_stack.sh (`make
+ * test`) the broker is the run's shared one instead: KAFKA_BOOTSTRAP_SERVERS of the file
+ * AIS_TEST_STACK_ENV names. Either way every topic carries a prefix of this run's own
+ * (KAFKA_TOPIC_PREFIX), so the assertions meet fresh topics: build/native and build/native-asan
+ * run this test against the same broker one after the other.
  *
  * Proves: the admin command creates and validates the configured topics; events reach their
  * topic keyed by event_id with the same payload the landing sink writes; a rerun produces the
@@ -21,15 +25,19 @@
 
 #define SCRIPT AIS_REPO_ROOT "/scripts/kafka.sh"
 #define TIMEOUT_MS 10000
+#define TOPIC_MAX 128
 
 typedef struct broker {
     int port;
     char bootstrap[64];
     char env_bootstrap[96];
+    char prefix[48]; /* in front of every topic name of this run */
+    char env_prefix[80];
     char *home_env;
     char *tmp;
     char *config; /* the repository's configuration, copied */
-    int started;
+    int started;  /* started by this program (stopped at the end) */
+    int shared;   /* the run's broker (scripts/test_stack.sh), left running */
 } broker;
 
 static broker g; /* the one broker of this test program (group state) */
@@ -44,8 +52,8 @@ typedef struct result {
 static result run_ingest(const char *const argv[], const char *const extra_env[])
 {
     result r;
-    const char *env[8] = {g.env_bootstrap, NULL};
-    size_t n = 1;
+    const char *env[8] = {g.env_bootstrap, g.env_prefix, NULL};
+    size_t n = 2;
     for (const char *const *e = extra_env; e != NULL && *e != NULL; e++)
         env[n++] = *e;
     env[n] = NULL;
@@ -79,13 +87,63 @@ static json_int_t jint(const json_t *obj, const char *path1, const char *path2)
     return json_integer_value(v);
 }
 
+/* name (as the configuration spells it) with this run's prefix, as ais-ingest sees it; in buf */
+static const char *topic_name(char buf[TOPIC_MAX], const char *name)
+{
+    snprintf(buf, TOPIC_MAX, "%s%s", g.prefix, name);
+    return buf;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* The broker                                                                                 */
+
+static void set_bootstrap(const char *servers)
+{
+    snprintf(g.bootstrap, sizeof g.bootstrap, "%s", servers);
+    snprintf(g.env_bootstrap, sizeof g.env_bootstrap, "KAFKA_BOOTSTRAP_SERVERS=%s", g.bootstrap);
+}
+
+/* The run's broker: the KAFKA_BOOTSTRAP_SERVERS line of the file scripts/test_stack.sh wrote. */
+static int use_shared_broker(const char *env_file)
+{
+    static const char key[] = "KAFKA_BOOTSTRAP_SERVERS=";
+    char *text = ais_test_read_file(env_file);
+    if (text == NULL) {
+        fprintf(stderr, "cannot read AIS_TEST_STACK_ENV=%s\n", env_file);
+        return -1;
+    }
+    const char *servers = NULL;
+    for (char *line = text; line != NULL && servers == NULL;) {
+        char *end = strchr(line, '\n');
+        if (end != NULL)
+            *end = '\0';
+        if (strncmp(line, key, sizeof key - 1) == 0 && line[sizeof key - 1] != '\0')
+            servers = line + sizeof key - 1;
+        line = end != NULL ? end + 1 : NULL;
+    }
+    int ok = servers != NULL && strlen(servers) < sizeof g.bootstrap;
+    if (ok)
+        set_bootstrap(servers);
+    else
+        fprintf(stderr, "AIS_TEST_STACK_ENV=%s names no usable KAFKA_BOOTSTRAP_SERVERS\n", env_file);
+    free(text);
+    g.shared = ok;
+    return ok ? 0 : -1;
+}
 
 static int group_setup(void **state)
 {
     (void)state;
     memset(&g, 0, sizeof g);
+    g.tmp = ais_test_mkdtemp();
+    g.config = ais_test_project_config(g.tmp, NULL);
+    /* unique across runs on one broker: a pid is not reused within the same second */
+    snprintf(g.prefix, sizeof g.prefix, "it%lld-%ld-", (long long)time(NULL), (long)getpid());
+    snprintf(g.env_prefix, sizeof g.env_prefix, "KAFKA_TOPIC_PREFIX=%s", g.prefix);
+    const char *shared = getenv("AIS_TEST_STACK_ENV");
+    if (shared != NULL && shared[0] != '\0')
+        return use_shared_broker(shared);
+
     if (system("command -v java >/dev/null 2>&1") != 0) {
         fprintf(stderr, "SKIP: java is not installed; the Kafka integration test needs it\n");
         return 0;
@@ -94,8 +152,6 @@ static int group_setup(void **state)
     size_t n = strlen(home != NULL ? home : "/root") + 8;
     g.home_env = malloc(n);
     snprintf(g.home_env, n, "HOME=%s", home != NULL ? home : "/root");
-    g.tmp = ais_test_mkdtemp();
-    g.config = ais_test_project_config(g.tmp, NULL);
 
     /* a free port can be taken by someone else before the broker binds it: try a few */
     char *out = NULL, *err = NULL;
@@ -104,10 +160,9 @@ static int group_setup(void **state)
         free(out);
         free(err);
         g.port = ais_test_free_port();
-        snprintf(g.bootstrap, sizeof g.bootstrap, "127.0.0.1:%d", g.port);
-        snprintf(g.env_bootstrap, sizeof g.env_bootstrap, "KAFKA_BOOTSTRAP_SERVERS=%s",
-                 g.bootstrap);
-        char port[16], owner[16];
+        char port[16], owner[16], servers[32];
+        snprintf(servers, sizeof servers, "127.0.0.1:%d", g.port);
+        set_bootstrap(servers);
         snprintf(port, sizeof port, "%d", g.port);
         snprintf(owner, sizeof owner, "%d", (int)getpid());
         const char *argv[] = {"/bin/bash", SCRIPT, "start", "--port", port, "--owner-pid",
@@ -167,7 +222,7 @@ static int group_teardown(void **state)
 
 static int need_broker(void)
 {
-    if (!g.started) {
+    if (!g.started && !g.shared) {
         skip();
         return 0;
     }
@@ -195,10 +250,13 @@ static rd_kafka_t *client(rd_kafka_type_t type)
     return rk;
 }
 
-/* Every message of every partition of topic, as [{"key":..., "value": <parsed JSON>,
- * "partition": n}], read from the start up to the high watermarks. */
-static json_t *read_topic(const char *topic)
+/* Every message of every partition of the topic the configuration calls name (this run's prefix
+ * put in front), as [{"key":..., "value": <parsed JSON>, "partition": n}], read from the start up
+ * to the high watermarks. */
+static json_t *read_topic(const char *name)
 {
+    char buf[TOPIC_MAX];
+    const char *topic = topic_name(buf, name);
     rd_kafka_t *rk = client(RD_KAFKA_CONSUMER);
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
@@ -246,10 +304,13 @@ static json_t *read_topic(const char *topic)
     return all;
 }
 
-/* Creates a topic the ingest config does not know, with topic-level settings. */
-static void create_topic(const char *name, int partitions, const char *config_name,
+/* Creates a topic the ingest config does not know (named as a config would; this run's prefix
+ * put in front), with topic-level settings. */
+static void create_topic(const char *base, int partitions, const char *config_name,
                          const char *config_value)
 {
+    char buf[TOPIC_MAX];
+    const char *name = topic_name(buf, base);
     rd_kafka_t *rk = client(RD_KAFKA_PRODUCER);
     char err[256];
     rd_kafka_NewTopic_t *t = rd_kafka_NewTopic_new(name, partitions, 1, err, sizeof err);
@@ -322,7 +383,9 @@ static void topics_are_created_and_checked(void **state)
                            "maiac-summary", "era5-files", "ais-dlq"};
     for (size_t i = 0; i < 6; i++) {
         json_t *t = json_array_get(topics, i);
-        assert_string_equal(json_string_value(json_object_get(t, "name")), names[i]);
+        char name[TOPIC_MAX];
+        assert_string_equal(json_string_value(json_object_get(t, "name")),
+                            topic_name(name, names[i]));
         assert_string_equal(json_string_value(json_object_get(t, "outcome")), "created");
         assert_int_equal(jint(t, "partitions", NULL), 3);
         assert_int_equal(jint(t, "replication_factor", NULL), 1);
@@ -393,7 +456,8 @@ static void events_round_trip_with_their_keys(void **state)
     r = run_ingest(to_landing, NULL);
     assert_int_equal(r.code, 0);
     result_free(&r);
-    char *topic_dir = ais_test_join(landing, "openaq-hourly");
+    char name[TOPIC_MAX];
+    char *topic_dir = ais_test_join(landing, topic_name(name, "openaq-hourly"));
     json_t *landed = ais_test_read_landing(topic_dir);
     json_t *by_id = json_object();
     size_t i;
@@ -524,7 +588,8 @@ static void gridded_events_round_trip(void **state)
         assert_int_equal(r.code, 0);
         result_free(&r);
 
-        char *topic_dir = ais_test_join(landing, cases[c].topic);
+        char name[TOPIC_MAX];
+        char *topic_dir = ais_test_join(landing, topic_name(name, cases[c].topic));
         json_t *landed = ais_test_read_landing(topic_dir);
         assert_int_equal(json_array_size(landed), cases[c].events);
         json_t *by_id = json_object();
@@ -596,8 +661,10 @@ static void refused_events_go_to_the_dead_letters(void **state)
     assert_int_equal(jint(r.summary, "kafka", "delivery_failed"), 4);
     assert_int_equal(jint(r.summary, "kafka", "dead_letters_delivered"), 4);
     assert_int_equal(jint(r.summary, "kafka", "lost"), 0);
-    assert_non_null(strstr(json_string_value(json_object_get(r.summary, "error")),
-                           "4 of 4 events were not delivered to topic 'openaq-tiny'"));
+    char tiny[TOPIC_MAX], expected[256];
+    topic_name(tiny, "openaq-tiny");
+    snprintf(expected, sizeof expected, "4 of 4 events were not delivered to topic '%s'", tiny);
+    assert_non_null(strstr(json_string_value(json_object_get(r.summary, "error")), expected));
     result_free(&r);
 
     /* the window was not recorded: a rerun without --start has nowhere to continue from */
@@ -610,8 +677,7 @@ static void refused_events_go_to_the_dead_letters(void **state)
     json_t *rec;
     json_array_foreach(dl, i, rec) {
         assert_string_equal(json_string_value(json_object_get(rec, "source")), "simulated");
-        assert_string_equal(json_string_value(json_object_get(rec, "source_topic")),
-                            "openaq-tiny");
+        assert_string_equal(json_string_value(json_object_get(rec, "source_topic")), tiny);
         const char *event_id = json_string_value(json_object_get(rec, "event_id"));
         assert_non_null(strstr(event_id, "openaq_90000"));
         json_error_t jerr;
@@ -654,8 +720,9 @@ static void bad_input_goes_to_the_dead_letters(void **state)
     json_t *rec = json_array_get(dl, 0);
     assert_string_equal(json_string_value(json_object_get(rec, "file")), file);
     assert_string_equal(json_string_value(json_object_get(rec, "source")), "weatherapi");
+    char weather[TOPIC_MAX];
     assert_string_equal(json_string_value(json_object_get(rec, "source_topic")),
-                        "weather_history");
+                        topic_name(weather, "weather_history"));
     json_decref(dl);
     free(states);
     free(file);
@@ -682,7 +749,7 @@ static void unreachable_broker_and_missing_topic_fail_fast(void **state)
                           "2026-10-05T00:00:00Z", "--end", "2026-10-05T02:00:00Z", "--sink",
                           "kafka", "--kafka-timeout-ms", "2000", "--config", g.config,
                           "--state-dir", states, NULL};
-    const char *child_env[] = {env, NULL};
+    const char *child_env[] = {env, g.env_prefix, NULL};
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     char *out = NULL, *err = NULL;
@@ -692,7 +759,10 @@ static void unreachable_broker_and_missing_topic_fail_fast(void **state)
     json_t *summary = json_loads(out, 0, NULL);
     assert_non_null(summary);
     const char *error = json_string_value(json_object_get(summary, "error"));
-    assert_non_null(strstr(error, "cannot get metadata for topic 'openaq-hourly'"));
+    char name[TOPIC_MAX], expected[256];
+    snprintf(expected, sizeof expected, "cannot get metadata for topic '%s'",
+             topic_name(name, "openaq-hourly"));
+    assert_non_null(strstr(error, expected));
     assert_true(took < 10.0 * AIS_TEST_TIME_FACTOR);
     json_decref(summary);
     free(out);
@@ -707,9 +777,10 @@ static void unreachable_broker_and_missing_topic_fail_fast(void **state)
                            "kafka", "--config", config, "--state-dir", states, NULL};
     result r = run_ingest(argv2, NULL);
     assert_int_equal(r.code, 1);
-    assert_string_equal(json_string_value(json_object_get(r.summary, "error")),
-                        "topic 'no-such-topic' does not exist (create the topics with "
-                        "`ais-ingest topics --create`)");
+    snprintf(expected, sizeof expected,
+             "topic '%s' does not exist (create the topics with `ais-ingest topics --create`)",
+             topic_name(name, "no-such-topic"));
+    assert_string_equal(json_string_value(json_object_get(r.summary, "error")), expected);
     result_free(&r);
     free(config);
     free(project);

@@ -1,5 +1,6 @@
 /* MAIAC decoding on a HAND-MADE granule in the MCD19A2 v061 layout (SDS names, types, dims,
- * attributes, StructMetadata.0 / CoreMetadata.0 as in the real granules; NOT real data): tile
+ * attributes, StructMetadata.0 / CoreMetadata.0 as in the real granules, written with the
+ * provider simulator's writer, ais/provsim_gridded.h; NOT real data): tile
  * h27v06, where Hanoi is, at 40 x 40 pixels instead of 1200 x 1200, 2 orbits, values from a
  * formula. Expected figures from an independent brute force over the same formula: the
  * geometry, the best-quality QA bits, fill values, valid_range and the scale factor. Plus the
@@ -14,6 +15,7 @@
 #include <mfhdf.h>
 
 #include "ais/maiac.h"
+#include "ais/provsim_gridded.h"
 #include "ais/timeutil.h"
 
 #define N 40
@@ -42,70 +44,31 @@ static uint16 fx_qa(int o, int r, int c)
     return (uint16)(1u | ((unsigned)qa_aod << 8)); /* cloud mask "clear" */
 }
 
-static void sds_int16(int32 sd, const char *name, int band)
-{
-    int32 dims[3] = {ORBITS, N, N};
-    int32 sds = SDcreate(sd, name, DFNT_INT16, 3, dims);
-    assert_true(sds >= 0);
-    int16 data[ORBITS][N][N];
-    for (int o = 0; o < ORBITS; o++)
-        for (int r = 0; r < N; r++)
-            for (int c = 0; c < N; c++)
-                data[o][r][c] = fx_aod(band, o, r, c);
-    int32 start[3] = {0, 0, 0};
-    assert_int_equal(SDwritedata(sds, start, NULL, dims, data), SUCCEED);
-    float64 scale = 0.001, offset = 0.0;
-    int16 fill = AIS_MAIAC_FILL, range[2] = {-100, 6000};
-    assert_int_equal(SDsetattr(sds, "scale_factor", DFNT_FLOAT64, 1, &scale), SUCCEED);
-    assert_int_equal(SDsetattr(sds, "add_offset", DFNT_FLOAT64, 1, &offset), SUCCEED);
-    assert_int_equal(SDsetattr(sds, "_FillValue", DFNT_INT16, 1, &fill), SUCCEED);
-    assert_int_equal(SDsetattr(sds, "valid_range", DFNT_INT16, 2, range), SUCCEED);
-    SDendaccess(sds);
-}
-
-/* The hand-made granule (also the fuzz seed native/fuzz/corpus/maiac_hdf4). */
+/* The hand-made granule (also the fuzz seed native/fuzz/corpus/maiac_hdf4), written with the
+ * provider simulator's writer, stored (not deflated) so that the decoder's HDF4 read path runs
+ * (the simulated and real granules take the parallel inflate). */
 static void write_granule(const char *path)
 {
-    int32 sd = SDstart(path, DFACC_CREATE);
-    assert_true(sd >= 0);
-    char meta[1024];
-    snprintf(meta, sizeof meta,
-             "GROUP=GridStructure\n\tGROUP=GRID_1\n\t\tGridName=\"grid1km\"\n\t\tXDim=%d\n"
-             "\t\tYDim=%d\n\t\tUpperLeftPointMtrs=(%f,%f)\n\t\tLowerRightMtrs=(%f,%f)\n"
-             "\t\tProjection=GCTP_SNSOID\n\t\tProjParams=(6371007.181000,0,0,0,0,0,0,0,0,0,0,0,0)\n"
-             "\tEND_GROUP=GRID_1\nEND_GROUP=GridStructure\nEND\n",
-             N, N, ULX, ULY, ULX + TILE, ULY - TILE);
-    assert_int_equal(SDsetattr(sd, "StructMetadata.0", DFNT_CHAR8, (int32)strlen(meta), meta),
-                     SUCCEED);
-    const char *core =
-        "GROUP                  = INVENTORYMETADATA\n"
-        "  OBJECT                 = RANGEBEGINNINGDATE\n    NUM_VAL              = 1\n"
-        "    VALUE                = \"2026-01-10\"\n  END_OBJECT             = RANGEBEGINNINGDATE\n"
-        "  OBJECT                 = RANGEBEGINNINGTIME\n    NUM_VAL              = 1\n"
-        "    VALUE                = \"03:25:00.000000\"\n  END_OBJECT             = RANGEBEGINNINGTIME\n"
-        "  OBJECT                 = RANGEENDINGDATE\n    NUM_VAL              = 1\n"
-        "    VALUE                = \"2026-01-10\"\n  END_OBJECT             = RANGEENDINGDATE\n"
-        "  OBJECT                 = RANGEENDINGTIME\n    NUM_VAL              = 1\n"
-        "    VALUE                = \"06:40:00.000000\"\n  END_OBJECT             = RANGEENDINGTIME\n"
-        "END_GROUP              = INVENTORYMETADATA\nEND\n";
-    assert_int_equal(SDsetattr(sd, "CoreMetadata.0", DFNT_CHAR8, (int32)strlen(core), core),
-                     SUCCEED);
-    sds_int16(sd, "Optical_Depth_047", 47);
-    sds_int16(sd, "Optical_Depth_055", 55);
-    int32 dims[3] = {ORBITS, N, N};
-    int32 qa = SDcreate(sd, "AOD_QA", DFNT_UINT16, 3, dims);
-    assert_true(qa >= 0);
-    uint16 q[ORBITS][N][N];
+    static int16_t a47[ORBITS][N][N], a55[ORBITS][N][N];
+    static uint16_t qa[ORBITS][N][N];
     for (int o = 0; o < ORBITS; o++)
         for (int r = 0; r < N; r++)
-            for (int c = 0; c < N; c++)
-                q[o][r][c] = fx_qa(o, r, c);
-    int32 start[3] = {0, 0, 0};
-    assert_int_equal(SDwritedata(qa, start, NULL, dims, q), SUCCEED);
-    uint16 qfill = 0;
-    assert_int_equal(SDsetattr(qa, "_FillValue", DFNT_UINT16, 1, &qfill), SUCCEED);
-    SDendaccess(qa);
-    assert_int_equal(SDend(sd), SUCCEED);
+            for (int c = 0; c < N; c++) {
+                a47[o][r][c] = fx_aod(47, o, r, c);
+                a55[o][r][c] = fx_aod(55, o, r, c);
+                qa[o][r][c] = fx_qa(o, r, c);
+            }
+    int64_t start, end, produced;
+    assert_int_equal(ais_time_parse_iso("2026-01-10T03:25:00Z", &start), AIS_OK);
+    assert_int_equal(ais_time_parse_iso("2026-01-10T06:40:00Z", &end), AIS_OK);
+    assert_int_equal(ais_time_parse_iso("2026-01-12T09:30:15Z", &produced), AIS_OK);
+    ais_maiac_granule_spec g = {
+        .h = 27, .v = 6, .nx = N, .ny = N, .orbits = ORBITS, .time_start = start,
+        .time_end = end, .production_time = produced, .deflate_level = 0,
+        .comment = "HAND-MADE FIXTURE in the MCD19A2 layout (not real data)",
+        .aod047 = &a47[0][0][0], .aod055 = &a55[0][0][0], .qa = &qa[0][0][0]};
+    char err[256];
+    assert_int_equal(ais_maiac_granule_write(path, &g, NULL, err, sizeof err), AIS_OK);
 }
 
 static void test_handmade_granule(void **state)

@@ -5,7 +5,8 @@
  *    the same products say (orbit, sensing times, processing mode, swath shape); their PRODUCT
  *    swath variables were removed, so decoding them is a "missing_variable" dead letter.
  * 2. HAND-MADE FIXTURES in the real layout (groups, variable names, dimensions, attributes as in
- *    the real headers; values are a formula, NOT real data), written here with libnetcdf: box
+ *    the real headers; values are a formula, NOT real data), written with the provider
+ *    simulator's writer (ais_s5p_swath_write, ais/provsim_gridded.h): box
  *    statistics and grid cells against an independent brute-force computation over the same
  *    formula, fill values, the QA threshold, a truncated file. */
 #include "gridded_testutil.h"
@@ -17,6 +18,7 @@
 
 #include <netcdf.h>
 
+#include "ais/provsim_gridded.h"
 #include "ais/s5p.h"
 #include "ais/timeutil.h"
 
@@ -168,7 +170,6 @@ static void test_real_headers_replay(void **state)
 
 #define NS 20
 #define NP 10
-#define FILL 9.96921e36f
 
 static double fx_lat(int s, int p) { return 20.025 + 0.1 * s + 0.002 * p; }
 static double fx_lon(int s, int p) { return 105.025 + 0.1 * p + 0.001 * s; }
@@ -176,45 +177,10 @@ static int fx_qa(int s, int p) { return (s * 37 + p * 11) % 101; }
 static bool fx_fill(int s, int p) { return (s + 2 * p) % 13 == 0; }
 static double fx_value(int s, int p) { return 1.0e-4 * (1.0 + 0.5 * sin(s * 0.7) + 0.05 * p); }
 
-static void nc_ok(int rc) { assert_int_equal(rc, NC_NOERR); }
-
-/* A product file in the S5P L2 layout, values from the fx_* formulas. */
+/* A product file in the S5P L2 layout (the provider simulator's writer), values from the fx_*
+ * formulas. */
 static void write_fixture(const char *path, ais_s5p_product product, const char *start)
 {
-    int nc, grp, dims[3], vlat, vlon, vqa, vval;
-    nc_ok(nc_create(path, NC_NETCDF4 | NC_CLOBBER, &nc));
-    char id[160];
-    const char *base = strrchr(path, '/') + 1;
-    snprintf(id, sizeof id, "%.*s", (int)(strlen(base) - 3), base);
-    nc_ok(nc_put_att_text(nc, NC_GLOBAL, "id", strlen(id), id));
-    const char *title = "HAND-MADE FIXTURE in the S5P L2 layout (not real data)";
-    nc_ok(nc_put_att_text(nc, NC_GLOBAL, "title", strlen(title), title));
-    nc_ok(nc_put_att_text(nc, NC_GLOBAL, "time_coverage_start", strlen(start), start));
-    nc_ok(nc_put_att_text(nc, NC_GLOBAL, "time_coverage_end", 20, "2026-10-15T06:40:00Z"));
-    nc_ok(nc_put_att_text(nc, NC_GLOBAL, "date_created", 20, "2026-10-16T03:00:00Z"));
-    nc_ok(nc_put_att_text(nc, NC_GLOBAL, "processor_version", 5, "2.6.0"));
-    int orbit = 46001;
-    nc_ok(nc_put_att_int(nc, NC_GLOBAL, "orbit", NC_INT, 1, &orbit));
-    nc_ok(nc_def_grp(nc, "PRODUCT", &grp));
-    nc_ok(nc_def_dim(grp, "time", 1, &dims[0]));
-    nc_ok(nc_def_dim(grp, "scanline", NS, &dims[1]));
-    nc_ok(nc_def_dim(grp, "ground_pixel", NP, &dims[2]));
-    int corner;
-    nc_ok(nc_def_dim(grp, "corner", 4, &corner));
-    nc_ok(nc_def_var(grp, "latitude", NC_FLOAT, 3, dims, &vlat));
-    nc_ok(nc_put_att_text(grp, vlat, "units", 13, "degrees_north"));
-    nc_ok(nc_def_var(grp, "longitude", NC_FLOAT, 3, dims, &vlon));
-    nc_ok(nc_put_att_text(grp, vlon, "units", 12, "degrees_east"));
-    nc_ok(nc_def_var(grp, "qa_value", NC_UBYTE, 3, dims, &vqa));
-    float qs = 0.01f, qo = 0.0f;
-    nc_ok(nc_put_att_float(grp, vqa, "scale_factor", NC_FLOAT, 1, &qs));
-    nc_ok(nc_put_att_float(grp, vqa, "add_offset", NC_FLOAT, 1, &qo));
-    nc_ok(nc_def_var(grp, ais_s5p_variable(product), NC_FLOAT, 3, dims, &vval));
-    float fill = FILL;
-    nc_ok(nc_def_var_fill(grp, vval, 0, &fill));
-    const char *unit = product == AIS_S5P_AER_AI ? "1" : "mol m-2";
-    nc_ok(nc_put_att_text(grp, vval, "units", strlen(unit), unit));
-    nc_ok(nc_enddef(nc));
     float lat[NS * NP], lon[NS * NP], val[NS * NP];
     unsigned char qa[NS * NP];
     for (int s = 0; s < NS; s++)
@@ -222,13 +188,23 @@ static void write_fixture(const char *path, ais_s5p_product product, const char 
             lat[s * NP + p] = (float)fx_lat(s, p);
             lon[s * NP + p] = (float)fx_lon(s, p);
             qa[s * NP + p] = (unsigned char)fx_qa(s, p);
-            val[s * NP + p] = fx_fill(s, p) ? FILL : (float)fx_value(s, p);
+            val[s * NP + p] = fx_fill(s, p) ? AIS_S5P_FILL : (float)fx_value(s, p);
         }
-    nc_ok(nc_put_var_float(grp, vlat, lat));
-    nc_ok(nc_put_var_float(grp, vlon, lon));
-    nc_ok(nc_put_var_uchar(grp, vqa, qa));
-    nc_ok(nc_put_var_float(grp, vval, val));
-    nc_ok(nc_close(nc));
+    ais_s5p_swath swath = {.product = product,
+                           .title = "HAND-MADE FIXTURE in the S5P L2 layout (not real data)",
+                           .sensing_start = iso(start),
+                           .sensing_end = iso("2026-10-15T06:40:00Z"),
+                           .created = iso("2026-10-16T03:00:00Z"),
+                           .orbit = 46001,
+                           .processor_version = "2.6.0",
+                           .scanlines = NS,
+                           .ground_pixels = NP,
+                           .lat = lat,
+                           .lon = lon,
+                           .value = val,
+                           .qa = qa};
+    char err[256];
+    assert_int_equal(ais_s5p_swath_write(path, &swath, NULL, err, sizeof err), AIS_OK);
 }
 
 #define FX_NO2 "S5P_OFFL_L2__NO2____20261015T053000_20261015T071000_46001_03_020600_20261016T030000.nc"

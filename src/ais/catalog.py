@@ -105,7 +105,10 @@ def load_catalog(settings: Settings, create: bool = True) -> Catalog:
             sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         if create and loc.warehouse.startswith("file://"):
             Path(loc.warehouse.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-        return SqlCatalog(name, uri=url, warehouse=loc.warehouse, **iceberg_io_properties(loc.warehouse))
+        # pool_pre_ping: a pooled connection that died with a PostgreSQL restart is replaced
+        # before use instead of failing the first query after the restart
+        return SqlCatalog(name, uri=url, warehouse=loc.warehouse, pool_pre_ping="true",
+                          **iceberg_io_properties(loc.warehouse))
     if loc.kind == "rest":
         from pyiceberg.catalog.rest import RestCatalog
 

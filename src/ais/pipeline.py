@@ -1,8 +1,12 @@
-"""The embedded profile's orchestration: the whole chain, in order, in one process.
+"""The demo's orchestration: the whole chain, in order, in one process.
 
-    ais-ingest (C, simulated OpenAQ, weather, Sentinel-5P, MAIAC and ERA5) -> landing files -> bronze
+    ais-ingest (C, OpenAQ, weather, Sentinel-5P, MAIAC and ERA5) -> landing files or Kafka -> bronze
     -> tier-1 silver (incl. the S5P grid) -> spatial gradient -> trajectories (simulated met) -> master gold
     -> training dataset -> serving features -> train -> promote -> predict -> API
+
+Ingest is either ``simulate`` (the C simulators write events directly) or ``live-fixture`` (the
+live adapters against the five APIs simulated on loopback, ais.simulated_providers); both label
+every record source ``simulated``.
 
 Every step is the same function the cluster profile runs (``ais job ...``, ``ais train`` ...), so
 this file only decides the order and the window. The window is explicit: it ends at
@@ -24,11 +28,13 @@ from typing import Any
 
 from ais.config import ConfigError, Settings
 from ais.jsonlog import get_logger
+from ais.simulated_providers import SimulatedProviders
 
 log = get_logger("pipeline")
 INGEST_BINARY = Path("build") / "native" / "ais-ingest"
 DEMO_PROMOTER = "ais-demo"
 GRIDDED_SOURCES = ("sentinel5p", "maiac", "era5")
+INGEST_MODES = ("simulate", "live-fixture")
 
 
 @dataclass
@@ -66,12 +72,15 @@ def _ingest_binary(settings: Settings) -> Path:
     return binary
 
 
-def _run_ingest_command(settings: Settings, args: list[str]) -> dict[str, Any]:
-    """``ais-ingest ARGS`` with the settings of this process; its last stdout line (JSON)."""
+def _run_ingest_command(settings: Settings, args: list[str],
+                        extra_env: dict[str, str] | None = None) -> dict[str, Any]:
+    """``ais-ingest ARGS`` with the settings of this process (and ``extra_env`` over them); its
+    last stdout line (JSON)."""
     from ais.cli import JobError
 
     cmd = [str(_ingest_binary(settings)), *args, "--config", str(settings.path)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=settings.child_environ())
+    env = settings.child_environ() | (extra_env or {})
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise JobError(f"ais-ingest {args[0]} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
     lines = [line for line in done.stdout.splitlines() if line.strip()]
@@ -92,25 +101,49 @@ def ensure_topics(settings: Settings) -> dict[str, Any]:
 
 
 def run_ingest(settings: Settings, source: str, mode: str, start: dt.datetime, end: dt.datetime,
-               replay_dir: Path | None = None) -> dict[str, Any]:
-    """Run ``ais-ingest <source> --mode <mode>`` (simulate, or replay of the files under
-    ``replay_dir``) onto the bus (Kafka topics or the landing folder); returns its one-line JSON
-    summary."""
+               replay_dir: Path | None = None, providers: SimulatedProviders | None = None) -> dict[str, Any]:
+    """Run ``ais-ingest <source> --mode <mode>`` (simulate, replay of the files under
+    ``replay_dir``, or live against ``providers``, the simulated APIs) onto the bus (Kafka topics
+    or the landing folder); returns its one-line JSON summary."""
     args = [source, "--mode", mode, "--start", _iso(start), "--end", _iso(end),
             "--state-dir", str(settings.runtime_path("ingest_state_dir"))]
+    if providers is not None:
+        args += ["--provider", "simulated"]
     if uses_kafka(settings):
         args += ["--sink", "kafka"]
     else:
         args += ["--sink", "landing", "--landing-dir", str(settings.runtime_path("landing_dir"))]
     if replay_dir is not None:
         args += ["--replay-dir", str(replay_dir)]
-    summary = _run_ingest_command(settings, args)
+    summary = _run_ingest_command(settings, args, providers.environ() if providers is not None else None)
     log.info("ingest_done", **{k: v for k, v in summary.items() if k != "rejected_by_reason"})
     return summary
 
 
+def ingest_all(settings: Settings, start: dt.datetime, end: dt.datetime, ingest: str,
+               step: Any) -> None:
+    """The five sources onto the bus, each a ``step`` (simulate, or live against the simulated
+    APIs on loopback)."""
+    sources = ("openaq", "weather", *GRIDDED_SOURCES)
+    names = {"openaq": "ingest"}  # the first step's historical name
+    if ingest == "simulate":
+        for source in sources:
+            step(names.get(source, f"ingest_{source}"), ingest_simulated, settings, source, start, end)
+        return
+    if ingest != "live-fixture":
+        raise ConfigError(f"unknown ingest {ingest!r} (one of {', '.join(INGEST_MODES)})")
+    providers = SimulatedProviders(settings, start, end)
+    step("provider_files", providers.open)
+    try:
+        for source in sources:
+            step(names.get(source, f"ingest_{source}"), run_ingest, settings, source, "live", start, end,
+                 providers=providers)
+    finally:
+        providers.close()
+
+
 def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
-              promoted_by: str = DEMO_PROMOTER) -> ChainResult:
+              promoted_by: str = DEMO_PROMOTER, ingest: str = "simulate") -> ChainResult:
     """Everything from ingest to the prediction row for the latest base hour."""
     from ais.catalog import ensure_tables
     from ais.cli import JobError
@@ -155,10 +188,7 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
     step("ensure_tables", ensure_tables, settings)
     if uses_kafka(settings):
         step("topics", ensure_topics, settings)
-    step("ingest", ingest_simulated, settings, "openaq", start, end)
-    step("ingest_weather", ingest_simulated, settings, "weather", start, end)
-    for source in GRIDDED_SOURCES:
-        step(f"ingest_{source}", ingest_simulated, settings, source, start, end)
+    ingest_all(settings, start, end, ingest, step)
     spark = get_spark(settings, app_name="ais-demo")
     window = Window.from_dates(start.date().isoformat(), (end - dt.timedelta(hours=1)).date().isoformat())
     step("bronze", run_bronze, JobContext("bronze_openaq", settings, spark), "openaq")
@@ -289,7 +319,8 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
     span_days = args.span_days if args.span_days is not None else settings.get_int("simulate.span_days")
     if span_days < 4:
         raise ConfigError("--span-days must be at least 4 (the split needs train, validation and test days)")
-    chain = run_chain(settings, end - dt.timedelta(days=span_days), end)
+    ingest = args.ingest or ("live-fixture" if args.profile == "cluster" else "simulate")
+    chain = run_chain(settings, end - dt.timedelta(days=span_days), end, ingest=ingest)
     _stop_spark()
 
     port = args.port if args.port is not None else settings.get_int("runtime.api_port")
@@ -326,7 +357,8 @@ def _stop_spark() -> None:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("demo", help="run the whole chain on the embedded profile and serve the forecast")
+    p = sub.add_parser("demo", help="run the whole chain (embedded profile, or --profile cluster) and serve the "
+                                    "forecast")
     p.add_argument("--span-days", type=int, help="days of simulated history (default simulate.span_days)")
     p.add_argument("--end", help="window end, ISO UTC (default simulate.end_utc)")
     p.add_argument("--port", type=int, help="API port (default runtime.api_port)")
@@ -334,4 +366,9 @@ def register(sub: Any) -> None:
     p.add_argument("--profile", choices=("embedded", "cluster"), default="embedded",
                    help="cluster: the production profile on the servers of scripts/stack.sh (`make stack`); "
                         "endpoints set in the environment win over the stack's")
+    p.add_argument("--ingest", choices=INGEST_MODES,
+                   help="simulate: the C simulators write events; live-fixture: ais-ingest --mode live against "
+                        "the five APIs simulated on loopback (ais-provider-sim + the fixture server). Both label "
+                        "every record source=simulated. Default: live-fixture for the cluster profile, else "
+                        "simulate")
     p.set_defaults(func=demo)

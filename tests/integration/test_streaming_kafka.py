@@ -1,6 +1,10 @@
 """Exactly once from a real Kafka broker (KRaft, started by scripts/kafka.sh on loopback): events
 produced by ais-ingest's Kafka sink reach bronze once across a stop between the table commit and
-the checkpoint commit, and a replay of the whole topic from the start changes nothing."""
+the checkpoint commit, and a replay of the whole topic from the start changes nothing.
+
+Under scripts/test_stack.sh (AIS_TEST_STACK_ENV, `make test`) the broker is the run's shared one;
+the topics have a prefix of this test's own either way, so no other suite's topic is read.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,16 @@ import os
 import shutil
 import socket
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ais import tables
 from ais.config import Settings
+from ais.pipeline import parse_env_lines
 from ais.spark.jobs.bronze import run_bronze
 from ais.spark.jobs.common import JobContext
 from tests.conftest import PROJECT_ROOT
@@ -33,6 +40,13 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def bootstrap() -> Iterator[str]:
+    shared = os.environ.get("AIS_TEST_STACK_ENV")
+    if shared:
+        servers = parse_env_lines(Path(shared).read_text()).get("KAFKA_BOOTSTRAP_SERVERS")
+        if not servers:
+            pytest.fail(f"AIS_TEST_STACK_ENV={shared} names no KAFKA_BOOTSTRAP_SERVERS")
+        yield servers
+        return
     port = _free_port()
     started = subprocess.run([str(KAFKA_SH), "start", "--port", str(port), "--owner-pid", str(os.getpid())],
                              capture_output=True, text=True, check=False)
@@ -63,7 +77,8 @@ def _bronze(spark: Any, settings: Settings) -> dict[str, float | None]:
         "event_id", "value", "input_file").collect()
     ids = [r.event_id for r in rows]
     assert len(ids) == len(set(ids)), "an event is in bronze more than once"
-    assert all(r.input_file.startswith("kafka:openaq-hourly:") for r in rows)
+    topic = settings.require("kafka.topics.openaq")
+    assert all(r.input_file.startswith(f"kafka:{topic}:") for r in rows)
     return {r.event_id: r.value for r in rows}
 
 
@@ -73,8 +88,9 @@ def _snapshots(spark: Any, settings: Settings) -> list[int]:
 
 
 def test_kafka_to_bronze_exactly_once(spark: Any, spark_settings: Callable[..., Settings], bootstrap: str) -> None:
-    settings = spark_settings(KAFKA_BOOTSTRAP_SERVERS=bootstrap)
-    env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:10]}."}
+    settings = spark_settings(**env)
+    assert settings.require("kafka.topics.openaq") == env["KAFKA_TOPIC_PREFIX"] + "openaq-hourly"
     _ingest(settings, env, "topics", "--create")
     produced = _produce(settings, env, "2026-10-01T00:00:00Z", "2026-10-01T12:00:00Z")
     assert produced >= 22  # 2 stations x 12 h, a few simulated outages allowed

@@ -5,6 +5,9 @@ stopped and purged at the end of the run).
 
 AIS_TEST_STACK_ENV=<file> reuses a running stack instead: the file holds `scripts/stack.sh env`
 output (tests then create their own catalogs and HDFS folders in it and leave the servers alone).
+A file written by scripts/test_stack.sh (`make test`) also holds the stack's folder and ports and
+AIS_TEST_STACK_OWNED=1: that stack belongs to this run, and the fault tests may stop and restart
+its servers.
 """
 
 from __future__ import annotations
@@ -107,11 +110,23 @@ def stack_folder() -> Path:
     return outside
 
 
+def shared_stack(env_file: Path) -> Stack:
+    """The stack an AIS_TEST_STACK_ENV file describes: owned by this run when scripts/test_stack.sh
+    started it for the run (AIS_TEST_STACK_OWNED=1, its folder and every port given; the servers
+    stop when that script's process, AIS_STACK_OWNER_PID, ends), else someone else's."""
+    lines = parse_env_lines(env_file.read_text())
+    script_keys = ("AIS_STACK_DIR", *PORT_VARS)
+    settings = {k: lines.pop(k) for k in (*script_keys, "AIS_STACK_OWNER_PID") if k in lines}
+    if lines.pop("AIS_TEST_STACK_OWNED", "") == "1" and all(k in settings for k in script_keys):
+        return Stack(lines, settings, owned=True)
+    return Stack(lines, {}, owned=False)
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     reuse = os.environ.get("AIS_TEST_STACK_ENV")
     if reuse:
-        yield Stack(parse_env_lines(Path(reuse).read_text()), {}, owned=False)
+        yield shared_stack(Path(reuse))
         return
     stack_dir = stack_folder()
     script_env = {"AIS_STACK_DIR": str(stack_dir)} | dict(zip(PORT_VARS, map(str, free_ports(len(PORT_VARS))),

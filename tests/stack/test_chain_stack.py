@@ -1,7 +1,9 @@
-"""`ais demo --profile cluster` on the real servers: simulated sources through Kafka, streaming
-bronze, silver, trajectories, gold, training, promotion and prediction, every table in the
-PostgreSQL catalog with its files on HDFS, model artifacts and met files on HDFS, the API reading
-the prediction table from there and the serving checks green. A rerun adds no row and no snapshot."""
+"""`ais demo --profile cluster` on the real servers: the five remote APIs simulated on loopback
+(ais-provider-sim's files played by the fixture server), `ais-ingest --mode live` for every source
+through Kafka, streaming bronze, silver, trajectories, gold, training, promotion and prediction,
+every table in the PostgreSQL catalog with its files on HDFS, the gridded downloads, model artifacts
+and met files on HDFS, the API reading the prediction table from there and the serving checks
+green. Every bronze row says source=simulated. A rerun adds no row and no snapshot."""
 
 from __future__ import annotations
 
@@ -76,6 +78,27 @@ def test_the_whole_chain_on_the_stack_and_a_rerun_changes_nothing(stack: Stack) 
     assert sum(p.endswith("/model.txt") for p in models) == 3
     assert any(p.endswith(".arl") for p in storage.list_files(settings.met_dir))
     assert settings.met_dir.startswith(stack.namenode)
+
+    # the live path: every source landed, every record labelled simulated, the gridded downloads
+    # on the raw store (HDFS) as bronze records them
+    catalog = load_catalog(settings, create=False)
+    raw_store = settings.runtime("raw_store_uri") or f"{loc.warehouse}/raw"
+    for identifier in ("air_quality.openaq_hourly_bronze", "weather.weather_history_bronze",
+                       "satellite.sentinel5p_summary_bronze", "satellite.maiac_summary_bronze",
+                       "weather.era5_files_bronze"):
+        rows = catalog.load_table(identifier).scan(selected_fields=("source",)).to_arrow()
+        assert rows.num_rows > 0, identifier
+        assert set(rows.column("source").to_pylist()) == {"simulated"}, identifier
+    era5 = catalog.load_table("weather.era5_files_bronze").scan(
+        selected_fields=("file_path", "dataset_type", "size_bytes")).to_arrow().to_pylist()
+    assert {r["dataset_type"] for r in era5} == {"single_levels", "pressure_levels"}
+    assert len(era5) == 2 * SPAN_DAYS
+    for row in era5:
+        assert row["file_path"].startswith(f"{raw_store}/era5/"), row
+        assert storage.size(row["file_path"]) == row["size_bytes"], row
+    downloads = storage.list_files(raw_store)
+    for source in ("sentinel5p", "maiac", "era5"):
+        assert any(p.startswith(f"{raw_store}/{source}/") for p in downloads), source
 
     before = _state(settings)
     assert before["predictions.hanoi_pm25_forecast_gold"][1] >= 1

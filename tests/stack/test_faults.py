@@ -33,7 +33,6 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy.exc
 
 from ais import storage, tables
 from ais.api.app import FORECAST_PATH as FORECAST
@@ -66,7 +65,7 @@ def _script(stack: Stack, script: str, *args: str, timeout: float = 300) -> subp
     """A server script against this stack. AIS_KAFKA_DIR as scripts/stack.sh sets it, so kafka.sh
     acts on the stack's broker and its data folder, not on var/kafka/<port>; AIS_STACK_OWNER_PID as
     `stack.sh up --owner-pid` sets it, so a server started again still stops when this run ends."""
-    env = os.environ | stack.script_env | {"AIS_KAFKA_DIR": _kafka_dir(stack), "AIS_STACK_OWNER_PID": _owner()}
+    env = os.environ | stack.script_env | {"AIS_KAFKA_DIR": _kafka_dir(stack), "AIS_STACK_OWNER_PID": _owner(stack)}
     return subprocess.run([str(PROJECT_ROOT / "scripts" / script), *args], capture_output=True, text=True,
                           check=False, env=env, timeout=timeout)
 
@@ -84,9 +83,10 @@ def _kafka_port(stack: Stack) -> str:
     return stack.env["KAFKA_BOOTSTRAP_SERVERS"].rsplit(":", 1)[1]
 
 
-def _owner() -> str:
-    # the stack's servers stop when this process (the one that started the stack) exits
-    return str(os.getpid())
+def _owner(stack: Stack) -> str:
+    # a restarted server stops when the stack's owner exits: scripts/test_stack.sh when it
+    # started the stack for the whole run, else this process (the stack fixture started it)
+    return stack.script_env.get("AIS_STACK_OWNER_PID", str(os.getpid()))
 
 
 # ---- processes ----------------------------------------------------------------------------------
@@ -467,7 +467,7 @@ def test_kafka_broker_stopped_and_started_under_a_streaming_job(make_bus: Callab
         assert _script(stack, "kafka.sh", "status", "--port", port).returncode == 3
 
     def start() -> None:
-        _must(_script(stack, "kafka.sh", "start", "--port", port, "--owner-pid", _owner()))
+        _must(_script(stack, "kafka.sh", "start", "--port", port, "--owner-pid", _owner(stack)))
         # the same broker folder as the stack's (its data/ holds the topics and their records)
         pid = (folder / "kafka.pid").read_text().strip()
         assert pid != facts["pid_before"] and Path(f"/proc/{pid}").exists()
@@ -477,7 +477,7 @@ def test_kafka_broker_stopped_and_started_under_a_streaming_job(make_bus: Callab
         figures = _streaming_through(bus, stop, start)
     finally:
         if _script(stack, "kafka.sh", "status", "--port", port).returncode != 0:
-            _must(_script(stack, "kafka.sh", "start", "--port", port, "--owner-pid", _owner()))
+            _must(_script(stack, "kafka.sh", "start", "--port", port, "--owner-pid", _owner(stack)))
     # events that were only in the broker when it stopped reached bronze after its restart; the
     # topics outlived it too (bus.produce after the restart needs them: auto creation is off)
     assert facts["in_bronze_at_stop"] < facts["produced_at_stop"]
@@ -526,10 +526,6 @@ def test_postgres_restarted_between_two_jobs(make_bus: Callable[..., Bus]) -> No
             seconds=round(time.monotonic() - started, 1))
 
 
-@pytest.mark.xfail(
-    strict=True, raises=sqlalchemy.exc.OperationalError,
-    reason="PyIceberg's SqlCatalog pools connections without pool_pre_ping: the first query after a "
-           "PostgreSQL restart fails on a dead pooled connection (load_catalog could pass pool_pre_ping=true)")
 def test_a_catalog_held_across_a_postgres_restart_reads_at_the_first_try(own_stack: Stack) -> None:
     settings = own_stack.settings()
     ensure_tables(settings, specs=[tables.PREDICTIONS])

@@ -47,6 +47,9 @@ typedef struct ais_ingest_args {
                               current hour; end/window_end are then unset */
     unsigned poll_seconds; /* --poll-seconds, 0 for ingest_realtime.poll_seconds */
     unsigned max_polls;    /* --max-polls, 0 for no limit (until SIGTERM/SIGINT) */
+    bool simulated_provider; /* --provider simulated (live only): the endpoints serve simulated
+                                data (ais-provider-sim files played by the fixture server), so
+                                every record carries source "simulated" */
 } ais_ingest_args;
 
 /* Names as written on the command line ("openaq", "simulate", "landing", ...). */
@@ -58,7 +61,7 @@ const char *ais_sink_kind_name(ais_sink_kind sink);
  *   --mode live|replay|simulate  [--start ISO]  --end ISO  --sink landing|kafka
  *   [--replay-dir DIR] [--landing-dir DIR] [--state-dir DIR] [--stations N] [--provinces N]
  *   [--seed S] [--batch-events N] [--kafka-timeout-ms N] [--config PATH]
- *   [--window batch|realtime] [--poll-seconds N] [--max-polls N]
+ *   [--window batch|realtime] [--poll-seconds N] [--max-polls N] [--provider real|simulated]
  * --window realtime (live mode only) takes no --end: each poll's window runs from the persisted
  * state (or --start, first poll) to the start of the current hour.
  * Without --start the window starts where the last successful run of the same source, mode and

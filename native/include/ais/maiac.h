@@ -37,6 +37,11 @@
 
 #define AIS_MAIAC_SOURCE "maiac"
 #define AIS_MAIAC_SPHERE_RADIUS_M 6371007.181
+/* The MODIS sinusoidal tiles: 36 x 18 squares of this side (1200 pixels of 926.625 m), tile
+ * (h, v) with its upper-left corner at (X0 + h side, Y0 - v side). */
+#define AIS_MAIAC_TILE_M 1111950.519667
+#define AIS_MAIAC_SINU_X0 (-20015109.354)
+#define AIS_MAIAC_SINU_Y0 10007554.677
 #define AIS_MAIAC_FILL (-28672)
 #define AIS_MAIAC_ID_SIZE 64
 
@@ -95,5 +100,18 @@ ais_status ais_maiac_ingest_files(const char *const *paths, size_t n_paths, cons
  * the dry season. Pure function of (seed, day, tile). */
 ais_status ais_maiac_simulate(uint64_t seed, const ais_bbox *box, const ais_envelope *env,
                               const ais_sink *sink, uint64_t *events_out);
+
+/* The simulator's model of one tile and UTC day (00:00 in day), which ais-provider-sim
+ * (ais/provsim.h) fills its granules from, so that they decode to figures like the simulator's:
+ * times, orbits, the mean AOD 0.55 um, the Angstrom exponent (AOD 0.47 = AOD 0.55 x
+ * (0.55/0.47)^angstrom), the share of best-quality pixel-orbits and the pixels' relative
+ * spread. */
+typedef struct ais_maiac_sim_day {
+    int64_t time_start, time_end, production_time;
+    int orbits;
+    double aod055, angstrom, clear, spread;
+} ais_maiac_sim_day;
+
+ais_status ais_maiac_sim_model(uint64_t seed, int64_t day, int h, int v, ais_maiac_sim_day *out);
 
 #endif

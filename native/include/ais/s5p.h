@@ -136,4 +136,27 @@ ais_status ais_s5p_ingest_files(const char *const *paths, size_t n_paths,
 ais_status ais_s5p_simulate(uint64_t seed, const ais_s5p_options *opts, const ais_envelope *env,
                             const ais_sink *sink, uint64_t *events_out);
 
+/* The simulator's pieces that ais-provider-sim (ais/provsim.h) shares, so that the product files
+ * it writes decode to the box statistics ais_s5p_simulate reports for the same seed and day.
+ *
+ * The box's pixels are the lattice (south + d / 2 + k d, west + d / 2 + l d) inside the box,
+ * d = AIS_S5P_SIM_PIXEL_DEG (built by repeated addition, as the simulator's loop does). A pixel
+ * is cloudy when its 1-degree patch is clouded over that day, else failed (no retrieval) for one
+ * in ten pixels, else good; *value (always set) is the field there plus pixel noise, in the
+ * product's unit. The statistics of the good pixels are the simulator's stats_*. */
+#define AIS_S5P_SIM_PIXEL_DEG 0.05
+
+typedef enum ais_s5p_sim_state {
+    AIS_S5P_SIM_GOOD,
+    AIS_S5P_SIM_CLOUDY,
+    AIS_S5P_SIM_FAILED
+} ais_s5p_sim_state;
+
+ais_s5p_sim_state ais_s5p_sim_pixel(uint64_t seed, ais_s5p_product p, int64_t day, double lat,
+                                    double lon, double *value);
+
+/* The simulated overpass of a UTC day (00:00 in day): sensing_start/end, created, orbit, mode
+ * "SIMU", processor_version, product_id and product_name of the simulator's events. */
+ais_status ais_s5p_sim_meta(uint64_t seed, ais_s5p_product p, int64_t day, ais_s5p_meta *out);
+
 #endif

@@ -63,6 +63,10 @@ ais_status ais_sim_params_hanoi(uint64_t seed, ais_sim_params *out);
  * hanoi.utc_offset_hours. Missing keys and bad values are reported with their status. */
 ais_status ais_sim_params_from_config(const ais_config *cfg, ais_sim_params *out);
 
+/* How many stations to simulate: simulate.openaq_stations, AIS_SIM_DEFAULT_STATIONS when the key
+ * is absent; AIS_ERR_RANGE outside 1..AIS_SIM_MAX_STATIONS, AIS_ERR_TYPE if not an integer. */
+ais_status ais_sim_stations_from_config(const ais_config *cfg, unsigned *out);
+
 typedef struct ais_sim_station {
     unsigned index;      /* 0-based */
     int64_t location_id; /* AIS_SIM_LOCATION_ID_BASE + index */

@@ -57,7 +57,7 @@ static int parse_u64(const char *text, uint64_t *out)
 typedef struct raw_flags {
     const char *mode, *start, *end, *sink, *landing_dir, *stations, *seed, *batch, *config;
     const char *replay_dir, *state_dir, *provinces, *kafka_timeout;
-    const char *window, *poll_seconds, *max_polls;
+    const char *window, *poll_seconds, *max_polls, *provider;
 } raw_flags;
 
 static const char **flag_slot(raw_flags *raw, const char *name)
@@ -82,6 +82,7 @@ static const char **flag_slot(raw_flags *raw, const char *name)
         {"--window", &raw->window},
         {"--poll-seconds", &raw->poll_seconds},
         {"--max-polls", &raw->max_polls},
+        {"--provider", &raw->provider},
     };
     for (size_t i = 0; i < COUNT(table); i++)
         if (strcmp(table[i].name, name) == 0)
@@ -237,6 +238,8 @@ static ais_status check_applicable(const raw_flags *raw, const ais_ingest_args *
         return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
                      "--provinces applies only to weather --mode simulate|live, not %s --mode %s",
                      src, mode);
+    if (raw->provider != NULL && a->mode != AIS_MODE_LIVE)
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--provider applies only to --mode live");
     if (raw->seed != NULL && a->mode != AIS_MODE_SIMULATE)
         return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--seed applies only to --mode simulate");
     if (raw->batch != NULL && a->sink != AIS_SINK_LANDING)
@@ -289,6 +292,11 @@ ais_status ais_ingest_parse_args(int argc, char **argv, ais_ingest_args *out, ch
         return st;
     if ((st = check_applicable(&raw, out, errbuf, errbuf_size)) != AIS_OK)
         return st;
+    if (raw.provider != NULL && strcmp(raw.provider, "simulated") != 0 &&
+        strcmp(raw.provider, "real") != 0)
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size,
+                               "unknown --provider '%s' (real|simulated)", raw.provider);
+    out->simulated_provider = raw.provider != NULL && strcmp(raw.provider, "simulated") == 0;
     out->config_path = raw.config;
     out->landing_dir = raw.landing_dir;
     out->replay_dir = raw.replay_dir;

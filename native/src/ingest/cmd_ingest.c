@@ -117,22 +117,6 @@ static const char *config_topic_key(ais_source source)
     return source == AIS_SOURCE_WEATHER ? "kafka.topics.weather" : "kafka.topics.openaq";
 }
 
-static ais_status stations_from_config(const ais_config *cfg, unsigned *out)
-{
-    long n;
-    ais_status st = ais_config_get_long(cfg, "simulate.openaq_stations", &n);
-    if (st == AIS_ERR_KEY_NOT_FOUND) {
-        *out = AIS_SIM_DEFAULT_STATIONS;
-        return AIS_OK;
-    }
-    if (st != AIS_OK)
-        return st;
-    if (n < 1 || n > AIS_SIM_MAX_STATIONS)
-        return AIS_ERR_RANGE;
-    *out = (unsigned)n;
-    return AIS_OK;
-}
-
 static ais_status landing_dir_from_config(run *r)
 {
     if (r->args.landing_dir != NULL) {
@@ -278,6 +262,8 @@ static ais_status prepare_live(run *r)
                                                            : AIS_OPENAQ_LIVE_SOURCE;
     if (ais_gridded_source(r->args.source))
         r->event_source = ais_gridded_event_source(r->args.source);
+    if (r->args.simulated_provider)
+        r->event_source = "simulated"; /* the endpoints play ais-provider-sim's files */
     if ((st = ais_sim_params_from_config(r->cfg, &r->params)) != AIS_OK) {
         snprintf(r->error, sizeof r->error, "hanoi.utc_offset_hours or hanoi.bbox.* missing or invalid");
         return st;
@@ -456,7 +442,7 @@ static ais_status prepare_source(run *r)
         if (r->args.source == AIS_SOURCE_OPENAQ) {
             if (r->args.has_stations) {
                 r->stations = r->args.stations;
-            } else if ((st = stations_from_config(r->cfg, &r->stations)) != AIS_OK) {
+            } else if ((st = ais_sim_stations_from_config(r->cfg, &r->stations)) != AIS_OK) {
                 snprintf(r->error, sizeof r->error, "simulate.openaq_stations must be 1..%d",
                          AIS_SIM_MAX_STATIONS);
                 return st;

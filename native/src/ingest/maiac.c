@@ -10,9 +10,9 @@
 #include "ais/timeutil.h"
 
 #define PI 3.14159265358979323846
-#define TILE_M 1111950.519667 /* 1200 pixels of 926.625 m */
-#define SINU_X0 (-20015109.354)
-#define SINU_Y0 10007554.677
+#define TILE_M AIS_MAIAC_TILE_M
+#define SINU_X0 AIS_MAIAC_SINU_X0
+#define SINU_Y0 AIS_MAIAC_SINU_Y0
 
 static ais_status set_u64(json_t *ev, const char *key, uint64_t v)
 {
@@ -168,23 +168,16 @@ static void tile_of(double lat, double lon, int *h, int *v)
     *v = (int)floor((SINU_Y0 - y) / TILE_M);
 }
 
-static ais_status sim_granule(uint64_t seed, int64_t day, int h, int v, double share,
-                              ais_maiac_granule *g)
+ais_status ais_maiac_sim_model(uint64_t seed, int64_t day, int h, int v, ais_maiac_sim_day *m)
 {
     ais_civil_time c;
     ais_status st = ais_time_to_civil(day, &c);
     if (st != AIS_OK)
         return st;
-    memset(g, 0, sizeof *g);
-    snprintf(g->tile, sizeof g->tile, "h%02dv%02d", h, v);
-    snprintf(g->granule_id, sizeof g->granule_id, "MCD19A2.A%04d%03d.h%02dv%02d.061", c.year,
-             c.yday + 1, h, v);
-    g->acquisition_date = day;
-    g->time_start = day + 3 * 3600 + 1800;
-    g->time_end = day + 6 * 3600 + 50 * 60;
-    g->production_time = day + 2 * AIS_SECONDS_PER_DAY + 15 * 3600;
-    g->orbits = 2;
-    g->scale_factor = 0.001;
+    m->time_start = day + 3 * 3600 + 1800;
+    m->time_end = day + 6 * 3600 + 50 * 60;
+    m->production_time = day + 2 * AIS_SECONDS_PER_DAY + 15 * 3600;
+    m->orbits = 2;
     uint64_t dn = (uint64_t)(day / AIS_SECONDS_PER_DAY);
     uint64_t key = (uint64_t)(h * 100 + v);
     /* season: burning-season peak around day 80, wet-summer low around day 230 */
@@ -193,9 +186,8 @@ static ais_status sim_granule(uint64_t seed, int64_t day, int h, int v, double s
     double day_noise = ais_noise_value(seed, STREAM_AOD, 0, (double)day / 3600.0, 72.0,
                                        AIS_KNOT_NORMAL);
     double tile_noise = 0.15 * ais_noise_normalish(seed, STREAM_AOD, dn, key);
-    double mean55 = season * exp(0.35 * day_noise + tile_noise);
-    double ang = 1.1 + 0.5 * ais_noise_uniform(seed, STREAM_ANG, dn, key);
-    double mean47 = mean55 * pow(0.55 / 0.47, ang);
+    m->aod055 = season * exp(0.35 * day_noise + tile_noise);
+    m->angstrom = 1.1 + 0.5 * ais_noise_uniform(seed, STREAM_ANG, dn, key);
     /* cloud: valid share lowest in the wet season */
     double clear = 0.55 - 0.3 * cos(2.0 * PI * (doy - 20.0) / 365.25) +
                    0.2 * (ais_noise_uniform(seed, STREAM_CLOUD, dn, key) - 0.5);
@@ -203,12 +195,39 @@ static ais_status sim_granule(uint64_t seed, int64_t day, int h, int v, double s
         clear = 0.02;
     if (clear > 0.95)
         clear = 0.95;
+    m->clear = clear;
+    m->spread = 0.25 + 0.1 * ais_noise_uniform(seed, STREAM_SPREAD, dn, key);
+    return AIS_OK;
+}
+
+static ais_status sim_granule(uint64_t seed, int64_t day, int h, int v, double share,
+                              ais_maiac_granule *g)
+{
+    ais_civil_time c;
+    ais_maiac_sim_day m;
+    ais_status st = ais_time_to_civil(day, &c);
+    if (st == AIS_OK)
+        st = ais_maiac_sim_model(seed, day, h, v, &m);
+    if (st != AIS_OK)
+        return st;
+    memset(g, 0, sizeof *g);
+    snprintf(g->tile, sizeof g->tile, "h%02dv%02d", h, v);
+    snprintf(g->granule_id, sizeof g->granule_id, "MCD19A2.A%04d%03d.h%02dv%02d.061", c.year,
+             c.yday + 1, h, v);
+    g->acquisition_date = day;
+    g->time_start = m.time_start;
+    g->time_end = m.time_end;
+    g->production_time = m.production_time;
+    g->orbits = m.orbits;
+    g->scale_factor = 0.001;
+    double mean55 = m.aod055;
+    double mean47 = mean55 * pow(0.55 / 0.47, m.angstrom);
     g->box_pixels = (uint64_t)llround(share * 9500.0);
     if (g->box_pixels == 0)
         g->box_pixels = 1;
     g->total = g->box_pixels * (uint64_t)g->orbits;
-    uint64_t valid = (uint64_t)llround(clear * (double)g->total);
-    double spread = 0.25 + 0.1 * ais_noise_uniform(seed, STREAM_SPREAD, dn, key);
+    uint64_t valid = (uint64_t)llround(m.clear * (double)g->total);
+    double spread = m.spread;
     ais_stat s55 = {.n = valid, .mean = mean55, .m2 = pow(spread * mean55, 2) * (double)valid,
                     .min = mean55 * exp(-2.5 * spread), .max = mean55 * exp(3.0 * spread)};
     ais_stat s47 = {.n = valid, .mean = mean47, .m2 = pow(spread * mean47, 2) * (double)valid,

@@ -294,8 +294,9 @@ static ais_status list_locations(crawl *c)
         ais_status st = get_page(c, url, &resp, &dead);
         if (st != AIS_OK)
             return st;
-        if (dead) /* the area itself is refused: nothing to list, the run cannot be complete */
-            return ais_status_fail(AIS_ERR_HTTP, c->errbuf, c->errsize, "%s", c->errbuf);
+        if (dead) /* the area itself is refused: nothing to list, the run cannot be complete;
+                     ais_live_get left the reason in errbuf */
+            return AIS_ERR_HTTP;
         c->stats->files_read++;
         json_t *root = json_loadb(resp.body, resp.len, JSON_REJECT_DUPLICATES, NULL);
         json_t *results = json_object_get(root, "results");

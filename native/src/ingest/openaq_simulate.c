@@ -224,6 +224,24 @@ ais_status ais_sim_params_from_config(const ais_config *cfg, ais_sim_params *out
     return AIS_OK;
 }
 
+ais_status ais_sim_stations_from_config(const ais_config *cfg, unsigned *out)
+{
+    long n;
+    if (cfg == NULL || out == NULL)
+        return AIS_ERR_INVALID_ARG;
+    ais_status st = ais_config_get_long(cfg, "simulate.openaq_stations", &n);
+    if (st == AIS_ERR_KEY_NOT_FOUND) {
+        *out = AIS_SIM_DEFAULT_STATIONS;
+        return AIS_OK;
+    }
+    if (st != AIS_OK)
+        return st;
+    if (n < 1 || n > AIS_SIM_MAX_STATIONS)
+        return AIS_ERR_RANGE;
+    *out = (unsigned)n;
+    return AIS_OK;
+}
+
 ais_status ais_sim_station_get(const ais_sim_params *params, unsigned index, ais_sim_station *out)
 {
     if (params == NULL || out == NULL)

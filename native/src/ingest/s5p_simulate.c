@@ -75,17 +75,30 @@ static bool clear(uint64_t seed, int64_t day, double doy, double lat, double lon
            share;
 }
 
-static ais_status sim_result(uint64_t seed, const ais_s5p_options *o, ais_s5p_product p,
-                             int64_t day, ais_s5p_result *r)
+static double day_of_year(int64_t day)
 {
-    memset(r, 0, sizeof *r);
     ais_civil_time c;
-    ais_status st = ais_time_to_civil(day, &c);
-    if (st != AIS_OK)
-        return st;
-    double doy = (double)c.yday;
+    return ais_time_to_civil(day, &c) == AIS_OK ? (double)c.yday : 0.0;
+}
+
+ais_s5p_sim_state ais_s5p_sim_pixel(uint64_t seed, ais_s5p_product p, int64_t day, double lat,
+                                    double lon, double *value)
+{
+    double doy = day_of_year(day);
     uint64_t dn = (uint64_t)(day / AIS_SECONDS_PER_DAY);
-    ais_s5p_meta *m = &r->meta;
+    uint64_t key = (uint64_t)(llround(lat * 1000.0) * 1000000 + llround(lon * 1000.0));
+    *value = field(seed, p, day, doy, lat, lon) +
+             2.5 * model(p, doy).noise * ais_noise_normalish(seed, STREAM_BOX, dn, key + 1);
+    if (!clear(seed, day, doy, lat, lon))
+        return AIS_S5P_SIM_CLOUDY;
+    return ais_noise_uniform(seed, STREAM_BOX, dn, key) > 0.9 ? AIS_S5P_SIM_FAILED
+                                                               : AIS_S5P_SIM_GOOD;
+}
+
+ais_status ais_s5p_sim_meta(uint64_t seed, ais_s5p_product p, int64_t day, ais_s5p_meta *m)
+{
+    memset(m, 0, sizeof *m);
+    uint64_t dn = (uint64_t)(day / AIS_SECONDS_PER_DAY);
     m->product = p;
     int64_t start = day + 5 * 3600 + 50 * 60 +
                     (int64_t)(1200.0 * ais_noise_uniform(seed, STREAM_TIME, dn, 0));
@@ -97,6 +110,7 @@ static ais_status sim_result(uint64_t seed, const ais_s5p_options *o, ais_s5p_pr
     snprintf(m->processor_version, sizeof m->processor_version, "simulated");
     char field6[7], a[AIS_TIME_COMPACT_SIZE], b[AIS_TIME_COMPACT_SIZE], k[AIS_TIME_COMPACT_SIZE];
     snprintf(field6, sizeof field6, "%s______", ais_s5p_product_name(p));
+    ais_status st;
     if ((st = ais_time_format_compact(m->sensing_start, a)) != AIS_OK ||
         (st = ais_time_format_compact(m->sensing_end, b)) != AIS_OK ||
         (st = ais_time_format_compact(m->created, k)) != AIS_OK)
@@ -105,22 +119,34 @@ static ais_status sim_result(uint64_t seed, const ais_s5p_options *o, ais_s5p_pr
     snprintf(m->product_id, sizeof m->product_id, "S5P_SIMU_L2__%s_%s_%s_%05ld_00_000000_%s",
              field6, a, b, m->orbit, k);
     snprintf(m->product_name, sizeof m->product_name, "%s.nc", m->product_id);
+    return AIS_OK;
+}
+
+static ais_status sim_result(uint64_t seed, const ais_s5p_options *o, ais_s5p_product p,
+                             int64_t day, ais_s5p_result *r)
+{
+    memset(r, 0, sizeof *r);
+    ais_civil_time c;
+    ais_status st = ais_time_to_civil(day, &c);
+    if (st == AIS_OK)
+        st = ais_s5p_sim_meta(seed, p, day, &r->meta);
+    if (st != AIS_OK)
+        return st;
+    double doy = (double)c.yday;
+    uint64_t dn = (uint64_t)(day / AIS_SECONDS_PER_DAY);
     product_model pm = model(p, doy);
     snprintf(r->unit, sizeof r->unit, "%s", pm.unit);
     r->qa_threshold = o->qa_min[p];
     r->grid_deg = o->grid_deg;
 
     /* the box: ~5.5 x 3.5 km pixels, sampled on a 0.05 degree lattice */
-    for (double la = o->box.south + 0.025; la <= o->box.north; la += 0.05)
-        for (double lo = o->box.west + 0.025; lo <= o->box.east; lo += 0.05) {
-            uint64_t key = (uint64_t)(llround(la * 1000.0) * 1000000 + llround(lo * 1000.0));
+    const double step = AIS_S5P_SIM_PIXEL_DEG;
+    for (double la = o->box.south + step / 2; la <= o->box.north; la += step)
+        for (double lo = o->box.west + step / 2; lo <= o->box.east; lo += step) {
+            double v;
             r->total++;
-            if (!clear(seed, day, doy, la, lo) ||
-                ais_noise_uniform(seed, STREAM_BOX, dn, key) > 0.9)
-                continue;
-            double v = field(seed, p, day, doy, la, lo) +
-                       2.5 * pm.noise * ais_noise_normalish(seed, STREAM_BOX, dn, key + 1);
-            ais_stat_add(&r->stats, v);
+            if (ais_s5p_sim_pixel(seed, p, day, la, lo, &v) == AIS_S5P_SIM_GOOD)
+                ais_stat_add(&r->stats, v);
         }
     if (!o->grid[p])
         return AIS_OK;
