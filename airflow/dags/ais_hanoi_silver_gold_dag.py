@@ -8,7 +8,8 @@
 Daily, for the window ending with the previous UTC day (conf start_date / end_date override it: a
 backfill by date range is one run with both set). Every job MERGEs on its keys, so rebuilding a
 window changes only what changed; the five silver jobs are independent and run side by side.
-The tier-2 trajectory jobs, when they land, run between silver and the master gold.
+The tier-2 trajectory jobs exist (``ais job trajectory-*``) but this DAG does not schedule them yet:
+the master gold here joins whatever trajectory features are already in the tables.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ ais_dag_window); a backfill by date range is a run with start_date and end_date 
 
 - ``wait_for_upstream_tier2_or_run_tier2_k8s`` reruns the upstream jobs for the window (idempotent
   MERGEs, so a window the silver/gold DAG already built changes nothing): OpenAQ silver and the
-  master gold — the tier-2 trajectory jobs join this step when they exist. With conf
+  master gold (the tier-2 trajectory jobs exist but this step does not run them yet). With conf
   ``simulate_sources`` (local runtime only, for a self-contained run on an empty embedded store) it
   first simulates the window's sources with ais-ingest and streams them into bronze, as ``ais demo``
   does; in the cluster, ingest and bronze streaming run outside this DAG.
