@@ -356,20 +356,25 @@ static void weather_slow_response_times_out(void **state)
     result_free(&r);
 }
 
-/* A truncated body is a dead letter (malformed_json) with the URL minus the key; a date WeatherAPI
- * does not serve (400) is a dead letter http_400; the rest of the window is ingested. */
+/* A truncated body is a dead letter (malformed_json) with the URL minus the key, and it fails
+ * the window (exit 1, not recorded: the province-day would be missing); the next run with the
+ * body served whole records it. A date WeatherAPI does not serve (400) is a dead letter http_400
+ * and the rest of the window is ingested and recorded. */
 static void weather_bad_bodies_are_dead_letters(void **state)
 {
     (void)state;
     SKIP_WITHOUT_WEATHER();
-    /* local days 2025-01-01 .. 2025-01-02, and 2024-12-31 (not recorded: 400) */
+    /* local days 2024-12-31 (not recorded: 400), 2025-01-01 and 2025-01-02 (cut short) */
     const char *args[] = {"weather", "--mode", "live", "--start", "2024-12-31T12:00:00Z", "--end",
                           "2025-01-01T20:00:00Z", "--provinces", "1", NULL};
     result r = run_live("malformed", "ok", args, NULL);
-    assert_int_equal(r.code, 0);
-    /* 2024-12-31 local: UTC 12:00-17:00 unserved; 2025-01-01 local = UTC 17:00 .. 2025-01-01
-     * 17:00 -> 24 hours; 2025-01-02 local from UTC 17:00 .. 20:00 is in the truncated body */
-    assert_int_equal(sum_int(r.summary, NULL, "events_written"), 24);
+    assert_int_equal(r.code, 1);
+    assert_string_equal(json_string_value(json_object_get(r.summary, "status")), "error");
+    const char *error = json_string_value(json_object_get(r.summary, "error"));
+    assert_non_null(strstr(error, "/weather/malformed/history.json?key=***"));
+    assert_non_null(strstr(error, "dt=2025-01-02"));
+    assert_non_null(strstr(error, "not recorded"));
+    assert_false(state_recorded(&r, "weather"));
     json_t *by = json_object_get(r.summary, "rejected_by_reason");
     assert_int_equal(json_integer_value(json_object_get(by, "malformed_json")), 1);
     assert_int_equal(json_integer_value(json_object_get(by, "http_400")), 1);
@@ -382,8 +387,34 @@ static void weather_bad_bodies_are_dead_letters(void **state)
         assert_non_null(strstr(file, "key=***"));
         assert_non_null(strstr(file, "/weather/malformed/history.json"));
     }
-    assert_true(state_recorded(&r, "weather"));
     json_decref(dl);
+    /* the next run, the body served whole, completes the window in the same state folder */
+    char *state_dir = strdup(r.state);
+    ais_test_rm_rf(r.landing);
+    free(r.landing);
+    r.landing = NULL;
+    free(r.out);
+    free(r.err);
+    json_decref(r.summary);
+    free(r.state);
+    result again = run_live("ok", "ok", args, state_dir);
+    assert_int_equal(again.code, 0);
+    /* 2024-12-31 local 12:00-17:00 UTC unserved; 2025-01-01 local 24 h; 2025-01-02 local
+     * 17:00-20:00 UTC 3 h */
+    assert_int_equal(sum_int(again.summary, NULL, "events_written"), 27);
+    assert_true(state_recorded(&again, "weather"));
+    result_free(&again);
+    free(state_dir);
+
+    /* the 400 alone does not fail a window */
+    const char *args400[] = {"weather", "--mode", "live", "--start", "2024-12-31T12:00:00Z",
+                             "--end", "2025-01-01T17:00:00Z", "--provinces", "1", NULL};
+    r = run_live("malformed", "ok", args400, NULL);
+    assert_int_equal(r.code, 0);
+    assert_int_equal(sum_int(r.summary, NULL, "events_written"), 24);
+    by = json_object_get(r.summary, "rejected_by_reason");
+    assert_int_equal(json_integer_value(json_object_get(by, "http_400")), 1);
+    assert_true(state_recorded(&r, "weather"));
     result_free(&r);
 }
 
@@ -473,12 +504,18 @@ static void openaq_500_then_success_same_events(void **state)
     result_free(&r);
 }
 
+/* Sensor 2002's first hours page is not JSON: a dead letter, and the window fails (its hours
+ * would be missing); sensor 2004 answering 404 on its first page is a dead letter and the
+ * others go on (it gave nothing, not part of its hours). */
 static void openaq_malformed_page_and_missing_sensor(void **state)
 {
     (void)state;
     result r = run_live("ok", "malformed", OPENAQ_ARGS, NULL);
-    assert_int_equal(r.code, 0);
-    assert_int_equal(sum_int(r.summary, NULL, "events_written"), 15); /* not sensor 2002 */
+    assert_int_equal(r.code, 1);
+    const char *error = json_string_value(json_object_get(r.summary, "error"));
+    assert_non_null(strstr(error, "/openaq/malformed/sensors/2002/hours?"));
+    assert_non_null(strstr(error, "malformed_json"));
+    assert_false(state_recorded(&r, "openaq"));
     json_t *by = json_object_get(r.summary, "rejected_by_reason");
     assert_int_equal(json_integer_value(json_object_get(by, "malformed_json")), 1);
     json_t *dl = events_in(&r, "ais-dlq");

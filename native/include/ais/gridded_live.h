@@ -24,9 +24,16 @@
  *              GET .../jobs/<jobID>/results -> asset.value.href -> era5_<type>_<YYYYMMDD>.grib
  *
  * A listing longer than gridded_live.max_pages pages, a job that fails or does not finish, an
- * HTTP failure (after the client's retries) or 401/403 fails the run (window not recorded); a
- * final 4xx on one product's download is a dead letter "http_<status>" and that file is
- * missing from the window (the run still fails: the window is not complete). */
+ * HTTP failure (after the client's retries; a body cut short is retried) or 401/403 fails the
+ * run (window not recorded); so does a search page that is not a JSON object, or has no array
+ * where its entries are (OData "value", CMR "feed.entry"): a dead letter naming the URL, then
+ * the failure, rather than a listing read as shorter than it is. A final 4xx on one product's
+ * download is a dead letter "http_<status>" and that file is missing from the window (the run
+ * still fails: the window is not complete).
+ *
+ * Every request goes through ais/live.h: the CDSE bearer token, the Earthdata token and the
+ * CDS PRIVATE-TOKEN are not sent along a redirect to another origin (scheme, host, port), and
+ * the CDSE password (a POST body) is never re-sent to one. */
 #ifndef AIS_GRIDDED_LIVE_H
 #define AIS_GRIDDED_LIVE_H
 

@@ -5,14 +5,22 @@
  *   <landing_dir>/<topic>/part-<window start>-<window end>-<hash>.jsonl
  *
  * with the window bounds as UTC "yyyymmddTHHMMSSZ" and <hash> 8 hex digits of a hash of the
- * file's bytes. Each batch (up to batch_max_events events) becomes one file, written first as
- * ".<final name>.tmp" in the same folder (Spark's file source ignores dot-files), fsync'ed, then
- * renamed, and the folder fsync'ed. A reader therefore sees a whole file or none. A rerun with
- * identical content produces the same name, and rename replaces it with identical bytes.
+ * file's bytes. Each batch (up to batch_max_events events) becomes one file, written first to a
+ * temporary dot-file of its own (".part-<window start>-<pid>-<n>.tmp", created with O_EXCL, so
+ * no two writers ever share one; Spark's file source ignores dot-files), fsync'ed, then given
+ * its final name with link(2), which claims a name only if no file has it, and the folder
+ * fsync'ed. A reader therefore sees a whole file or none, and no writer (another thread,
+ * process or rerun in the same folder) ever replaces a file another one landed: when the name
+ * is taken, a file with the very same bytes means the batch is already there (a rerun with
+ * identical content: nothing is added, files_already_present counts it), and a file with other
+ * bytes (two batches whose 32-bit hashes meet) sends the batch to its next candidate name
+ * (the hash of the bytes and the candidate number), up to 64 candidates. The folder must be on
+ * a file system with hard links (every local Linux one: ext4, xfs, btrfs, tmpfs, overlayfs).
+ * A crash between the link and the removal of the dot-file leaves that dot-file behind.
  *
  * On a failure (disk full, permission, ...) the temporary file is removed, no file appears under
  * the final name, and the sink stays failed: later writes and flushes return the same status.
- * Files already renamed stay: each is a complete batch, and bronze deduplicates on event_id.
+ * Files already landed stay: each is a complete batch, and bronze deduplicates on event_id.
  *
  * Numbers are written with 15 significant digits, which prints every decimal of up to 15 digits
  * in its shortest form (45.3, not 45.299999999999997); no measurement we carry has more. */
@@ -39,7 +47,9 @@ typedef struct ais_landing_options {
 
 typedef struct ais_landing_stats {
     uint64_t events_written; /* events in files that reached their final name */
-    uint64_t files_written;
+    uint64_t files_written;  /* batches landed, files_already_present included */
+    uint64_t files_already_present; /* batches whose identical file was already there */
+    uint64_t name_clashes;   /* names found holding another batch's bytes (then skipped) */
 } ais_landing_stats;
 
 typedef struct ais_landing ais_landing;

@@ -103,7 +103,14 @@ typedef struct ais_openaq_live_params {
  * 4xx (not 401/403) is a dead letter "http_<status>". stats: files_read = pages read,
  * records_read = hour results, records_rejected, outside_window, duplicates_merged (an hour a
  * later page gave again), events. Fails with AIS_ERR_HTTP/AIS_ERR_INTERRUPTED (errbuf) when a
- * page cannot be had; AIS_ERR_RANGE when a listing exceeds max_pages. */
+ * page cannot be had; AIS_ERR_RANGE when a listing exceeds max_pages.
+ *
+ * No partial window: a page that is not a JSON object with a results array (after its dead
+ * letter), a body cut short (retried, then AIS_ERR_HTTP), or a final 4xx on any page but a
+ * sensor's first fails the run with errbuf naming the page's URL, so the window is not recorded
+ * and the next run asks again. A final 4xx on a sensor's first page (say 404: the sensor is
+ * gone) is a dead letter and the other sensors go on: that sensor gave nothing, not part of its
+ * hours. Requests go through ais/live.h: X-API-Key is not sent to another origin. */
 ais_status ais_openaq_live(struct ais_http_client *http, const ais_openaq_live_params *p,
                            const ais_envelope *env, const struct ais_sink *sink,
                            struct ais_dlq *dlq, struct ais_replay_stats *stats, char *errbuf,

@@ -184,8 +184,12 @@ ais_status ais_weather_replay(const char *dir, const ais_envelope *env, const ai
  * n_provinces provinces (Ha Noi first), queried by the province's coordinates. Each body goes
  * through ais_weather_ingest_body (query "<lat>,<lon>", origin the URL without the key). A final
  * 4xx other than 401/403 (say WeatherAPI's 400 for a date it does not serve) is a dead letter
- * "http_<status>" with the body, and the run goes on; 401/403 (a bad key), retries exhausted or
- * an interruption end the run with AIS_ERR_HTTP / AIS_ERR_INTERRUPTED (errbuf says why). */
+ * "http_<status>" with the body, and the run goes on; 401/403 (a bad key), retries exhausted (a
+ * body cut short by the connection is retried like a 5xx) or an interruption end the run with
+ * AIS_ERR_HTTP / AIS_ERR_INTERRUPTED (errbuf says why). A 2xx body rejected as a whole (not
+ * JSON, an error object, no forecast) is a dead letter and then ends the run with AIS_ERR_PARSE
+ * naming the URL without the key: the window is incomplete, so it is not recorded and the next
+ * run asks again. Requests go through ais/live.h (the key is not sent to another origin). */
 typedef struct ais_weather_live_params {
     const char *base_url;  /* runtime.weatherapi_base_url, no trailing '/' needed */
     const char *api_key;   /* secret WEATHER_API_KEY */

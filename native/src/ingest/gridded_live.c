@@ -68,20 +68,30 @@ static bool safe_name(const char *name)
     return true;
 }
 
-static ais_status parse_json(fetch *f, const ais_http_response *resp, const char *what,
-                             json_t **out)
+static ais_status parse_json(fetch *f, const ais_http_request *req,
+                             const ais_http_response *resp, const char *what, json_t **out)
 {
     json_error_t jerr;
     *out = json_loadb(resp->body, resp->len, 0, &jerr);
     if (*out == NULL || !json_is_object(*out)) {
         json_decref(*out);
         *out = NULL;
-        ais_dead_letter dl = {.reason = "malformed_json", .detail = what, .raw = resp->body,
-                              .raw_len = resp->len};
+        char shown[512];
+        size_t raw_len = 0;
+        ais_http_redact_url(req->url, req->secrets, shown, sizeof shown);
+        char *raw = ais_live_scrub(resp->body, resp->len, req->secrets, &raw_len);
+        if (raw == NULL)
+            return AIS_ERR_NOMEM;
+        ais_dead_letter dl = {.reason = "malformed_json", .detail = what, .raw = raw,
+                              .raw_len = raw_len, .file = shown};
         ais_status st = ais_dlq_reject(f->dlq, &dl);
+        free(raw);
         return st != AIS_OK ? st
                             : ais_status_fail(AIS_ERR_PARSE, f->errbuf, f->errsize,
-                                              "%s is not a JSON object (dead letter)", what);
+                                              "%s %s: %s is not a JSON object (dead letter); "
+                                              "the window is incomplete and is not recorded",
+                                              req->method != NULL ? req->method : "GET", shown,
+                                              what);
     }
     return AIS_OK;
 }
@@ -96,14 +106,39 @@ static ais_status search_page(fetch *f, const char *url, const char *what, json_
     bool dead = false;
     *out = NULL;
     ais_status st = ais_live_get(f->http, &req, f->dlq, &resp, &dead, f->errbuf, f->errsize);
-    if (st == AIS_OK && dead)
-        st = ais_status_fail(AIS_ERR_HTTP, f->errbuf, f->errsize, "%s", f->errbuf);
+    if (st == AIS_OK && dead) {
+        char said[512];
+        snprintf(said, sizeof said, "%s", f->errbuf);
+        st = ais_status_fail(AIS_ERR_HTTP, f->errbuf, f->errsize,
+                             "%s (dead letter): %s is missing; the window is incomplete and is "
+                             "not recorded", said, what);
+    }
     if (st == AIS_OK)
-        st = parse_json(f, &resp, what, out);
+        st = parse_json(f, &req, &resp, what, out);
     ais_http_response_free(&resp);
     if (st == AIS_OK)
         f->stats->pages++;
     return st;
+}
+
+/* A search page that is JSON but not a listing (no array where the entries should be): a dead
+ * letter with the page as its raw record, then the window fails. */
+static ais_status reject_page(fetch *f, const json_t *root, const char *reason, const char *url,
+                              const char *what)
+{
+    char *raw = json_dumps(root, JSON_COMPACT);
+    char shown[512];
+    ais_http_redact_url(url, NULL, shown, sizeof shown);
+    ais_dead_letter d = {.reason = reason, .detail = what, .raw = raw,
+                         .raw_len = raw != NULL ? strlen(raw) : 0, .file = shown};
+    ais_status st = ais_dlq_reject(f->dlq, &d);
+    free(raw);
+    return st != AIS_OK ? st
+                        : ais_status_fail(AIS_ERR_PARSE, f->errbuf, f->errsize,
+                                          "GET %s: %s without its list of entries (%s, dead "
+                                          "letter); the window is incomplete and is not "
+                                          "recorded",
+                                          shown, what, reason);
 }
 
 /* A listing entry that names no downloadable file: a dead letter with the entry as its raw
@@ -128,7 +163,7 @@ static ais_status download(fetch *f, const ais_http_request *req, const char *na
     if (st != AIS_OK)
         return st;
     ais_http_response resp;
-    st = ais_http_download(f->http, req, path, &resp, f->errbuf, f->errsize);
+    st = ais_live_download(f->http, req, path, &resp, f->errbuf, f->errsize);
     free(path);
     if (st == AIS_OK) {
         f->stats->downloaded++;
@@ -189,7 +224,7 @@ static ais_status cdse_token(void *ctx, bool refresh, char *out, size_t out_size
     ais_http_request req = {.method = "POST", .url = a->token_url, .headers = headers,
                             .body = body, .body_len = (size_t)n, .secrets = secrets};
     ais_http_response resp;
-    ais_status st = ais_http_send(a->f->http, &req, &resp, errbuf, errsize);
+    ais_status st = ais_live_send(a->f->http, &req, &resp, errbuf, errsize);
     explicit_bzero(body, sizeof body);
     explicit_bzero(pass, sizeof pass);
     if (st != AIS_OK) {
@@ -266,6 +301,12 @@ static ais_status s5p_search(fetch *f, cdse_auth *auth, const char *odata, const
         if (st != AIS_OK)
             break;
         json_t *value = json_object_get(root, "value");
+        if (!json_is_array(value)) {
+            /* not a listing: reading it as empty would end the search with part of it */
+            st = reject_page(f, root, "missing_value", url, "a CDSE OData search page");
+            json_decref(root);
+            break;
+        }
         for (size_t i = 0; st == AIS_OK && i < json_array_size(value); i++) {
             json_t *p = json_array_get(value, i);
             const char *id = json_string_value(json_object_get(p, "Id"));
@@ -384,6 +425,11 @@ static ais_status maiac_fetch(fetch *f)
         if (st != AIS_OK)
             break;
         json_t *entries = json_object_get(json_object_get(root, "feed"), "entry");
+        if (!json_is_array(entries)) {
+            st = reject_page(f, root, "missing_entry", url, "a CMR granule search page");
+            json_decref(root);
+            break;
+        }
         size_t count = json_array_size(entries);
         for (size_t i = 0; st == AIS_OK && i < count; i++) {
             json_t *e = json_array_get(entries, i);
@@ -524,9 +570,9 @@ static ais_status get_json(fetch *f, const char *url, const char *const *headers
 {
     ais_http_request req = {.url = url, .headers = headers, .secrets = secrets};
     ais_http_response resp;
-    ais_status st = ais_http_send(f->http, &req, &resp, f->errbuf, f->errsize);
+    ais_status st = ais_live_send(f->http, &req, &resp, f->errbuf, f->errsize);
     if (st == AIS_OK)
-        st = parse_json(f, &resp, what, out);
+        st = parse_json(f, &req, &resp, what, out);
     ais_http_response_free(&resp);
     return st;
 }
@@ -552,10 +598,10 @@ static ais_status era5_job(fetch *f, const char *base, const char *key_header,
     ais_http_request req = {.method = "POST", .url = url, .headers = headers, .body = text,
                             .body_len = strlen(text), .secrets = secrets};
     ais_http_response resp;
-    st = ais_http_send(f->http, &req, &resp, f->errbuf, f->errsize);
+    st = ais_live_send(f->http, &req, &resp, f->errbuf, f->errsize);
     free(text);
     if (st == AIS_OK)
-        st = parse_json(f, &resp, "a CDS job submission answer", &root);
+        st = parse_json(f, &req, &resp, "a CDS job submission answer", &root);
     ais_http_response_free(&resp);
     if (st != AIS_OK)
         return st;

@@ -164,9 +164,16 @@ static ais_status get_page(crawl *c, const char *url, ais_http_response *resp, b
 static ais_status dead_letter(crawl *c, const char *reason, const char *detail, const char *raw,
                               size_t raw_len)
 {
-    ais_dead_letter dl = {.reason = reason, .detail = detail, .raw = raw, .raw_len = raw_len,
+    /* a body that echoes the key must not carry it into the dead letters */
+    size_t len = 0;
+    char *clean = ais_live_scrub(raw, raw_len, c->secrets, &len);
+    if (clean == NULL)
+        return AIS_ERR_NOMEM;
+    ais_dead_letter dl = {.reason = reason, .detail = detail, .raw = clean, .raw_len = len,
                           .file = c->url};
-    return ais_dlq_reject(c->dlq, &dl);
+    ais_status st = ais_dlq_reject(c->dlq, &dl);
+    free(clean);
+    return st;
 }
 
 static bool parameter_wanted(const crawl *c, const char *name)
@@ -274,6 +281,18 @@ static ais_status too_many_pages(crawl *c, const char *what)
                            what, c->p->max_pages, c->p->page_limit);
 }
 
+/* A page answered with a final 4xx (already a dead letter; errbuf holds the client's message,
+ * which names the URL and the status): the window cannot be complete. */
+static ais_status answered_4xx(crawl *c, unsigned page, const char *what)
+{
+    char said[512];
+    snprintf(said, sizeof said, "%s", c->errbuf != NULL ? c->errbuf : "");
+    return ais_status_fail(AIS_ERR_HTTP, c->errbuf, c->errsize,
+                           "%s (dead letter): page %u of %s is missing; the window is "
+                           "incomplete and is not recorded",
+                           said, page, what);
+}
+
 static ais_status list_locations(crawl *c)
 {
     char url[URL_SIZE];
@@ -294,9 +313,8 @@ static ais_status list_locations(crawl *c)
         ais_status st = get_page(c, url, &resp, &dead);
         if (st != AIS_OK)
             return st;
-        if (dead) /* the area itself is refused: nothing to list, the run cannot be complete;
-                     ais_live_get left the reason in errbuf */
-            return AIS_ERR_HTTP;
+        if (dead) /* the area itself is refused: nothing to list, the run cannot be complete */
+            return answered_4xx(c, page, "the locations listing");
         c->stats->files_read++;
         json_t *root = json_loadb(resp.body, resp.len, JSON_REJECT_DUPLICATES, NULL);
         json_t *results = json_object_get(root, "results");
@@ -310,8 +328,10 @@ static ais_status list_locations(crawl *c)
             /* the sensors behind this page are unknown: the window cannot be complete */
             return st != AIS_OK ? st
                                 : ais_status_fail(AIS_ERR_PARSE, c->errbuf, c->errsize,
-                                                  "GET %s: not a locations page (dead letter)",
-                                                  url);
+                                                  "GET %s: page %u is not a locations page "
+                                                  "(dead letter); the window is incomplete and "
+                                                  "is not recorded",
+                                                  url, page);
         }
         for (size_t i = 0; i < json_array_size(results) && st == AIS_OK; i++)
             st = read_location(c, json_array_get(results, i));
@@ -382,8 +402,11 @@ static ais_status sensor_hours(crawl *c, const sensor *s)
         bool dead = false;
         if ((st = get_page(c, url, &resp, &dead)) != AIS_OK)
             return st;
-        if (dead) /* say 404 for a sensor that went away: recorded, the others go on */
+        if (dead && page == 1) /* say 404 for a sensor that went away: it gives nothing (a dead
+                                  letter), the others go on */
             return AIS_OK;
+        if (dead) /* the sensor failed after some of its hours: they would be a part */
+            return answered_4xx(c, page, what);
         c->stats->files_read++;
         size_t got = 0;
         const char *reason = NULL;
@@ -391,13 +414,18 @@ static ais_status sensor_hours(crawl *c, const sensor *s)
                                     c->env->window_end, &v, &got, &c->stats->outside_window,
                                     &reason);
         if (st == AIS_ERR_PARSE && reason != NULL) {
-            /* the page's hours are in the dead letter; the following pages cannot be found
-             * without it, so this sensor stops here */
+            /* the page's hours are in the dead letter, and the following pages cannot be
+             * found without it: the window fails rather than land part of this sensor */
             c->stats->files_rejected++;
             st = dead_letter(c, reason, "an hours page must be a JSON object with a results array",
                              resp.body, resp.len);
             ais_http_response_free(&resp);
-            return st;
+            return st != AIS_OK ? st
+                                : ais_status_fail(AIS_ERR_PARSE, c->errbuf, c->errsize,
+                                                  "GET %s: page %u of %s is not an hours page "
+                                                  "(%s, dead letter); the window is incomplete "
+                                                  "and is not recorded",
+                                                  url, page, what, reason);
         }
         if (st == AIS_OK) {
             json_t *root = json_loadb(resp.body, resp.len, 0, NULL);

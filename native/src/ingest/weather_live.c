@@ -1,4 +1,9 @@
-/* WeatherAPI live: history.json per local day and province, through the replay's body path. */
+/* WeatherAPI live: history.json per local day and province, through the replay's body path.
+ * The key travels as the query parameter key= (WeatherAPI's only way); ais_live_get drops it
+ * from a redirect to another origin and every message shows it as key=***. A body the parser
+ * rejects as a whole fails the window (after its dead letter); a final 4xx for one
+ * province-day (WeatherAPI has no history for that date or place) stays a dead letter "http_<n>"
+ * and the window goes on, since asking again gives the same answer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +22,7 @@ static int64_t floor_div(int64_t a, int64_t b)
 }
 
 static ais_status fetch_day(ais_http_client *http, const ais_weather_live_params *p,
-                            ais_weather_ingest *w, ais_dlq *dlq,
+                            ais_weather_ingest *w, ais_dlq *dlq, const ais_replay_stats *stats,
                             const ais_weather_province *prov, const char *date, char *errbuf,
                             size_t errsize)
 {
@@ -46,8 +51,22 @@ static ais_status fetch_day(ais_http_client *http, const ais_weather_live_params
     explicit_bzero(url, sizeof url);
     if (st != AIS_OK || dead)
         return st;
-    st = ais_weather_ingest_body(w, prov->name, prov->slug, query, origin, resp.body, resp.len);
+    /* a body that echoes the key must not carry it into a dead letter */
+    size_t len = 0;
+    char *body = ais_live_scrub(resp.body, resp.len, secrets, &len);
     ais_http_response_free(&resp);
+    if (body == NULL)
+        return AIS_ERR_NOMEM;
+    uint64_t rejected = stats->files_rejected;
+    st = ais_weather_ingest_body(w, prov->name, prov->slug, query, origin, body, len);
+    free(body);
+    if (st == AIS_OK && stats->files_rejected > rejected)
+        /* the whole body went to the dead letters (not JSON, cut short, an error object, no
+         * forecast): this province-day is missing, so the window is not complete */
+        st = ais_status_fail(AIS_ERR_PARSE, errbuf, errsize,
+                             "GET %s: the body is not a usable history.json (dead letter); the "
+                             "window is incomplete and is not recorded",
+                             origin);
     return st;
 }
 
@@ -75,7 +94,7 @@ ais_status ais_weather_live(struct ais_http_client *http, const ais_weather_live
         snprintf(date, sizeof date, "%04d-%02d-%02d", c.year % 10000, c.month % 100,
                  c.day % 100);
         for (size_t i = 0; st == AIS_OK && i < p->n_provinces; i++)
-            st = fetch_day(http, p, w, dlq, ais_weather_province_at(i), date, errbuf,
+            st = fetch_day(http, p, w, dlq, stats, ais_weather_province_at(i), date, errbuf,
                            errbuf_size);
     }
     ais_weather_ingest_free(w);
