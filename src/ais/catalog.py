@@ -191,15 +191,23 @@ def _create_or_evolve(catalog: Catalog, spec: TableSpec) -> str:
         catalog.create_table(spec.identifier, schema=schema, partition_spec=partition_spec(spec, schema),
                              properties=TABLE_PROPERTIES | spec.properties)
         return "created"
+    outcome = []
+    stale = {k: v for k, v in spec.properties.items() if existing.properties.get(k) != v}
+    if stale:
+        # the table's own properties (e.g. the registry's commit retries) follow the spec
+        with existing.transaction() as tx:
+            tx.set_properties(stale)
+        existing = catalog.load_table(spec.identifier)
+        outcome.append("properties:" + ",".join(sorted(stale)))
     have = {f.name for f in existing.schema().fields}
     missing = [c for c in spec.columns if c.name not in have]
     if not missing:
-        return "unchanged"
+        return ";".join(outcome) or "unchanged"
     with existing.update_schema() as update:
         for col in missing:
             # Added columns are optional: old rows have no value for them.
             update.add_column(col.name, _iceberg_type(col.type, [10_000]), doc=col.doc or None)
-    return "evolved:" + ",".join(c.name for c in missing)
+    return ";".join([*outcome, "evolved:" + ",".join(c.name for c in missing)])
 
 
 def ensure_tables(settings: Settings, catalog: Catalog | None = None,

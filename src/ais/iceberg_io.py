@@ -9,17 +9,22 @@ facts commits nothing.
 from __future__ import annotations
 
 import datetime as dt
+import time
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from ais.catalog import iceberg_schema
+from ais.jsonlog import get_logger
 from ais.tables import VOLATILE_COLUMNS, TableSpec
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
+
+log = get_logger("iceberg_io")
 
 
 class MergeError(ValueError):
@@ -97,8 +102,30 @@ def _key_filter(keys: tuple[str, ...], key_values: list[tuple[Any, ...]]) -> Any
     return clauses[0] if len(clauses) == 1 else either(*clauses)
 
 
-def merge_rows(catalog: Catalog, spec: TableSpec, rows: list[dict[str, Any]]) -> MergeResult:
-    """Insert new keys, update keys whose facts changed, leave the rest alone."""
+# A writer that meets a concurrent commit (another writer committed between its read and its
+# write) starts again from a fresh read, at most this many attempts, after a random pause of up
+# to an exponentially growing bound (full jitter, so writers that collided do not collide again in
+# step and none starves).
+MERGE_ATTEMPTS = 60
+MERGE_BACKOFF_S = 0.05
+MERGE_BACKOFF_MAX_S = 2.0
+
+
+def merge_rows(catalog: Catalog, spec: TableSpec, rows: list[dict[str, Any]],
+               table: Table | None = None) -> MergeResult:
+    """Insert new keys, update keys whose facts changed, leave the rest alone.
+
+    The write replaces exactly the changed keys (an overwrite filtered on them), so a commit that
+    meets a concurrent writer's files for those keys fails validation instead of adding a second
+    row for a key. Without ``table`` such a conflict is retried from a fresh read (the comparison
+    is made again against what the other writer committed). With ``table`` (a loaded table) the
+    write commits only if the table is still at that table's snapshot and the conflict is raised
+    (PyIceberg's CommitFailedException or ValidationException): a caller that decided on what it
+    read there retries from its own read (ais.ml.registry)."""
+    import random
+
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
+
     keys = spec.merge_keys
     if not keys:
         raise MergeError(f"{spec.identifier}: no merge keys")
@@ -113,27 +140,38 @@ def merge_rows(catalog: Catalog, spec: TableSpec, rows: list[dict[str, Any]]) ->
         if key in seen:
             raise MergeError(f"{spec.identifier}: duplicate merge key {key}")
         seen.add(key)
+    if table is not None:
+        return _merge_once(table, spec, rows, seen)
+    for attempt in range(1, MERGE_ATTEMPTS + 1):
+        try:
+            return _merge_once(catalog.load_table(spec.identifier), spec, rows, seen)
+        except (CommitFailedException, ValidationException) as exc:
+            if attempt == MERGE_ATTEMPTS:
+                raise
+            log.warning("merge_commit_conflict", table=spec.identifier, attempt=attempt, error=str(exc)[:300])
+            bound = min(MERGE_BACKOFF_MAX_S, MERGE_BACKOFF_S * 2 ** min(attempt, 16))
+            time.sleep(random.uniform(0, bound))  # noqa: S311 (jitter, not a secret)
+    raise AssertionError("unreachable")
 
-    table = catalog.load_table(spec.identifier)
+
+def _merge_once(table: Table, spec: TableSpec, rows: list[dict[str, Any]],
+                seen: set[tuple[Any, ...]]) -> MergeResult:
+    keys = spec.merge_keys
     incoming = to_arrow(spec, rows).to_pylist()
     existing = {_key(r, keys): r for r in read_rows(table, _key_filter(keys, list(seen)))}
     compare = [c for c in spec.column_names if c not in VOLATILE_COLUMNS and c not in keys]
-    changed: list[dict[str, Any]] = []
-    updated_keys: list[tuple[Any, ...]] = []
-    for row in incoming:
-        old = existing.get(_key(row, keys))
-        if old is None:
-            changed.append(row)
-        elif not all(_same(row[c], old.get(c)) for c in compare):
-            updated_keys.append(_key(old, keys))
-            changed.append(row)
-    # The keys to replace are known already, so the write is an overwrite of exactly those keys
-    # (or an append when all are new), not PyIceberg's upsert: that one re-reads the matched rows
-    # with the schema of the last snapshot and fails once a column has been added since
-    # (apache/iceberg-python#2467), which ensure-tables does whenever a table spec grows.
-    if updated_keys:
-        table.overwrite(to_arrow(spec, changed), overwrite_filter=_key_filter(keys, updated_keys))
-    elif changed:
-        table.append(to_arrow(spec, changed))
-    inserted = len(changed) - len(updated_keys)
-    return MergeResult(inserted, len(updated_keys), len(incoming) - len(changed))
+    changed = [row for row in incoming
+               if (old := existing.get(_key(row, keys))) is None
+               or not all(_same(row[c], old.get(c)) for c in compare)]
+    updated = sum(1 for row in changed if _key(row, keys) in existing)
+    # The write is an overwrite of exactly the changed keys, not PyIceberg's upsert: that one
+    # re-reads the matched rows with the schema of the last snapshot and fails once a column has
+    # been added since (apache/iceberg-python#2467), which ensure-tables does whenever a table
+    # spec grows. The filter covers new keys too, so a concurrent insert of one is a conflict.
+    if changed:
+        with warnings.catch_warnings():
+            # new keys match no row: PyIceberg warns that the delete half of the overwrite found nothing
+            warnings.filterwarnings("ignore", message="Delete operation did not match any records")
+            table.overwrite(to_arrow(spec, changed),
+                            overwrite_filter=_key_filter(keys, [_key(r, keys) for r in changed]))
+    return MergeResult(len(changed) - updated, updated, len(incoming) - len(changed))

@@ -210,7 +210,10 @@ _register(
     _bronze("satellite", "maiac_summary_bronze", MAIAC_FIELDS, "MCD19A2 granule statistics"),
     _bronze("weather", "era5_files_bronze", ERA5_FIELDS, "ERA5 downloaded files"),
     # ---- audit --------------------------------------------------------------------------------
-    TableSpec("audit", "invalid_events_bronze", _AUDIT_COMMON + (C("raw_sha256", "string", True),),
+    TableSpec("audit", "invalid_events_bronze",
+              _AUDIT_COMMON + (C("raw_sha256", "string", True),
+                               C("detail", "string", doc="the reason in words (dead letters of ais-ingest)"),
+                               C("dlq_id", "string", doc="ais-ingest's id of the dead letter, dlq_<hash>")),
               merge_keys=("source_topic", "reason", "raw_sha256"), partitions=(Partition("recorded_at", "day"),),
               doc="events that could not be parsed or validated; the same bad record is kept once"),
     TableSpec("audit", "late_events_bronze",
@@ -370,7 +373,10 @@ _register(
                C("promoted_by", "string"), C("created_at", "timestamp"), C("effective_from", "timestamp"),
                C("effective_to", "timestamp")),
               merge_keys=("model_version", "horizon_hour", "location_id"),
-              partitions=(Partition("status"), Partition("horizon_hour"))),
+              partitions=(Partition("status"), Partition("horizon_hour")),
+              # a promotion commits only on the snapshot it read and retries from a fresh read
+              # (ais.ml.registry); PyIceberg's own retry would rebase the write blindly
+              properties={"commit.retry.num-retries": "0"}),
 )
 
 def table(identifier: str) -> TableSpec:

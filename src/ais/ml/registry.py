@@ -6,7 +6,9 @@ The registry table holds one row per (model_version, horizon_hour, location_id).
 1. reads the registry rows of that (location, horizon) and, for a promotion, the model-runs row;
 2. computes a plan (pure functions below: which rows get which status) and logs it;
 3. unless ``dry_run``, writes the plan in ONE ``merge_rows`` commit, so the old production row is
-   archived and the new one written atomically. A dry run writes nothing at all.
+   archived and the new one written atomically, and only if the table is still at the snapshot
+   step 1 read; if another action committed in between, it starts again at step 1 (so concurrent
+   promotions serialise and never leave two production rows). A dry run writes nothing at all.
 
 Promotion refuses a model whose test skill against persistence is lower than the current production
 model's, unless forced with a reason. Promoting what is already production is a no-op.
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -180,14 +184,6 @@ def _runs_spec(settings: Settings) -> TableSpec:
     return table(settings.table_name("model_runs_table"))
 
 
-def read_registry(catalog: Catalog, spec: TableSpec, location_id: str,
-                  horizon_hour: int) -> list[dict[str, Any]]:
-    from ais.iceberg_io import read_rows
-
-    return read_rows(catalog.load_table(spec.identifier),
-                     equals(location_id=location_id, horizon_hour=horizon_hour))
-
-
 def read_run(catalog: Catalog, spec: TableSpec, model_run_id: str,
              horizon_hour: int) -> dict[str, Any] | None:
     from ais.iceberg_io import read_rows
@@ -208,16 +204,47 @@ def _check_artifact(uri: str | None, model_version: str) -> None:
         raise JobError(f"the artifact of model {model_version} is missing: {uri}")
 
 
-def _apply(settings: Settings, catalog: Catalog, plan: RegistryPlan, event: str, *, location_id: str,
-           horizon_hour: int, feature_version: str, promoted_by: str, dry_run: bool) -> dict[str, Any]:
-    from ais.iceberg_io import merge_rows
+# Commit conflicts (another promotion, demotion or rollback committed between our read and our
+# write) are retried from a fresh read, at most this many attempts, with a short growing pause.
+COMMIT_ATTEMPTS = 30
+COMMIT_BACKOFF_S = 0.05
 
-    written = 0
-    if plan.writes and not dry_run:
-        written = merge_rows(catalog, _registry_spec(settings), list(plan.writes)).written
+
+def _commit_from_read(settings: Settings, catalog: Catalog, location_id: str, horizon_hour: int,
+                      decide: Callable[[list[dict[str, Any]]], RegistryPlan],
+                      dry_run: bool) -> tuple[RegistryPlan, int, int]:
+    """Read the registry rows of (location, horizon) at the table's current snapshot, plan with
+    ``decide``, and commit the plan only if the table is still at that snapshot; on a conflict,
+    start again from a fresh read (so two promotions at once cannot both archive the same
+    production row and leave two). Returns the plan, the rows written and the attempts made."""
+    import random
+
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
+
+    from ais.iceberg_io import merge_rows, read_rows
+
+    spec = _registry_spec(settings)
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        table = catalog.load_table(spec.identifier)
+        rows = read_rows(table, equals(location_id=location_id, horizon_hour=horizon_hour))
+        plan = decide(rows)
+        if not plan.writes or dry_run:
+            return plan, 0, attempt
+        try:
+            return plan, merge_rows(catalog, spec, list(plan.writes), table=table).written, attempt
+        except (CommitFailedException, ValidationException) as exc:
+            log.warning("registry_commit_conflict", job="registry", attempt=attempt, location_id=location_id,
+                        horizon_hour=horizon_hour, model_version=plan.model_version, error=str(exc)[:300])
+            time.sleep(COMMIT_BACKOFF_S * attempt * (1 + random.random()))  # noqa: S311 (jitter, not a secret)
+    raise JobError(f"the registry of {location_id}/{horizon_hour}h changed under every one of "
+                   f"{COMMIT_ATTEMPTS} attempts; nothing was written")
+
+
+def _log_result(plan: RegistryPlan, written: int, attempts: int, event: str, *, location_id: str,
+                horizon_hour: int, feature_version: str, promoted_by: str, dry_run: bool) -> dict[str, Any]:
     fields = plan.summary() | {"horizon_hour": horizon_hour, "location_id": location_id,
                                "feature_version": feature_version, "promoted_by": promoted_by,
-                               "dry_run": dry_run, "rows_written": written}
+                               "dry_run": dry_run, "rows_written": written, "commit_attempts": attempts}
     if plan.forced:
         log.warning("metric_gate_forced", job="promote", model_version=plan.model_version,
                     horizon_hour=horizon_hour, location_id=location_id, reason=plan.reason,
@@ -251,30 +278,37 @@ def promote(settings: Settings, model_run_id: str, location_id: str, horizon_hou
     if run.get("location_id") and run["location_id"] != location_id:
         raise JobError(f"model run {model_run_id} was trained for location {run['location_id']!r}, "
                        f"not {location_id!r}")
-    rows = read_registry(catalog, _registry_spec(settings), location_id, horizon_hour)
-    productions = _production_rows(rows)
-    production_skill = None
-    if productions and productions[-1]["model_version"] != run["model_version"]:
-        current_run = read_run(catalog, _runs_spec(settings), productions[-1]["model_run_id"], horizon_hour)
-        production_skill = current_run.get("skill_vs_persistence") if current_run else None
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    try:
-        plan = plan_promotion(run, rows, location_id, status, promoted_by, now, production_skill, force,
-                              reason)
-    except JobError as exc:
-        log.error("promotion_refused", job="promote", promotion_action="refused", model_run_id=model_run_id,
-                  model_version=run["model_version"], horizon_hour=horizon_hour, location_id=location_id,
-                  old_status=next((r["status"] for r in rows if r["model_version"] == run["model_version"]),
-                                  None),
-                  new_status=status, promoted_by=promoted_by,
-                  candidate_skill=run.get("skill_vs_persistence"), production_skill=production_skill,
-                  error=str(exc), status="failed")
-        raise
-    if plan.action != "noop":
-        _check_artifact(run.get("artifact_uri"), run["model_version"])
-    return _apply(settings, catalog, plan, "model_promotion", location_id=location_id,
-                  horizon_hour=horizon_hour, feature_version=feature_version, promoted_by=promoted_by,
-                  dry_run=dry_run)
+    artifact_checked = False
+
+    def decide(rows: list[dict[str, Any]]) -> RegistryPlan:
+        nonlocal artifact_checked
+        productions = _production_rows(rows)
+        production_skill = None
+        if productions and productions[-1]["model_version"] != run["model_version"]:
+            current_run = read_run(catalog, _runs_spec(settings), productions[-1]["model_run_id"], horizon_hour)
+            production_skill = current_run.get("skill_vs_persistence") if current_run else None
+        try:
+            plan = plan_promotion(run, rows, location_id, status, promoted_by, now, production_skill, force,
+                                  reason)
+        except JobError as exc:
+            log.error("promotion_refused", job="promote", promotion_action="refused", model_run_id=model_run_id,
+                      model_version=run["model_version"], horizon_hour=horizon_hour, location_id=location_id,
+                      old_status=next((r["status"] for r in rows if r["model_version"] == run["model_version"]),
+                                      None),
+                      new_status=status, promoted_by=promoted_by,
+                      candidate_skill=run.get("skill_vs_persistence"), production_skill=production_skill,
+                      error=str(exc), status="failed")
+            raise
+        if plan.action != "noop" and not artifact_checked:
+            _check_artifact(run.get("artifact_uri"), run["model_version"])
+            artifact_checked = True
+        return plan
+
+    plan, written, attempts = _commit_from_read(settings, catalog, location_id, horizon_hour, decide, dry_run)
+    return _log_result(plan, written, attempts, "model_promotion", location_id=location_id,
+                       horizon_hour=horizon_hour, feature_version=feature_version, promoted_by=promoted_by,
+                       dry_run=dry_run)
 
 
 def demote(settings: Settings, location_id: str, horizon_hour: int, feature_version: str, promoted_by: str,
@@ -287,12 +321,12 @@ def demote(settings: Settings, location_id: str, horizon_hour: int, feature_vers
     if not promoted_by.strip():
         raise JobError("--promoted-by is required")
     catalog = catalog or load_catalog(settings)
-    rows = read_registry(catalog, _registry_spec(settings), location_id, horizon_hour)
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    plan = plan_demotion(rows, feature_version, now)
-    return _apply(settings, catalog, plan, "model_demotion", location_id=location_id,
-                  horizon_hour=horizon_hour, feature_version=feature_version, promoted_by=promoted_by,
-                  dry_run=dry_run)
+    plan, written, attempts = _commit_from_read(
+        settings, catalog, location_id, horizon_hour, lambda rows: plan_demotion(rows, feature_version, now), dry_run)
+    return _log_result(plan, written, attempts, "model_demotion", location_id=location_id,
+                       horizon_hour=horizon_hour, feature_version=feature_version, promoted_by=promoted_by,
+                       dry_run=dry_run)
 
 
 def rollback(settings: Settings, location_id: str, horizon_hour: int, feature_version: str, promoted_by: str,
@@ -305,11 +339,15 @@ def rollback(settings: Settings, location_id: str, horizon_hour: int, feature_ve
     if not promoted_by.strip():
         raise JobError("--promoted-by is required")
     catalog = catalog or load_catalog(settings)
-    rows = read_registry(catalog, _registry_spec(settings), location_id, horizon_hour)
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    plan = plan_rollback(rows, feature_version, promoted_by, now)
-    _check_artifact(next(r["artifact_uri"] for r in plan.writes if r["status"] == PRODUCTION),
-                    plan.model_version or "")
-    return _apply(settings, catalog, plan, "model_rollback", location_id=location_id,
-                  horizon_hour=horizon_hour, feature_version=feature_version, promoted_by=promoted_by,
-                  dry_run=dry_run)
+
+    def decide(rows: list[dict[str, Any]]) -> RegistryPlan:
+        plan = plan_rollback(rows, feature_version, promoted_by, now)
+        _check_artifact(next(r["artifact_uri"] for r in plan.writes if r["status"] == PRODUCTION),
+                        plan.model_version or "")
+        return plan
+
+    plan, written, attempts = _commit_from_read(settings, catalog, location_id, horizon_hour, decide, dry_run)
+    return _log_result(plan, written, attempts, "model_rollback", location_id=location_id,
+                       horizon_hour=horizon_hour, feature_version=feature_version, promoted_by=promoted_by,
+                       dry_run=dry_run)
