@@ -17,8 +17,20 @@ environment), and parsing does no work beyond building the task graph.
 Environment of the Airflow workers (k8s runtime): ``AIS_SPARK_IMAGE`` and ``AIS_ML_IMAGE`` (the
 image tags the deployed overlay pins, required), ``AIRFLOW_K8S_NAMESPACE`` (default ``ais``),
 ``AIS_K8S_CONN_ID`` (the Kubernetes connection, default ``kubernetes_default``, whose kubeconfig
-holds a token of the ``airflow`` service account). Both runtimes: ``AIS_TASK_RETRIES`` (default 1),
-``AIS_PROJECT_ROOT`` (default: the checkout that holds this file).
+holds a token of the ``airflow`` service account). Both runtimes: ``AIS_TASK_RETRIES`` (default 2),
+``AIS_PROJECT_ROOT`` (default: the checkout that holds this file), ``AIS_CHAIN_FILE`` (default
+``ais_chain.json`` next to this file).
+
+What every task gets (``ais_task``): a pool by the kind of its work (:data:`POOLS`: ``ais_spark``
+for Spark applications, ``ais_catalog`` for the catalog-only commands, Airflow's default pool for
+ingest), an ``execution_timeout`` by kind (:data:`TIMEOUTS`, or the task's own), retries with
+exponential backoff (``retry_exponential_backoff``, at most ``max_retry_delay``) and
+:func:`log_failure` as the failure callback: one JSON line with dag, task, try and error. The pools
+must exist (``airflow pools set``, see airflow/README.md; the tests create them).
+
+Task dependencies of the windowed DAGs come from ``ais_chain.json`` (written from the job registry
+by ``ais chain --write``): :func:`chain_tasks` makes one task per job and wires A >> B whenever an
+output of A is an input of B, so no DAG keeps an order by hand.
 """
 
 from __future__ import annotations
@@ -26,18 +38,19 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import logging
 import os
 import shlex
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from airflow.sdk import BaseOperator, Param
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
-from ais_dag_window import DATE_PATTERN, HOUR_PATTERN, MACROS, truthy
+from ais_dag_window import DATE_PATTERN, HOUR_PATTERN, MACROS, planned_window, truthy
 
 RUNTIMES = ("local", "k8s")
 RUNTIME = os.environ.get("AIS_RUNTIME", "local").strip().lower()
@@ -49,13 +62,55 @@ AIS_BIN = PROJECT_ROOT / ".venv" / "bin" / "ais"
 INGEST_BIN = PROJECT_ROOT / "build" / "native" / "ais-ingest"
 MANIFESTS = PROJECT_ROOT / "deploy" / "k8s"
 
+CHAIN_FILE = Path(os.environ.get("AIS_CHAIN_FILE") or Path(__file__).with_name("ais_chain.json"))
+
 SUBMIT_SCRIPT = "/opt/ais/scripts/submit_spark_k8s.sh"  # inside ais-spark-runtime
+CLUSTER_INGEST = "/opt/ais/build/native/ais-ingest"  # inside ais-spark-runtime (docker/spark/Dockerfile)
+XCOM_FILE = "/airflow/xcom/return.json"  # what the pod operator's XCom sidecar reads
 PART_OF = {"app.kubernetes.io/part-of": "ais"}
+
+# Pools (name -> slots, description). Spark: one application at a time on a 2-core machine (raise
+# the slots with the cores, or on Kubernetes with the executors the namespace quota allows).
+POOL_SPARK, POOL_CATALOG = "ais_spark", "ais_catalog"
+POOLS: dict[str, tuple[int, str]] = {
+    POOL_SPARK: (1, "AIS Spark applications (each a driver JVM, local[*] or a driver pod)"),
+    POOL_CATALOG: (2, "AIS commands that read or commit the Iceberg catalog without Spark"),
+}
+# what a task may take at most, by the kind of its work (Airflow fails it after that, then retries)
+TIMEOUTS: dict[str, dt.timedelta] = {
+    "spark": dt.timedelta(hours=2),
+    "ml": dt.timedelta(hours=2),
+    "check": dt.timedelta(minutes=20),
+    "light": dt.timedelta(minutes=30),
+    "ingest": dt.timedelta(hours=2),
+}
+MAX_TASK_TIMEOUT = dt.timedelta(hours=8)
+
+FAILURE_LOG = logging.getLogger("ais.airflow")
+
+
+def log_failure(context: Mapping[str, Any]) -> None:
+    """The failure callback of every AIS task: ONE JSON line with dag, task, try and error (a log
+    collector alerts on ``"event": "task_failed"``)."""
+    ti = context.get("ti") or context.get("task_instance")
+    error = context.get("exception")
+    FAILURE_LOG.error("%s", json.dumps({
+        "event": "task_failed",
+        "dag": getattr(ti, "dag_id", None),
+        "task": getattr(ti, "task_id", None),
+        "try": getattr(ti, "try_number", None),
+        "run_id": getattr(ti, "run_id", None),
+        "error": f"{type(error).__name__}: {error}" if error is not None else None,
+    }, sort_keys=True, default=str))
+
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "ais",
-    "retries": int(os.environ.get("AIS_TASK_RETRIES", "1")),
-    "retry_delay": dt.timedelta(minutes=5),
+    "retries": int(os.environ.get("AIS_TASK_RETRIES", "2")),
+    "retry_delay": dt.timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": dt.timedelta(hours=1),
+    "on_failure_callback": log_failure,
 }
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -91,8 +146,10 @@ def window_params(lookback_days: int = 2) -> dict[str, Param]:
 
 @dataclass(frozen=True)
 class Step:
-    """One command of a task. ``kind``: spark (``ais job``), ml (``ais <command>``), check (``ais
-    check``, the serving checks), ingest (the C simulator; local runtime only)."""
+    """One command of a task. ``kind``: spark (``ais job``, a Spark application), light (an ``ais``
+    command without Spark, e.g. ``ais job plan-window``, ``ais clean``: run as it is, never through
+    spark-submit), ml (``ais <command>``), check (``ais check``, the serving checks), ingest
+    (``ais-ingest``)."""
 
     kind: str
     argv: tuple[str, ...]
@@ -106,6 +163,18 @@ def spark_job(job_type: str, *args: str) -> Step:
 
 def ais_cli(*args: str) -> Step:
     return Step("ml", args)
+
+
+def light(*args: str) -> Step:
+    """``ais ARGS`` without Spark (locally the project's CLI; on Kubernetes a pod of
+    ais-spark-runtime running ``ais ARGS`` itself, not spark-submit)."""
+    return Step("light", args)
+
+
+def ingest(*args: str, run_if: str | None = None) -> Step:
+    """``ais-ingest ARGS``: locally build/native/ais-ingest, on Kubernetes the same binary in
+    ais-spark-runtime (docker/spark/Dockerfile copies the native build there)."""
+    return Step("ingest", args, run_if)
 
 
 def serving_check(*args: str) -> Step:
@@ -127,7 +196,7 @@ def local_only(step: Step, run_if: str | None = None) -> Step:
 def local_argv(step: Step) -> list[str]:
     if step.kind == "spark":
         return [str(AIS_BIN), "job", *step.argv]
-    if step.kind == "ml":
+    if step.kind in ("ml", "light"):
         return [str(AIS_BIN), *step.argv]
     if step.kind == "check":
         return [str(AIS_BIN), "check", "--serve-local", *step.argv]
@@ -139,10 +208,12 @@ def local_argv(step: Step) -> list[str]:
 def cluster_argv(step: Step) -> list[str]:
     if step.kind == "spark":
         return [SUBMIT_SCRIPT, *step.argv]
-    if step.kind == "ml":
+    if step.kind in ("ml", "light"):
         return ["ais", *step.argv]
     if step.kind == "check":
         return ["ais", "check", *step.argv]
+    if step.kind == "ingest":
+        return [CLUSTER_INGEST, *step.argv]
     raise ValueError(f"a {step.kind} step has no Kubernetes form")
 
 
@@ -323,12 +394,34 @@ def _cluster_operator(task_id: str, steps: Sequence[Step], source: PodSpecSource
     return AisKubernetesPodOperator(run_if=run_if, **common)
 
 
+def _defaults(steps: Sequence[Step], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Pool and execution timeout by the kind of the task's work, unless the task names its own."""
+    kinds = {s.kind for s in steps}
+    if "spark" in kinds:
+        pool: str | None = POOL_SPARK
+    elif kinds & {"ml", "light", "check"}:
+        pool = POOL_CATALOG
+    else:
+        pool = None  # ingest: Airflow's default pool
+    out = dict(kwargs)
+    if pool is not None:
+        out.setdefault("pool", pool)
+    # several steps: the sum of their timeouts, at most MAX_TASK_TIMEOUT
+    total = sum((TIMEOUTS[s.kind] for s in steps), dt.timedelta())
+    out.setdefault("execution_timeout", min(total, MAX_TASK_TIMEOUT))
+    return out
+
+
 def ais_task(task_id: str, steps: Sequence[Step], *, run_if: str | None = None, push_json: bool = False,
              ml_spec: PodSpecSource = ML_PREDICT, check_job: PodSpecSource | None = None,
              **kwargs: Any) -> BaseOperator:
     """The one task factory: the same steps as a local subprocess or as Kubernetes work. Checks run
     as a pod of the check manifest (no Kubernetes token), or as a Job of ``check_job`` when they
-    need what that Job mounts (the model artifacts)."""
+    need what that Job mounts (the model artifacts). Ingest and light ``ais`` commands run as a pod
+    of ais-spark-runtime. ``push_json``: the last command's JSON result is the task's XCom (on
+    Kubernetes only for one light step, which writes it with ``--xcom-file`` for the pod's XCom
+    sidecar)."""
+    kwargs = _defaults(steps, kwargs)
     if RUNTIME == "local":
         return AisLocalOperator(task_id=task_id, commands=[local_argv(s) for s in steps],
                                 step_run_if=[s.run_if for s in steps], run_if=run_if, push_json=push_json,
@@ -339,14 +432,85 @@ def ais_task(task_id: str, steps: Sequence[Step], *, run_if: str | None = None, 
         raise ValueError(f"{task_id}: a Kubernetes task runs one kind of step, got {sorted(kinds)}")
     kind = kinds.pop()
     if push_json:
-        raise ValueError(f"{task_id}: results of Kubernetes work are not passed through XCom")
-    if kind == "spark":
+        if kind != "light" or len(cluster_steps) != 1:
+            raise ValueError(f"{task_id}: on Kubernetes only one light `ais` command passes its result through XCom")
+        step = cluster_steps[0]
+        cluster_steps = [Step(step.kind, (*step.argv, "--xcom-file", XCOM_FILE), step.run_if)]
+        kwargs["do_xcom_push"] = True
+    if kind in ("spark", "light", "ingest"):
         return _cluster_operator(task_id, cluster_steps, SPARK_SUBMITTER, False, run_if, **kwargs)
     if kind == "check" and check_job is None:
         return _cluster_operator(task_id, cluster_steps, API_PROBE, False, run_if, **kwargs)
     if kind == "check" and check_job is not None:
         return _cluster_operator(task_id, cluster_steps, check_job, True, run_if, **kwargs)
     return _cluster_operator(task_id, cluster_steps, ml_spec, True, run_if, **kwargs)
+
+
+# ---- the declared chain (ais_chain.json) -------------------------------------------------------
+
+@functools.cache
+def load_chain(path: str = str(CHAIN_FILE)) -> dict[str, dict[str, Any]]:
+    """``{"<job>": {"inputs": [...], "outputs": [...], "windowed": bool, ...}}`` of ais_chain.json."""
+    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    jobs = doc.get("jobs") if isinstance(doc, Mapping) else None
+    if not isinstance(jobs, Mapping) or not jobs:
+        raise ValueError(f"{path}: no \"jobs\" object")
+    return {str(k): dict(v) for k, v in jobs.items()}
+
+
+def chain_edges(job_types: Sequence[str], chain: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(A, B) for every pair of the given jobs where an output of A is an input of B."""
+    unknown = [j for j in job_types if j not in chain]
+    if unknown:
+        raise ValueError(f"jobs not declared in the chain: {unknown}")
+    return [(a, b) for a in job_types for b in job_types
+            if a != b and set(chain[a].get("outputs", ())) & set(chain[b].get("inputs", ()))]
+
+
+def chain_tasks(job_types: Sequence[str], make_task: Callable[[str], BaseOperator],
+                chain: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, BaseOperator]:
+    """One task per job (``make_task(job)``), wired A >> B by :func:`chain_edges`."""
+    declared = load_chain() if chain is None else chain
+    tasks = {job: make_task(job) for job in job_types}
+    for a, b in chain_edges(job_types, declared):
+        tasks[a] >> tasks[b]
+    return tasks
+
+
+def chain_order(job_types: Sequence[str], chain: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
+    """The jobs in an order that runs every producer before its consumers (stable otherwise)."""
+    edges = chain_edges(job_types, load_chain() if chain is None else chain)
+    done: list[str] = []
+    while len(done) < len(job_types):
+        ready = [j for j in job_types if j not in done and all(a in done for a, b in edges if b == j)]
+        if not ready:
+            raise ValueError(f"the chain has a cycle among {sorted(set(job_types) - set(done))}")
+        done.append(ready[0])
+    return done
+
+
+def live_ingest(source: str, lookback_hours: int) -> Step:
+    """``ais-ingest SOURCE --mode live`` over the run's ingest window (ais_dag_window.ingest_window:
+    the last ``lookback_hours`` before the data interval end, or the conf's dates) onto the bus."""
+    window = f"params, data_interval_end, {int(lookback_hours)}"
+    return ingest(source, "--mode", "live", "--start", f"{{{{ ais_ingest_start({window}) }}}}",
+                  "--end", f"{{{{ ais_ingest_end({window}) }}}}", "--sink", "{{ ais_sink() }}",
+                  "--provider", "{{ params.provider }}")
+
+
+def ingest_params(lookback_days: int = 1) -> dict[str, Param]:
+    """The conf of an ingest DAG: the window params (start_date / end_date: a backfill by date
+    range) and the provider label."""
+    return {
+        **window_params(lookback_days),
+        "provider": Param("real", enum=["real", "simulated"],
+                          description="simulated: the endpoints serve simulated data (a test or demo fixture); "
+                                      "every record is labelled source=simulated"),
+    }
+
+
+def task_id_of(job_type: str) -> str:
+    return job_type.replace("-", "_")
 
 
 def model_run_id(params: Mapping[str, Any], ti: Any) -> str:
@@ -360,4 +524,62 @@ def model_run_id(params: Mapping[str, Any], ti: Any) -> str:
     return str(result["model_run_id"])
 
 
-DAG_MACROS: dict[str, Any] = {**MACROS, "ais_model_run_id": model_run_id}
+def kafka_configured() -> bool:
+    """The bus is Kafka: always on Kubernetes; locally when the worker's environment names brokers
+    (the embedded profile's bus is the landing folder)."""
+    return RUNTIME == "k8s" or bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip())
+
+
+def ingest_sink() -> str:
+    """``--sink`` of ais-ingest: kafka or landing, as :func:`kafka_configured`."""
+    return "kafka" if kafka_configured() else "landing"
+
+
+def cassandra_configured() -> bool:
+    return RUNTIME == "k8s" or bool(os.environ.get("CASSANDRA_HOST", "").strip())
+
+
+PLAN_TASK = "plan_window"
+
+
+def _plan(ti: Any) -> Any:
+    return ti.xcom_pull(task_ids=PLAN_TASK)
+
+
+def planned_start(params: Mapping[str, Any], data_interval_end: Any, ti: Any) -> str:
+    """First date of a run planned by arrivals (conf start_date, else the plan_window task's)."""
+    return planned_window(params, data_interval_end, None if params.get("start_date") or params.get("end_date")
+                          else _plan(ti)).start_date.isoformat()
+
+
+def planned_end(params: Mapping[str, Any], data_interval_end: Any, ti: Any) -> str:
+    return planned_window(params, data_interval_end, None if params.get("start_date") or params.get("end_date")
+                          else _plan(ti)).end_date.isoformat()
+
+
+DAG_MACROS: dict[str, Any] = {**MACROS, "ais_model_run_id": model_run_id, "ais_sink": ingest_sink,
+                              "ais_kafka_configured": kafka_configured,
+                              "ais_cassandra_configured": cassandra_configured,
+                              "ais_planned_start": planned_start, "ais_planned_end": planned_end}
+PLANNED_START = "{{ ais_planned_start(params, data_interval_end, ti) }}"
+PLANNED_END = "{{ ais_planned_end(params, data_interval_end, ti) }}"
+
+
+def entry_jobs(job_types: Sequence[str], chain: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
+    """The jobs of a DAG that read only what other DAGs write (bronze, silver built elsewhere):
+    where data arrives from outside the run. What the others read, the run itself writes."""
+    declared = load_chain() if chain is None else chain
+    inside = {t for j in job_types for t in declared[j].get("outputs", ())}
+    return [j for j in job_types if not set(declared[j].get("inputs", ())) & inside]
+
+
+def plan_window_task(job_types: Sequence[str], period_hours: int, overlap_hours: int = 6) -> BaseOperator:
+    """``ais job plan-window`` for the run over the arrivals in the inputs of its entry jobs
+    (:func:`entry_jobs`): since the last successful run (minus an overlap), with the default window
+    of the conf; its JSON (start_date, end_date) is the XCom that :data:`PLANNED_START` /
+    :data:`PLANNED_END` read."""
+    since = (f"{{{{ ais_since(data_interval_end, prev_data_interval_end_success, {int(period_hours)}, "
+             f"{int(overlap_hours)}) }}}}")
+    return ais_task(PLAN_TASK, [light("job", "plan-window", "--jobs", ",".join(entry_jobs(job_types)),
+                                      "--since", since, "--until", "{{ ais_until(data_interval_end) }}",
+                                      "--start-date", START_DATE, "--end-date", END_DATE)], push_json=True)

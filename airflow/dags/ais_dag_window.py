@@ -123,6 +123,88 @@ def ais_window_end(params: Mapping[str, Any], data_interval_end: dt.datetime | N
     return resolve(params, data_interval_end).end_iso
 
 
+# ---- ingest windows and arrival windows ------------------------------------------------------
+
+def _as_time(value: Any) -> dt.datetime | None:
+    """A datetime from a template context value; None for a missing one (also for Airflow's lazy
+    ``prev_*_success`` values when there is no previous successful run)."""
+    try:
+        if value is None or not isinstance(value, dt.datetime):
+            return None
+    except (AttributeError, LookupError, TypeError):  # a lazy context value whose lookup fails: no run
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ingest_window(params: Mapping[str, Any], data_interval_end: dt.datetime | None,
+                  lookback_hours: int) -> tuple[str, str]:
+    """``[start, end)`` of an ``ais-ingest --mode live`` run, ISO UTC. Conf start_date / end_date:
+    those whole days (a backfill by date range). Else the ``lookback_hours`` that end with the
+    hour the data interval ends in — every run asks again for hours the runs before it already
+    fetched, so hours or files a provider publishes late are picked up by a later run."""
+    if params.get("start_date") or params.get("end_date"):
+        window = resolve(params, data_interval_end)
+        return window.start_iso, window.end_iso
+    if data_interval_end is None:
+        raise WindowError("the run has no data interval: give start_date and end_date in the run conf")
+    if not isinstance(lookback_hours, int) or isinstance(lookback_hours, bool) or lookback_hours < 1:
+        raise WindowError(f"the ingest lookback must be a positive number of hours, got {lookback_hours!r}")
+    end = _floor_hour(data_interval_end)
+    return _iso(end - dt.timedelta(hours=lookback_hours)), _iso(end)
+
+
+def arrival_window(data_interval_end: dt.datetime | None, prev_success_end: Any, period_hours: int,
+                   overlap_hours: int) -> tuple[str, str]:
+    """``[since, until)`` of the arrivals a run looks at (``ais job plan-window``): from the data
+    interval end of the last successful run (or one schedule period back when there is none, or
+    when that is nearer), minus an overlap, to this run's data interval end."""
+    until = _as_time(data_interval_end)
+    if until is None:
+        raise WindowError("the run has no data interval end")
+    since = until - dt.timedelta(hours=period_hours)
+    previous = _as_time(prev_success_end)
+    if previous is not None and previous < since:
+        since = previous
+    return _iso(since - dt.timedelta(hours=overlap_hours)), _iso(until)
+
+
+def ais_ingest_start(params: Mapping[str, Any], data_interval_end: dt.datetime | None, lookback_hours: int) -> str:
+    return ingest_window(params, data_interval_end, lookback_hours)[0]
+
+
+def ais_ingest_end(params: Mapping[str, Any], data_interval_end: dt.datetime | None, lookback_hours: int) -> str:
+    return ingest_window(params, data_interval_end, lookback_hours)[1]
+
+
+def ais_since(data_interval_end: dt.datetime | None, prev_success_end: Any, period_hours: int,
+              overlap_hours: int) -> str:
+    return arrival_window(data_interval_end, prev_success_end, period_hours, overlap_hours)[0]
+
+
+def ais_until(data_interval_end: dt.datetime | None) -> str:
+    until = _as_time(data_interval_end)
+    if until is None:
+        raise WindowError("the run has no data interval end")
+    return _iso(until)
+
+
+def planned_window(params: Mapping[str, Any], data_interval_end: dt.datetime | None,
+                   plan: Any) -> RunWindow:
+    """The window of a run that planned it by arrivals: conf start_date / end_date when given;
+    else the ``start_date``/``end_date`` that the run's ``plan_window`` task found (its XCom), which
+    covers the default window and every event day that arrived since the last run."""
+    if params.get("start_date") or params.get("end_date"):
+        return resolve(params, data_interval_end)
+    if not isinstance(plan, Mapping) or not plan.get("start_date") or not plan.get("end_date"):
+        raise WindowError(f"plan_window left no start_date/end_date (XCom {plan!r})")
+    return resolve({**params, "start_date": plan["start_date"], "end_date": plan["end_date"],
+                    "base_hour": None}, data_interval_end)
+
+
 def ais_flag(value: Any) -> str:
     """A boolean conf value as the CLI's 0|1."""
     return "1" if truthy(value) else "0"
@@ -141,4 +223,8 @@ MACROS = {
     "ais_window_start": ais_window_start,
     "ais_window_end": ais_window_end,
     "ais_flag": ais_flag,
+    "ais_ingest_start": ais_ingest_start,
+    "ais_ingest_end": ais_ingest_end,
+    "ais_since": ais_since,
+    "ais_until": ais_until,
 }

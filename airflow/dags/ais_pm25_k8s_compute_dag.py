@@ -13,12 +13,14 @@ Every task runs the ``ais`` command line, locally or on Kubernetes (``AIS_RUNTIM
 ais_dag_utils). Window: conf start_date / end_date / base_hour, else the run's data interval (see
 ais_dag_window); a backfill by date range is a run with start_date and end_date in its conf.
 
-- ``wait_for_upstream_tier2_or_run_tier2_k8s`` reruns the upstream jobs for the window (idempotent
-  MERGEs, so a window the silver/gold DAG already built changes nothing): OpenAQ silver and the
-  master gold (the tier-2 trajectory jobs exist but this step does not run them yet). With conf
-  ``simulate_sources`` (local runtime only, for a self-contained run on an empty embedded store) it
-  first simulates the window's sources with ais-ingest and streams them into bronze, as ``ais demo``
-  does; in the cluster, ingest and bronze streaming run outside this DAG.
+- ``wait_for_upstream_tier2_or_run_tier2_k8s`` runs the upstream of the hour's features for the
+  window (idempotent MERGEs, so a window the silver/gold or tier-2 DAG already built changes
+  nothing): OpenAQ silver, then the tier-2 trajectory chain (met -> ARL, runs, clusters, path
+  sampling, hourly features; in the order the declared chain, ais_chain.json, gives) and the master
+  gold. With conf ``simulate_sources`` (local runtime only, for a self-contained run on an empty
+  embedded store) it first simulates the window's OpenAQ hours with ais-ingest and streams them into
+  bronze, as ``ais demo`` does, and the trajectories use simulated met; in the cluster, ingest and
+  bronze streaming are ``ais_streaming_supervision``'s and the met comes from ERA5 files.
 - ``check_serving_features`` runs the serving checks (``ais check``, seed 001 §16) at the base
   hour: serving-freshness, feature-null-ratio, model-registry (a production model with its artifact
   for 6/12/24 h) and schema-hash (serving rows and production models carry the current hash).
@@ -50,8 +52,10 @@ from ais_dag_utils import (
     START_DATE,
     WINDOW_END,
     WINDOW_START,
+    Step,
     ais_cli,
     ais_task,
+    chain_order,
     local_ingest,
     local_only,
     serving_check,
@@ -61,6 +65,15 @@ from ais_dag_utils import (
 from ais_dag_window import truthy
 
 HORIZONS = ("6", "12", "24")
+TIER2 = ("trajectory-met-arl", "trajectory-runs", "trajectory-clusters", "trajectory-path-satellite",
+         "trajectory-hourly-features")
+WINDOW = ("--start-date", START_DATE, "--end-date", END_DATE)
+
+
+def tier2_steps() -> list[Step]:
+    """The trajectory jobs over the run's window, producers first (the declared chain)."""
+    met = ("--simulate", "{{ ais_flag(params.simulate_sources) }}")
+    return [spark_job(job, *WINDOW, *(met if job == "trajectory-met-arl" else ())) for job in chain_order(TIER2)]
 MAX_FEATURE_AGE = "{{ params.max_feature_age_minutes }}"
 
 
@@ -112,8 +125,9 @@ with DAG(
         local_ingest("openaq", "--mode", "simulate", "--start", WINDOW_START, "--end", WINDOW_END,
                      "--sink", "landing", run_if=simulated),
         local_only(spark_job("bronze-openaq", "--trigger", "availableNow"), run_if=simulated),
-        spark_job("hanoi-openaq-silver", "--start-date", START_DATE, "--end-date", END_DATE),
-        spark_job("hanoi-master-features-gold", "--start-date", START_DATE, "--end-date", END_DATE),
+        spark_job("hanoi-openaq-silver", *WINDOW),
+        *tier2_steps(),
+        spark_job("hanoi-master-features-gold", *WINDOW),
     ])
 
     serving_features = ais_task("build_pm25_serving_features_k8s", [

@@ -29,6 +29,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ais.api.cli",
     "ais.checks.cli",
     "ais.pipeline",
+    "ais.commands.clean",
+    "ais.chain",
 )
 
 

@@ -4,12 +4,15 @@
     -> tier-1 silver (incl. the S5P grid) -> spatial gradient -> trajectories (simulated met) -> master gold
     -> training dataset -> serving features -> train -> promote -> predict -> API
 
+The Spark jobs between ingest and training, and their order, come from the tables each job
+declares in the job registry (ais.chain), not from a list kept here.
+
 Ingest is either ``simulate`` (the C simulators write events directly) or ``live-fixture`` (the
 live adapters against the five APIs simulated on loopback, ais.simulated_providers); both label
 every record source ``simulated``.
 
 Every step is the same function the cluster profile runs (``ais job ...``, ``ais train`` ...), so
-this file only decides the order and the window. The window is explicit: it ends at
+this file only picks the targets and the window. The window is explicit: it ends at
 ``simulate.end_utc`` (or ``--end``) and spans ``simulate.span_days`` (or ``--span-days``).
 """
 
@@ -142,37 +145,33 @@ def ingest_all(settings: Settings, start: dt.datetime, end: dt.datetime, ingest:
         providers.close()
 
 
+# the steps `ais demo` runs: what the serving features and the training dataset need (ais.chain)
+DEMO_TARGETS = ("hanoi-serving-features-gold", "hanoi-training-dataset-gold")
+# arguments of a step in the demo besides its window: trajectories through simulated met
+# (source=simulated)
+DEMO_ARGS = {"trajectory-met-arl": ["--simulate", "1"]}
+
+
+def job_steps(targets: tuple[str, ...] | list[str]) -> list[str]:
+    """The Spark jobs ``targets`` need, in the declared order (ais.chain), without ingest and ML."""
+    from ais import chain
+
+    declared = chain.nodes()
+    return [name for name in chain.upstream(targets) if declared[name].kind == "spark"]
+
+
 def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
               promoted_by: str = DEMO_PROMOTER, ingest: str = "simulate") -> ChainResult:
-    """Everything from ingest to the prediction row for the latest base hour."""
+    """Everything from ingest to the prediction row for the latest base hour: ingest, then the
+    Spark jobs of :data:`DEMO_TARGETS` in the order the job registry declares, then train, promote
+    and predict."""
     from ais.catalog import ensure_tables
     from ais.cli import JobError
     from ais.ml.predict import predict
     from ais.ml.registry import promote
     from ais.ml.train import train_models
-    from ais.spark.jobs.bronze import run_bronze
-    from ais.spark.jobs.common import JobContext, Window
-    from ais.spark.jobs.gold import (
-        run_master_gold,
-        run_serving_features,
-        run_spatial_gradient,
-        run_training_dataset,
-    )
-    from ais.spark.jobs.openaq_silver import run_openaq_silver
-    from ais.spark.jobs.tier1_silver import (
-        run_era5_surface,
-        run_maiac_daily,
-        run_s5p_daily,
-        run_s5p_grid,
-        run_weather_proxy,
-    )
-    from ais.spark.jobs.trajectories import (
-        run_clusters,
-        run_hourly_features,
-        run_met_arl,
-        run_path_satellite,
-        run_trajectories,
-    )
+    from ais.spark.jobs.common import JobContext
+    from ais.spark.jobs.registry import JOBS, invoke, takes_window
     from ais.spark.session import get_spark
 
     result = ChainResult(start, end)
@@ -190,32 +189,11 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
         step("topics", ensure_topics, settings)
     ingest_all(settings, start, end, ingest, step)
     spark = get_spark(settings, app_name="ais-demo")
-    window = Window.from_dates(start.date().isoformat(), (end - dt.timedelta(hours=1)).date().isoformat())
-    step("bronze", run_bronze, JobContext("bronze_openaq", settings, spark), "openaq")
-    step("bronze_weather", run_bronze, JobContext("bronze_weather", settings, spark), "weather")
-    step("silver", run_openaq_silver, JobContext("hanoi_openaq_silver", settings, spark), window)
-    step("weather_proxy", run_weather_proxy, JobContext("hanoi_weather_proxy_silver", settings, spark), window)
-    for source in GRIDDED_SOURCES:
-        step(f"bronze_{source}", run_bronze, JobContext(f"bronze_{source}", settings, spark), source)
-    step("era5_surface", run_era5_surface, JobContext("era5_surface_hanoi_silver", settings, spark), window)
-    step("sentinel5p_daily", run_s5p_daily, JobContext("sentinel5p_hanoi_silver", settings, spark), window)
-    step("sentinel5p_grid", run_s5p_grid, JobContext("sentinel5p_grid_silver", settings, spark), window)
-    step("maiac_daily", run_maiac_daily, JobContext("maiac_hanoi_silver", settings, spark), window)
-    step("spatial_gradient", run_spatial_gradient, JobContext("openaq_spatial_gradient_silver", settings, spark),
-         window)
-    # trajectories through simulated met (source=simulated), before the gold that joins their features
-    step("trajectory_met", run_met_arl, JobContext("trajectory_met_arl", settings, spark), window, False, True)
-    step("trajectory_runs", run_trajectories, JobContext("trajectory_runs", settings, spark), window)
-    step("trajectory_clusters", run_clusters, JobContext("trajectory_clusters", settings, spark), window)
-    step("trajectory_path_satellite", run_path_satellite, JobContext("trajectory_path_satellite", settings, spark),
-         window)
-    step("trajectory_hourly", run_hourly_features, JobContext("trajectory_hourly_features", settings, spark), window)
-    step("master_gold", run_master_gold, JobContext("hanoi_master_features_gold", settings, spark), window)
-    step("training_dataset", run_training_dataset, JobContext("hanoi_training_dataset_gold", settings, spark),
-         window, settings.dataset_version, settings.feature_set_name)
-    step("serving_features", run_serving_features, JobContext("hanoi_pm25_serving_features_gold", settings, spark),
-         window, False, settings.feature_version, settings.feature_set_name, settings.dataset_version,
-         settings.location_id, settings.location_name, False)
+    window = ["--start-date", start.date().isoformat(),
+              "--end-date", (end - dt.timedelta(hours=1)).date().isoformat()]
+    for name in job_steps(DEMO_TARGETS):
+        argv = (window if takes_window(JOBS[name]) else []) + DEMO_ARGS.get(name, [])
+        step(name, invoke, name, JobContext(name.replace("-", "_"), settings, spark), argv)
     # a rerun on the same data finds the same model and records no second run of it
     trained = step("train", train_models, settings, reuse_identical=True)
     for horizon in settings.horizons:

@@ -18,10 +18,20 @@ from typing import Any
 MARKER = "AIS_PROBE_JSON "
 
 
+PLAN_DAYS_BACK = 6  # the fake plan_window result: 6 days before the interval end's date (late ERA5)
+
+
 class FakeTaskInstance:
-    """What the templates ask of ``ti``: the XCom of this run's training task."""
+    """What the templates ask of ``ti``: the XCom of this run's training task, and of its
+    plan_window task (the window widened to PLAN_DAYS_BACK days before the data interval end)."""
+
+    def __init__(self, interval_end: dt.datetime) -> None:
+        self.interval_end = interval_end
 
     def xcom_pull(self, task_ids: str) -> dict[str, str]:
+        if task_ids == "plan_window":
+            end = (self.interval_end - dt.timedelta(hours=1)).date()
+            return {"start_date": (end - dt.timedelta(days=PLAN_DAYS_BACK)).isoformat(), "end_date": end.isoformat()}
         return {"model_run_id": f"xcom-of-{task_ids}"}
 
 
@@ -37,7 +47,8 @@ def describe(dag: Any, conf: dict[str, Any], interval_end: dt.datetime) -> dict[
     params = {name: param.value if hasattr(param, "value") else param for name, param in dag.params.items()}
     params.update(conf)
     env = dag.get_template_env()
-    context = {"params": params, "data_interval_end": interval_end, "ti": FakeTaskInstance()}
+    context = {"params": params, "data_interval_end": interval_end, "data_interval_start": interval_end,
+               "prev_data_interval_end_success": None, "ti": FakeTaskInstance(interval_end)}
     tasks = {}
     for task in dag.tasks:
         info: dict[str, Any] = {
@@ -45,6 +56,14 @@ def describe(dag: Any, conf: dict[str, Any], interval_end: dt.datetime) -> dict[
             "upstream": sorted(task.upstream_task_ids),
             "trigger_rule": str(task.trigger_rule.value if hasattr(task.trigger_rule, "value") else task.trigger_rule),
             "retries": task.retries,
+            "pool": task.pool,
+            "execution_timeout_s": task.execution_timeout.total_seconds() if task.execution_timeout else None,
+            "retry_exponential_backoff": task.retry_exponential_backoff,
+            "max_retry_delay_s": task.max_retry_delay.total_seconds() if task.max_retry_delay else None,
+            "on_failure_callback": [getattr(f, "__name__", str(f)) for f in
+                                    (task.on_failure_callback if isinstance(task.on_failure_callback, list)
+                                     else [task.on_failure_callback] if task.on_failure_callback else [])],
+            "do_xcom_push": task.do_xcom_push,
         }
         if hasattr(task, "commands"):
             info["commands"] = render(task.commands, env, context)
@@ -76,7 +95,7 @@ def describe(dag: Any, conf: dict[str, Any], interval_end: dt.datetime) -> dict[
                 "backoff_limit": getattr(task, "backoff_limit", None),
             }
         tasks[task.task_id] = info
-    return {"schedule": str(dag.schedule) if dag.schedule is not None else None,
+    return {"schedule": str(dag.schedule) if dag.schedule is not None else None, "doc": dag.doc_md or "",
             "max_active_runs": dag.max_active_runs, "catchup": dag.catchup,
             "params": sorted(dag.params.keys()), "tasks": tasks}
 

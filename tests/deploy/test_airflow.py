@@ -1,23 +1,29 @@
-"""airflow/dags: every DAG imports in Airflow's own environment with the expected task graph, in
-both runtimes; every task calls a command that exists, with flags its parser accepts."""
+"""airflow/dags: the eight DAGs import in Airflow's own environment with the expected task graph, in
+both runtimes; every task calls a command that exists, with flags its parser accepts; every task
+has its pool, timeout, retries with backoff and the failure callback; the windows (ingest, arrival,
+planned) and the chain wiring; ``ais clean`` deletes only what a checkpoint committed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
+import os
 import re
 import shlex
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from ais.cli import build_parser
+from ais.cli import build_parser, main
+from ais.commands.clean import consumed_files
 from ais.k8s import submit
 from ais.spark.jobs.registry import JOBS
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import CONFIG_PATH, PROJECT_ROOT, isolated_env
 from tests.deploy.airflow_env import AIRFLOW_BIN, DAGS, airflow_env, probe, require_airflow
 from tests.deploy.conftest import BASE
 
@@ -41,16 +47,39 @@ COMPUTE_UPSTREAM = {
 }
 SILVER = ["era5_surface_hanoi_silver", "hanoi_openaq_silver", "hanoi_weather_proxy_silver", "maiac_hanoi_silver",
           "sentinel5p_grid_silver", "sentinel5p_hanoi_silver"]
+TIER2 = {"trajectory_met_arl": ["plan_window"], "trajectory_runs": ["trajectory_met_arl"],
+         "trajectory_clusters": ["trajectory_runs"], "trajectory_path_satellite": ["trajectory_runs"],
+         "trajectory_hourly_features": ["trajectory_clusters", "trajectory_path_satellite"]}
+BRONZE = ("openaq", "weather", "sentinel5p", "maiac", "era5")
 OTHER_DAGS = {
-    "ais_pipeline": {"ensure_iceberg_tables": [], "bronze_openaq": ["ensure_iceberg_tables"],
+    "ais_pipeline": {"ensure_kafka_topics": [], "ensure_iceberg_tables": [], "ensure_cassandra_schema": [],
+                     "bronze_openaq": ["ensure_cassandra_schema", "ensure_iceberg_tables", "ensure_kafka_topics"],
                      "bronze_weather": ["bronze_openaq"], "bronze_sentinel5p": ["bronze_weather"],
                      "bronze_maiac": ["bronze_sentinel5p"], "bronze_era5": ["bronze_maiac"]},
-    "ais_streaming_supervision": {f"bronze_{s}": [] for s in ("openaq", "weather", "sentinel5p", "maiac", "era5")},
-    "ais_hanoi_silver_gold": {**{s: [] for s in SILVER}, "openaq_spatial_gradient_silver": ["hanoi_openaq_silver"],
-                              "hanoi_master_features_gold": sorted([*SILVER, "openaq_spatial_gradient_silver"]),
-                              "hanoi_training_dataset_gold": ["hanoi_master_features_gold"],
-                              "hanoi_serving_features_gold": ["hanoi_training_dataset_gold"]},
+    "ais_streaming_supervision": {"ingest_openaq": [], "ingest_weather": [], "ingest_sentinel5p": [],
+                                  "bronze_openaq": ["ingest_openaq"], "bronze_weather": ["ingest_weather"],
+                                  "bronze_sentinel5p": ["ingest_sentinel5p"], "bronze_maiac": [], "bronze_era5": [],
+                                  "cassandra_openaq": ["bronze_openaq"], "cassandra_weather": ["bronze_weather"]},
+    # wired by the declared chain: A -> B when A writes a table B reads
+    "ais_hanoi_silver_gold": {"plan_window": [], **{s: ["plan_window"] for s in SILVER},
+                              "openaq_spatial_gradient_silver": ["hanoi_openaq_silver"],
+                              **TIER2,
+                              "trajectory_runs": ["hanoi_openaq_silver", "trajectory_met_arl"],
+                              "trajectory_path_satellite": ["sentinel5p_grid_silver", "trajectory_runs"],
+                              "hanoi_master_features_gold": sorted(
+                                  [*(s for s in SILVER if s != "sentinel5p_grid_silver"),
+                                   "openaq_spatial_gradient_silver", "trajectory_hourly_features"]),
+                              "hanoi_serving_features_gold": ["hanoi_master_features_gold"]},
+    "ais_trajectory_tier2": {"plan_window": [], **TIER2},
+    "ais_era5_ingestion": {"ingest_era5": []},
+    "ais_maiac_backfill": {"ingest_maiac": []},
+    "ais_maintenance": {"audit_dead_letters": [], "maintenance_iceberg": ["audit_dead_letters"],
+                        "clean_files": ["maintenance_iceberg"], "reconcile_serving": []},
 }
+SCHEDULES = {"ais_pipeline": None, "ais_streaming_supervision": "5 * * * *", "ais_hanoi_silver_gold": "30 0 * * *",
+             "ais_trajectory_tier2": "40 */6 * * *", "ais_era5_ingestion": "0 6 * * *",
+             "ais_maiac_backfill": "30 4 * * *", "ais_maintenance": "0 2 * * *", "ais_pm25_k8s_compute": "20 * * * *"}
+INGEST = str(PROJECT_ROOT / "build" / "native" / "ais-ingest")
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +101,8 @@ def upstream_map(dag: dict[str, Any]) -> dict[str, list[str]]:
 def test_dags_import_with_the_expected_graph(runtime: str, request: pytest.FixtureRequest) -> None:
     result = request.getfixturevalue(runtime)
     assert result["import_errors"] == {}
-    assert set(result["dags"]) == {"ais_pm25_k8s_compute", *OTHER_DAGS}
+    assert set(result["dags"]) == {"ais_pm25_k8s_compute", *OTHER_DAGS} == set(SCHEDULES)
+    assert {d: result["dags"][d]["schedule"] for d in SCHEDULES} == SCHEDULES
     compute = result["dags"]["ais_pm25_k8s_compute"]
     assert upstream_map(compute) == COMPUTE_UPSTREAM
     for dag_id, graph in OTHER_DAGS.items():
@@ -93,8 +123,25 @@ def test_local_runtime_runs_the_project_cli(local: dict[str, Any]) -> None:
                 continue
             assert task["operator"] == "AisLocalOperator"
             for argv in task["commands"]:
-                assert argv[0] in (ais, str(PROJECT_ROOT / "build" / "native" / "ais-ingest")), argv
+                assert argv[0] in (ais, INGEST), argv
                 check_command(argv[1:] if argv[0] == ais else argv)
+
+
+ISO_HOUR = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:00:00Z$")
+
+
+def check_ingest(argv: list[str]) -> None:
+    """An ais-ingest command as its parser (native/src/ingest/cli.c) takes it: a source and mode it
+    knows, whole-hour ISO UTC times, a sink and provider it accepts."""
+    if argv[1] == "topics":
+        assert argv[2:] == ["--create"], argv
+        return
+    assert argv[1] in BRONZE and argv[2] == "--mode" and argv[3] in ("simulate", "live"), argv
+    flags = dict(zip(argv[4::2], argv[5::2], strict=True))
+    assert set(flags) <= {"--start", "--end", "--sink", "--provider"}, flags
+    assert ISO_HOUR.match(flags["--start"]) and ISO_HOUR.match(flags["--end"]) and flags["--start"] < flags["--end"]
+    assert flags["--sink"] in ("landing", "kafka")
+    assert ("--provider" in flags) == (argv[3] == "live") and flags.get("--provider", "real") in ("real", "simulated")
 
 
 def check_command(argv: list[str]) -> None:
@@ -103,10 +150,130 @@ def check_command(argv: list[str]) -> None:
         job = JOBS.get(argv[1])
         assert job is not None, f"job {argv[1]} is not in the registry"
         submit.job_parser(job).parse_args(argv[2:])
-    elif argv[0].endswith("ais-ingest"):
-        assert argv[1:4] == ["openaq", "--mode", "simulate"]
+    elif Path(argv[0]).name == "ais-ingest":
+        check_ingest(argv)
     else:
         build_parser().parse_args(argv)
+
+
+def test_every_task_has_pool_timeout_retries_and_the_failure_callback(local: dict[str, Any],
+                                                                      k8s: dict[str, Any]) -> None:
+    for result in (local, k8s):
+        for dag_id, dag in result["dags"].items():
+            for task_id, task in dag["tasks"].items():
+                where = (dag_id, task_id)
+                assert task["on_failure_callback"] == ["log_failure"], where
+                assert task["retry_exponential_backoff"] is True and task["max_retry_delay_s"] == 3600, where
+                assert task["retries"] == 2, where
+                if task_id == "promotion_gate":
+                    continue
+                assert 0 < task["execution_timeout_s"] <= 13 * 3600, where
+                commands = task.get("commands") or [[*task["kubernetes"]["command"], *task["kubernetes"]["args"]]]
+                text = " ".join(" ".join(c) for c in commands)
+                spark = any(("job" in c and c[c.index("job") + 1] not in ("plan-window",)) for c in commands) \
+                    or "submit_spark_k8s.sh" in text
+                expected = "ais_spark" if spark else "default_pool" if "ais-ingest" in text else "ais_catalog"
+                assert task["pool"] == expected, (where, task["pool"])
+    supervision = local["dags"]["ais_streaming_supervision"]["tasks"]
+    timeouts = {t: task["execution_timeout_s"] for t, task in supervision.items()}
+    assert timeouts["ingest_openaq"] == 7200 and timeouts["bronze_openaq"] == 7200
+    assert local["dags"]["ais_era5_ingestion"]["tasks"]["ingest_era5"]["execution_timeout_s"] == 13 * 3600
+    # several steps: the sum of their timeouts, at most 8 hours
+    assert local["dags"]["ais_pm25_k8s_compute"]["tasks"]["wait_for_upstream_tier2_or_run_tier2_k8s"][
+        "execution_timeout_s"] == 8 * 3600
+
+
+def test_failure_callback_logs_one_json_line(tmp_path: Path) -> None:
+    require_airflow()
+    code = ("import logging, sys\n"
+            f"sys.path.insert(0, {str(DAGS)!r})\n"
+            "import ais_dag_utils as u\n"
+            "handler = logging.StreamHandler(sys.stdout)\n"
+            "handler.setFormatter(logging.Formatter('%(name)s|%(message)s'))\n"
+            "u.FAILURE_LOG.addHandler(handler)\n"
+            "class TI:\n"
+            "    dag_id, task_id, try_number, run_id = 'ais_maintenance', 'clean_files', 3, 'manual__x'\n"
+            "u.log_failure({'ti': TI(), 'exception': RuntimeError('ais clean exited with 1')})\n")
+    done = subprocess.run([str(AIRFLOW_BIN / "python"), "-c", code], capture_output=True, text=True, check=True,
+                          env=airflow_env(tmp_path, AIS_RUNTIME="local"))
+    lines = [line for line in done.stdout.splitlines() if line.startswith("ais.airflow|")]
+    assert len(lines) == 1, done.stdout
+    assert json.loads(lines[0].split("|", 1)[1]) == {
+        "event": "task_failed", "dag": "ais_maintenance", "task": "clean_files", "try": 3, "run_id": "manual__x",
+        "error": "RuntimeError: ais clean exited with 1"}
+
+
+def utils_call(home: Path, expr: str, chain: dict[str, Any] | None = None) -> Any:
+    """``expr`` evaluated with ais_dag_utils imported as ``u`` (Airflow's environment), as JSON."""
+    env = {"AIS_RUNTIME": "local"}
+    if chain is not None:
+        path = home / "chain.json"
+        path.write_text(json.dumps(chain))
+        env["AIS_CHAIN_FILE"] = str(path)
+    code = (f"import json, sys\nsys.path.insert(0, {str(DAGS)!r})\nimport ais_dag_utils as u\n"
+            f"print(json.dumps({expr}))\n")
+    done = subprocess.run([str(AIRFLOW_BIN / "python"), "-c", code], capture_output=True, text=True, check=False,
+                          env=airflow_env(home, **env))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_chain_wiring_from_a_declaration(tmp_path: Path) -> None:
+    """A hand-made declaration in the format of ais_chain.json: edges where an output is an input."""
+    require_airflow()
+    chain = {"jobs": {
+        "a": {"inputs": ["bus:x"], "outputs": ["ns.t1", "audit.bad"], "windowed": True},
+        "b": {"inputs": ["ns.t1"], "outputs": ["ns.t2"], "windowed": True},
+        "c": {"inputs": ["ns.t1", "ns.t2"], "outputs": ["ns.t3"], "windowed": True},
+        "d": {"inputs": ["ns.other"], "outputs": ["ns.t4"], "windowed": False},
+    }}
+    got = utils_call(tmp_path, "[u.chain_edges(['c', 'b', 'a', 'd'], u.load_chain()), "
+                               "u.chain_order(['c', 'd', 'b', 'a'])]", chain)
+    assert got == [[["b", "c"], ["a", "c"], ["a", "b"]], ["d", "a", "b", "c"]]
+    # entry jobs: none of their inputs is written inside the set
+    assert utils_call(tmp_path, "u.entry_jobs(['a', 'b', 'c', 'd'], u.load_chain())", chain) == ["a", "d"]
+    cycle = {"jobs": {"x": {"inputs": ["t2"], "outputs": ["t1"]}, "y": {"inputs": ["t1"], "outputs": ["t2"]}}}
+    code = (f"import sys\nsys.path.insert(0, {str(DAGS)!r})\nimport ais_dag_utils as u\n"
+            f"u.chain_order(['x', 'y'], {cycle['jobs']!r})\n")
+    done = subprocess.run([str(AIRFLOW_BIN / "python"), "-c", code], capture_output=True, text=True, check=False,
+                          env=airflow_env(tmp_path, AIS_RUNTIME="local"))
+    assert done.returncode != 0 and "cycle" in done.stderr
+    # the committed declaration is what the DAGs read
+    committed = json.loads((DAGS / "ais_chain.json").read_text())
+    assert {"trajectory-runs", "hanoi-master-features-gold", "plan-window"} <= set(committed["jobs"])
+
+
+def test_ingest_and_plan_commands(local: dict[str, Any], k8s: dict[str, Any]) -> None:
+    """Live ingest windows end with the hour of the data interval end (2026-11-01T00:20 here, conf
+    dates 2026-10-17..31 given: the conf's days), plan_window asks for the arrivals since the last
+    run; downstream takes the planned window."""
+    supervision = local["dags"]["ais_streaming_supervision"]["tasks"]
+    assert supervision["ingest_openaq"]["commands"] == [[
+        INGEST, "openaq", "--mode", "live", "--start", "2026-10-17T00:00:00Z", "--end", "2026-11-01T00:00:00Z",
+        "--sink", "landing", "--provider", "real"]]
+    assert supervision["ingest_sentinel5p"]["run_if"] == "False"  # neither 03 UTC nor conf sentinel5p
+    silver = local["dags"]["ais_hanoi_silver_gold"]["tasks"]
+    [plan] = silver["plan_window"]["commands"]
+    # arrivals are looked for in the inputs of the entry jobs: those that read only what other DAGs write
+    assert plan[1:5] == ["job", "plan-window", "--jobs", ",".join(
+        j.replace("_", "-") for j in ("hanoi_openaq_silver", "hanoi_weather_proxy_silver", "era5_surface_hanoi_silver",
+                                      "sentinel5p_hanoi_silver", "maiac_hanoi_silver", "sentinel5p_grid_silver",
+                                      "trajectory_met_arl"))]
+    tier2_plan = local["dags"]["ais_trajectory_tier2"]["tasks"]["plan_window"]["commands"][0]
+    assert tier2_plan[3:5] == ["--jobs", "trajectory-met-arl"]
+    # no previous successful run: one period (24 h) back, minus the 6 h overlap
+    assert plan[5:] == ["--since", "2026-10-30T18:20:00Z", "--until", "2026-11-01T00:20:00Z",
+                        "--start-date", "2026-10-17", "--end-date", "2026-10-31"]
+    assert silver["plan_window"]["pool"] == "ais_catalog" and silver["plan_window"]["do_xcom_push"] is True
+    # conf dates given: the conf's window, not the plan's
+    assert silver["hanoi_openaq_silver"]["commands"][0][-4:] == ["--start-date", "2026-10-17", "--end-date",
+                                                                 "2026-10-31"]
+    kube = k8s["dags"]["ais_hanoi_silver_gold"]["tasks"]["plan_window"]["kubernetes"]
+    assert kube["command"] == ["ais"] and kube["args"][-2:] == ["--xcom-file", "/airflow/xcom/return.json"]
+    assert k8s["dags"]["ais_hanoi_silver_gold"]["tasks"]["plan_window"]["do_xcom_push"] is True
+    ingest = k8s["dags"]["ais_era5_ingestion"]["tasks"]["ingest_era5"]["kubernetes"]
+    assert ingest["command"] == ["/opt/ais/build/native/ais-ingest"] and ingest["image"] == IMAGES["AIS_SPARK_IMAGE"]
+    assert ingest["args"][:2] == ["era5", "--mode"] and ingest["args"][-4:] == ["--sink", "kafka", "--provider", "real"]
 
 
 def test_compute_commands_render_the_window(local: dict[str, Any]) -> None:
@@ -118,8 +285,12 @@ def test_compute_commands_render_the_window(local: dict[str, Any]) -> None:
          "--start", "2026-10-17T00:00:00Z", "--end", "2026-11-01T00:00:00Z", "--sink", "landing"],
         [ais, "job", "bronze-openaq", "--trigger", "availableNow"],
         [ais, "job", "hanoi-openaq-silver", "--start-date", "2026-10-17", "--end-date", "2026-10-31"],
+        # the tier-2 chain, producers first (ais_chain.json), on simulated met when the sources are simulated
+        [ais, "job", "trajectory-met-arl", "--start-date", "2026-10-17", "--end-date", "2026-10-31", "--simulate", "1"],
+        *([ais, "job", job, "--start-date", "2026-10-17", "--end-date", "2026-10-31"] for job in (
+            "trajectory-runs", "trajectory-clusters", "trajectory-path-satellite", "trajectory-hourly-features")),
         [ais, "job", "hanoi-master-features-gold", "--start-date", "2026-10-17", "--end-date", "2026-10-31"]]
-    assert upstream["step_run_if"] == ["True", "True", None, None]
+    assert upstream["step_run_if"] == ["True", "True", *[None] * 7]
     assert tasks["run_pm25_inference_k8s"]["commands"] == [[
         ais, "predict", "--base-hour", "2026-10-31T23:00:00Z", "--feature-version", "", "--model-status",
         "production", "--dry-run", "0", "--max-feature-age-minutes", "180"]]
@@ -147,8 +318,14 @@ def test_dry_run_and_default_window(tmp_path: Path) -> None:
     assert tasks["run_pm25_inference_k8s"]["commands"][0][3] == "2026-05-02T09:00:00Z"
     assert tasks["check_prediction_freshness"]["run_if"] == "False"
     assert tasks["build_training_dataset_k8s"]["run_if"] == "False"
-    silver = result["dags"]["ais_hanoi_silver_gold"]["tasks"]["hanoi_openaq_silver"]["commands"][0]
-    assert silver[-4:] == ["--start-date", "2026-04-30", "--end-date", "2026-05-02"]
+    # silver/gold: plan_window asks for the default window; the jobs take what it planned (the
+    # probe's plan_window XCom reaches 6 days back, as late ERA5 would)
+    silver = result["dags"]["ais_hanoi_silver_gold"]["tasks"]
+    assert silver["plan_window"]["commands"][0][-4:] == ["--start-date", "2026-04-30", "--end-date", "2026-05-02"]
+    assert silver["hanoi_openaq_silver"]["commands"][0][-4:] == ["--start-date", "2026-04-26", "--end-date",
+                                                                 "2026-05-02"]
+    tier2 = result["dags"]["ais_trajectory_tier2"]["tasks"]["trajectory_runs"]["commands"][0]
+    assert tier2[-4:] == ["--start-date", "2026-04-26", "--end-date", "2026-05-02"]
 
 
 def manifest_container(relpath: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -199,6 +376,8 @@ def test_k8s_commands_are_the_submit_script_and_the_cli(k8s: dict[str, Any]) -> 
             for argv in scripts:
                 if argv[0] == "/opt/ais/scripts/submit_spark_k8s.sh":
                     check_command(["job", *argv[1:]])
+                elif argv[0] == "/opt/ais/build/native/ais-ingest":
+                    check_command(argv)
                 else:
                     assert argv[0] == "ais", (task_id, argv)
                     check_command(argv[1:])
@@ -263,7 +442,6 @@ def window_module() -> Any:
 
 
 def test_window_resolution() -> None:
-    import datetime as dt
 
     w = window_module()
     end = dt.datetime(2026, 5, 2, 10, 20, tzinfo=dt.UTC)
@@ -296,3 +474,90 @@ def test_requirements_airflow_is_fully_pinned() -> None:
     names = {line.split("==")[0].lower() for line in lines}
     assert {"apache-airflow", "apache-airflow-providers-cncf-kubernetes", "apache-airflow-providers-standard"} <= names
     assert "ais" not in names and "pyspark" not in names
+
+
+def test_ingest_arrival_and_planned_windows() -> None:
+    w = window_module()
+    end = dt.datetime(2026, 5, 2, 10, 20, tzinfo=dt.UTC)
+    # the last N hours before the hour the data interval ends in; conf dates: those whole days
+    assert w.ingest_window({}, end, 12) == ("2026-05-01T22:00:00Z", "2026-05-02T10:00:00Z")
+    assert w.ingest_window({"start_date": "2026-04-01", "end_date": "2026-04-03"}, end, 12) == (
+        "2026-04-01T00:00:00Z", "2026-04-04T00:00:00Z")
+    for params, interval_end, hours, message in (({}, None, 12, "no data interval"), ({}, end, 0, "positive")):
+        with pytest.raises(w.WindowError, match=message):
+            w.ingest_window(params, interval_end, hours)
+    # arrivals: since the last success (or one period back, the nearer is not used), minus the overlap
+    assert w.arrival_window(end, None, 24, 6) == ("2026-05-01T04:20:00Z", "2026-05-02T10:20:00Z")
+    three_days = dt.datetime(2026, 4, 29, 0, 30, tzinfo=dt.UTC)  # runs failed since: they are covered
+    assert w.arrival_window(end, three_days, 24, 6)[0] == "2026-04-28T18:30:00Z"
+    assert w.arrival_window(end, end - dt.timedelta(hours=1), 24, 6)[0] == "2026-05-01T04:20:00Z"
+
+    class Failing:  # Airflow's lazy prev_* value when there is no previous successful run
+        def __getattribute__(self, name: str) -> Any:
+            raise AttributeError("'NoneType' object has no attribute 'data_interval_end'")
+
+    assert w.arrival_window(end, Failing(), 6, 6)[0] == "2026-05-01T22:20:00Z"
+    # the planned window: the plan's dates unless the conf gives its own
+    plan = {"start_date": "2026-04-22", "end_date": "2026-05-02"}
+    got = w.planned_window({"lookback_days": 2}, end, plan)
+    assert (got.start_date.isoformat(), got.end_date.isoformat()) == ("2026-04-22", "2026-05-02")
+    got = w.planned_window({"start_date": "2026-03-01", "end_date": "2026-03-02"}, end, plan)
+    assert (got.start_date.isoformat(), got.end_date.isoformat()) == ("2026-03-01", "2026-03-02")
+    with pytest.raises(w.WindowError, match="plan_window left no"):
+        w.planned_window({}, end, None)
+
+
+def write_checkpoint(base: Path, name: str, batches: dict[int, list[Path]], committed: list[int]) -> None:
+    """A Spark file-stream checkpoint as Spark writes it: sources/0/<batch> (v1 + one JSON per
+    file) and commits/<batch>."""
+    (base / name / "sources" / "0").mkdir(parents=True)
+    (base / name / "commits").mkdir(parents=True)
+    for batch, files in batches.items():
+        lines = ["v1", *(json.dumps({"path": f"file://{p}", "timestamp": 0, "batchId": batch}) for p in files)]
+        (base / name / "sources" / "0" / str(batch)).write_text("\n".join(lines) + "\n")
+    for batch in committed:
+        (base / name / "commits" / str(batch)).write_text('v1\n{"nextBatchWatermarkMs":0}\n')
+
+
+def test_clean_deletes_only_what_a_checkpoint_committed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    env = isolated_env(tmp_path)
+    for key, value in {**env, "HANOI_PIPELINE_CONFIG": str(CONFIG_PATH)}.items():
+        monkeypatch.setenv(key, value)
+    landing, checkpoints = Path(env["LANDING_DIR"]), Path(env["CHECKPOINT_BASE"])
+    topic = landing / "openaq-hourly"
+    topic.mkdir(parents=True)
+    (landing / "ais-dlq").mkdir()
+    old = time.time() - 10 * 3600
+    files = {name: topic / f"part-{name}.jsonl" for name in ("committed", "uncommitted_batch", "unseen", "recent")}
+    files["dead_letter"] = landing / "ais-dlq" / "part-dlq.jsonl"
+    for name, path in files.items():
+        path.write_text('{"event_id": "x"}\n')
+        if name != "recent":
+            os.utime(path, (old, old))
+    write_checkpoint(checkpoints, "bronze/openaq-hourly",
+                     {0: [files["committed"], files["recent"]], 1: [files["uncommitted_batch"]]}, committed=[0])
+    assert consumed_files(checkpoints) == {files["committed"].resolve(), files["recent"].resolve()}
+    downloads = Path(env["INGEST_STATE_DIR"]) / "downloads" / "era5"
+    (downloads / "20260401T000000Z_20260402T000000Z").mkdir(parents=True)
+    (downloads / "20260401T000000Z_20260402T000000Z" / "a.grib").write_bytes(b"G" * 10)
+    os.utime(downloads / "20260401T000000Z_20260402T000000Z" / "a.grib", (old, old))
+    os.utime(downloads / "20260401T000000Z_20260402T000000Z", (old, old))
+    (downloads / "20260402T000000Z_20260403T000000Z").mkdir()  # a window that failed just now
+
+    assert main(["clean", "--landing-retention-hours", "5", "--download-retention-hours", "5", "--dry-run", "1"]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    assert all(p.exists() for p in files.values()) and dry["landing_deleted"] == 1 and dry["dry_run"] is True
+
+    assert main(["clean", "--landing-retention-hours", "5", "--download-retention-hours", "5"]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert done["deleted"] == [str(files["committed"]), str(downloads / "20260401T000000Z_20260402T000000Z")]
+    assert (done["landing_deleted"], done["landing_kept_unconsumed"], done["landing_kept_recent"]) == (1, 3, 1)
+    assert (done["downloads_deleted"], done["downloads_kept_recent"], done["bytes_freed"]) == (1, 1, 28)
+    assert not files["committed"].exists()
+    assert all(files[n].exists() for n in ("uncommitted_batch", "unseen", "recent", "dead_letter"))
+    # an empty retention flag means the configured one (168 h): nothing of 10 h is old enough
+    assert main(["clean", "--landing-retention-hours", "", "--download-retention-hours", ""]) == 0
+    assert json.loads(capsys.readouterr().out)["deleted"] == []
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["clean", "--landing-retention-hours", "-1"])

@@ -1,7 +1,8 @@
 """`airflow dags test ais_pm25_k8s_compute` end to end on the embedded profile with the local
 runtime: Airflow (its own venv, SQLite metadata under a temp AIRFLOW_HOME) runs every task of the
 chain with the real `ais` commands over a temp storage root — simulated sources for 15 days,
-bronze, silver, master gold, training dataset, serving features, training, the gated promotion,
+bronze, silver, the tier-2 trajectory chain on simulated met, master gold, training dataset, serving
+features, training, the gated promotion,
 a dry-run check, inference and the API probes. Then the tables are read back."""
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ def test_compute_dag_runs_green_end_to_end(tmp_path: Path) -> None:
     migrate = subprocess.run([str(AIRFLOW_BIN / "airflow"), "db", "migrate"], capture_output=True, text=True, env=env,
                              check=False, timeout=300)
     assert migrate.returncode == 0, migrate.stderr[-3000:]
+    for pool, slots in (("ais_spark", "1"), ("ais_catalog", "2")):  # as airflow/README.md says
+        made = subprocess.run([str(AIRFLOW_BIN / "airflow"), "pools", "set", pool, slots, "AIS test pool"],
+                              capture_output=True, text=True, env=env, check=False, timeout=120)
+        assert made.returncode == 0, made.stderr[-3000:]
     started = time.monotonic()
     run = subprocess.run([str(AIRFLOW_BIN / "airflow"), "dags", "test", "ais_pm25_k8s_compute", LOGICAL_DATE,
                           "-c", json.dumps(CONF)], capture_output=True, text=True, env=env, check=False, timeout=1200,

@@ -79,6 +79,18 @@ def test_command_carries_seed_section_7() -> None:
     assert not {"spark.jars", "spark.local.dir", "spark.pyspark.python"} & set(conf)
 
 
+def test_seed_17_serving_command_needs_no_dates() -> None:
+    """`scripts/submit_spark_k8s.sh hanoi-serving-features-gold --dry-run 1` (seed 001 §17): the
+    job builds the latest window; one date without the other is a usage error."""
+    plan = submit.build_plan(cluster_settings(), "hanoi-serving-features-gold", ["--dry-run", "1"])
+    assert plan.argv()[-3:] == ["hanoi-serving-features-gold", "--dry-run", "1"]
+    done = subprocess.run([str(SCRIPT), "--print", "hanoi-serving-features-gold", "--dry-run", "1"],
+                          capture_output=True, text=True, check=False, timeout=60,
+                          env=os.environ | CLUSTER_ENV)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith("hanoi-serving-features-gold --dry-run 1")
+
+
 def test_without_hdfs_no_hadoop_settings() -> None:
     settings = cluster_settings(HDFS_NAMENODE="", ICEBERG_WAREHOUSE="s3://ais-warehouse/iceberg")
     conf = dict(submit.build_plan(settings, "ensure-iceberg", []).conf)
@@ -89,7 +101,7 @@ def test_without_hdfs_no_hadoop_settings() -> None:
 
 def test_streaming_jobs_come_from_the_registry() -> None:
     streaming = {name for name, job in JOBS.items() if submit.is_streaming(job)}
-    assert streaming == {name for name in JOBS if name.startswith("bronze-")}
+    assert streaming == {name for name in JOBS if name.startswith("bronze-")} | {"audit-dead-letters"}
     for name in streaming:
         conf = dict(submit.build_plan(cluster_settings(), name, []).conf)
         assert conf["spark.kubernetes.driverEnv.KAFKA_BOOTSTRAP_SERVERS"] == CLUSTER_ENV["KAFKA_BOOTSTRAP_SERVERS"]
@@ -105,9 +117,17 @@ def test_every_registered_job_generates() -> None:
         assert plan.job == name and plan.app_name == f"ais-{name}"
 
 
+SAMPLE_VALUES = {"--start-date": "2026-05-01", "--end-date": "2026-05-02", "--since": "2026-05-01T00:00:00Z",
+                 "--until": "2026-05-02T00:00:00Z", "--jobs": "hanoi-openaq-silver"}
+
+
 def _minimal_args(name: str) -> list[str]:
-    flags = submit.option_strings(JOBS[name])
-    return ["--start-date", "2026-05-01", "--end-date", "2026-05-02"] if "--start-date" in flags else []
+    """The job's required flags with sample values (and a window when it takes one)."""
+    actions = submit.job_parser(JOBS[name])._actions
+    wanted = [a.option_strings[0] for a in actions if a.required]
+    if "--start-date" in submit.option_strings(JOBS[name]) and "--start-date" not in wanted:
+        wanted += ["--start-date", "--end-date"]
+    return [token for flag in wanted for token in (flag, SAMPLE_VALUES[flag])]
 
 
 def test_secrets_never_enter_the_command() -> None:
@@ -129,9 +149,22 @@ def test_usage_errors() -> None:
     with pytest.raises(submit.SubmitError, match="unrecognized arguments: --bogus"):
         submit.build_plan(cluster_settings(), "ensure-iceberg", ["--bogus"])
     with pytest.raises(ConfigError, match="SPARK_K8S_MASTER"):
-        submit.build_plan(load_settings(CONFIG_PATH, environ={}), "ensure-iceberg", [])
+        submit.build_plan(cluster_settings(SPARK_K8S_MASTER="spark://127.0.0.1:7077"), "ensure-iceberg", [])
     with pytest.raises(ConfigError, match="spark_image"):
         submit.build_plan(cluster_settings(SPARK_IMAGE=""), "ensure-iceberg", [])
+
+
+def test_print_without_a_master_uses_the_in_cluster_address() -> None:
+    """deploy/k8s/spark/README.md's --print example works with no SPARK_K8S_MASTER (issue 17): the
+    in-cluster API server address, and a note on stderr."""
+    plan = submit.build_plan(cluster_settings(SPARK_K8S_MASTER=""), "ensure-iceberg", [])
+    assert plan.master == submit.IN_CLUSTER_MASTER == "k8s://https://kubernetes.default.svc"
+    env = {k: v for k, v in (os.environ | CLUSTER_ENV).items() if k != "SPARK_K8S_MASTER"}
+    done = subprocess.run([str(SCRIPT), "hanoi-serving-features-gold", "--start-date", "2026-05-01", "--end-date",
+                           "2026-05-02", "--print"], capture_output=True, text=True, check=False, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "--master k8s://https://kubernetes.default.svc" in done.stdout
+    assert "spark_k8s_master_default" in done.stderr and "in-cluster" in done.stderr
 
 
 def test_no_registered_job_uses_the_print_flag() -> None:

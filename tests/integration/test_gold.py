@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,13 +17,15 @@ import pytest
 from pyspark.sql import functions as F
 
 from ais import tables
-from ais.config import Settings
+from ais.config import Settings, load_settings
+from ais.features import pm25
 from ais.features.columns import FEATURE_NAMES, TARGETS, schema_hash
 from ais.features.gradient import KM_PER_DEGREE
 from ais.features.master import AGE_COLUMNS, FeatureParams, build_master
 from ais.features.pm25 import hourly_grid
 from ais.spark.jobs.common import JobContext, Window
 from ais.spark.jobs.gold import (
+    LATEST_WINDOW_HOURS,
     read_inputs,
     run_master_gold,
     run_serving_features,
@@ -33,6 +36,7 @@ from ais.spark.jobs.gold import (
 )
 from ais.spark.merge import current_snapshot_id, merge_into
 from ais.spark.schema import spark_schema
+from tests.conftest import CONFIG_PATH, isolated_env
 
 pytestmark = pytest.mark.spark
 
@@ -174,7 +178,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def test_master_gold_point_in_time_serving_equals_training_no_leakage(
-        spark: Any, spark_settings: Callable[..., Settings]) -> None:
+        spark: Any, spark_settings: Callable[..., Settings], tmp_path: Path) -> None:
     settings = spark_settings()
     _seed_silver(spark, settings)
     window = Window.parse("2026-03-01", "2026-03-07")  # a week: the chronological split needs it
@@ -278,3 +282,22 @@ def test_master_gold_point_in_time_serving_equals_training_no_leakage(
         validate_serving_schema(table.withColumn("pm25_next_6h", F.lit(1.0)))
     with pytest.raises(ValueError, match="station_count: double != int"):
         validate_serving_schema(table.withColumn("station_count", F.col("station_count").cast("double")))
+
+    # without dates: the latest LATEST_WINDOW_HOURS hours of master gold that hold PM2.5 (seed 001
+    # §17 runs it so); TARGET_TABLE (and SOURCE_TABLE) name the tables, the target is created
+    with_pm25 = sorted(h for h, r in after.items() if r[pm25.PM25_SERIES] is not None)
+    newest = with_pm25[-1]
+    expected = [h for h in with_pm25 if h > newest - dt.timedelta(hours=LATEST_WINDOW_HOURS)]
+    named = load_settings(CONFIG_PATH, environ=isolated_env(
+        tmp_path, ICEBERG_CATALOG=settings.catalog_name, SOURCE_TABLE=tables.MASTER_GOLD.identifier,
+        TARGET_TABLE="features.serving_latest_check"))
+    latest = run_serving_features(JobContext("serving", named, spark), None, False, "fv2", "fs", "dv", "hanoi",
+                                  "Hanoi", dry_run=False)
+    assert latest["target_table"] == "features.serving_latest_check"
+    assert latest["output_count"] == len(expected) > 0
+    assert latest["max_base_hour"].replace(tzinfo=dt.UTC) == newest
+    assert latest["window_end"] == newest + HOUR
+    copy = spark.table(f"{settings.catalog_name}.features.serving_latest_check")
+    assert copy.columns == tables.SERVING_GOLD.column_names
+    assert sorted(r.base_hour.replace(tzinfo=dt.UTC) for r in copy.collect()) == expected
+    assert _table(spark, settings, tables.SERVING_GOLD).where(F.col("feature_version") == "fv2").count() == 0

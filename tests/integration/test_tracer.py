@@ -41,7 +41,7 @@ def test_chain_end_to_end_and_rerun_adds_nothing(spark: Any, spark_settings: Cal
     assert first.steps["ingest"]["events_written"] <= hours * stations
     assert first.steps["ingest"]["events_written"] >= 0.95 * hours * stations
     assert first.steps["ingest_weather"]["events_written"] == hours * 24  # 24 provinces, every hour
-    assert first.steps["weather_proxy"]["output_count"] == hours  # Hanoi's hourly proxy
+    assert first.steps["hanoi-weather-proxy-silver"]["output_count"] == hours  # Hanoi's hourly proxy
     assert counts[tables.MASTER_GOLD.identifier] == hours  # continuous hourly grid
     assert counts[tables.MODEL_RUNS.identifier] == 3
     assert counts[tables.PREDICTIONS.identifier] == 1
@@ -64,5 +64,5 @@ def test_chain_end_to_end_and_rerun_adds_nothing(spark: Any, spark_settings: Cal
     second = run_chain(settings, start, END)
     assert _counts(spark, settings) == counts
     assert second.steps["train"].model_run_id == first.steps["train"].model_run_id
-    assert second.steps["bronze"]["output_count"] == 0
+    assert second.steps["bronze-openaq"]["output_count"] == 0
     assert second.prediction["prediction_id"] == row["prediction_id"]

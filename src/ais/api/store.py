@@ -4,6 +4,13 @@ A request normally does no I/O. At most once per ``check_interval_s`` (1 s) a re
 prediction table's metadata (one catalog lookup and one small metadata file, not a scan) and
 compares the current snapshot id with the one the cached answer was built from; only when it
 changed is the table scanned again. Reads only the prediction table (CONTRACTS.md §6).
+
+``PM25_API_SOURCE=cassandra`` (runtime.pm25_api_source; default iceberg) reads the latest
+forecast from Cassandra instead: at most once per ``check_interval_s`` a request reads the one row
+of ``<keyspace>.pm25_forecast_latest_by_location`` for the location (predict writes it from the
+prediction table's row, so the body is the same JSON); the body is re-encoded only when the row
+changed. A row whose model_status is not production is no forecast (404), as with Iceberg.
+Readiness (ais.api.app) still probes the catalog and the prediction table, the source of truth.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ais.api.schemas import ForecastResponse, InvalidPredictionRow, forecast_response
-from ais.config import Settings
+from ais.config import ConfigError, Settings
 from ais.iceberg_io import equals
 from ais.jsonlog import get_logger
 from ais.tables import table
@@ -24,6 +31,7 @@ log = get_logger("api")
 
 PRODUCTION = "production"
 CHECK_INTERVAL_S = 1.0
+SOURCES = ("iceberg", "cassandra")
 _EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
@@ -51,6 +59,10 @@ class PredictionStore:
                  catalog_factory: Callable[[Settings], CatalogLike] | None = None,
                  check_interval_s: float = CHECK_INTERVAL_S) -> None:
         self.settings = settings
+        self.source = settings.runtime("pm25_api_source").strip().lower()
+        if self.source not in SOURCES:
+            raise ConfigError(f"runtime.pm25_api_source (PM25_API_SOURCE) must be one of {SOURCES}, "
+                              f"got {self.source!r}")
         self.identifier = table(settings.table_name("prediction_table")).identifier
         self.location_id = settings.location_id
         self._clock = clock
@@ -65,6 +77,8 @@ class PredictionStore:
         self._latest: ForecastResponse | None = None
         self._latest_json: bytes | None = None  # the body, encoded once per snapshot
         self._checked_at: float | None = None
+        self._cassandra: Any = None  # (cluster, session, config) while PM25_API_SOURCE=cassandra
+        self._served_key: tuple[Any, ...] | None = None  # what the cached Cassandra body was built from
 
     # The catalog object is reused by requests and readiness probes (which run on other threads);
     # it is dropped after a failure so a catalog that comes back is picked up.
@@ -82,6 +96,9 @@ class PredictionStore:
     def forget_catalog(self) -> None:
         with self._catalog_lock:
             self._catalog = None
+            if self._cassandra is not None:
+                self._cassandra[0].shutdown()
+                self._cassandra = None
 
     @property
     def snapshot_id(self) -> int | None:
@@ -145,6 +162,33 @@ class PredictionStore:
                 IcebergTables.table_name == name))
 
     def _refresh(self) -> None:
+        if self.source == "cassandra":
+            self._refresh_from_cassandra()
+        else:
+            self._refresh_from_iceberg()
+
+    def _refresh_from_cassandra(self) -> None:
+        from ais.serving.cassandra import cassandra_config, connect
+        from ais.serving.forecast import read_latest
+
+        with self._catalog_lock:
+            if self._cassandra is None:
+                cfg = cassandra_config(self.settings)
+                self._cassandra = (*connect(cfg), cfg)
+            _, session, cfg = self._cassandra
+        row = read_latest(session, cfg, self.location_id)
+        if row is not None and row.get("model_status") != PRODUCTION:
+            row = None
+        key = None if row is None else (row["prediction_id"], row["base_hour"], row.get("updated_at"))
+        if self._loaded and key == self._served_key:
+            return
+        body = forecast_response(row) if row is not None else None
+        encoded = body.model_dump_json(by_alias=True).encode("utf-8") if body is not None else None
+        self._latest, self._latest_json, self._served_key, self._loaded = body, encoded, key, True
+        log.info("prediction_cache_refreshed", table=cfg.qualified("pm25_forecast_latest_by_location"),
+                 rows=0 if row is None else 1, base_hour=body.base_hour if body else None)
+
+    def _refresh_from_iceberg(self) -> None:
         from ais.iceberg_io import read_rows
 
         # Every commit writes a new metadata file: the same pointer means the same snapshot, and the

@@ -49,6 +49,7 @@ from typing import Any, NoReturn
 
 from ais.config import ConfigError, Settings, load_settings
 from ais.jsonlog import configure, get_logger
+from ais.spark.jobs import registry
 from ais.spark.jobs.registry import JOBS, JobDef
 from ais.spark.session import session_conf
 
@@ -94,10 +95,12 @@ class _JobArgParser(argparse.ArgumentParser):
         raise SubmitError(f"{self.prog}: {message}")
 
 
+# the API server as seen from a pod of the cluster (the default when SPARK_K8S_MASTER is empty)
+IN_CLUSTER_MASTER = "k8s://https://kubernetes.default.svc"
+
+
 def job_parser(job: JobDef) -> argparse.ArgumentParser:
-    parser = _JobArgParser(prog=f"ais job {job.name}", description=job.help)
-    job.add_args(parser)
-    return parser
+    return registry.job_parser(job, _JobArgParser(prog=f"ais job {job.name}", description=job.help))
 
 
 def option_strings(job: JobDef) -> set[str]:
@@ -157,9 +160,15 @@ def build_plan(settings: Settings, job_type: str, job_args: Sequence[str],
         raise SubmitError(f"job {job.name} defines {PRINT_FLAG}, which the submit script reserves")
     job_parser(job).parse_args(list(job_args))
 
-    master = settings.runtime("spark_k8s_master")
+    master = settings.runtime("spark_k8s_master").strip()
+    if not master:
+        # a submitter pod reaches its own cluster's API server at this address; say so, since
+        # outside a cluster it is only good for --print
+        master = IN_CLUSTER_MASTER
+        log.warning("spark_k8s_master_default", master=master,
+                    note="SPARK_K8S_MASTER is not set: using the in-cluster API server address")
     if not master.startswith("k8s://"):
-        raise ConfigError("runtime.spark_k8s_master (SPARK_K8S_MASTER) must be set to k8s://https://<api server> "
+        raise ConfigError("runtime.spark_k8s_master (SPARK_K8S_MASTER) must be k8s://https://<api server> "
                           f"to submit to Kubernetes, got {master!r}")
     app_name = f"ais-{job.name}"
     secret_values = {v for v in settings.secrets.values() if v}

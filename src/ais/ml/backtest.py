@@ -99,14 +99,15 @@ def workspace_settings(settings: Settings, root: Path) -> Settings:
 # ---- the normal path: replay, bronze, silver, master gold ----------------------------------------
 
 def build_gold(settings: Settings, spark: SparkSession, pm25_dir: Path, window: BacktestWindow) -> dict[str, Any]:
-    """Replay every AirNow file under ``pm25_dir`` for the hours the backtest needs and build
-    bronze, the OpenAQ silver and master gold. Returns each step's summary."""
+    """Replay every AirNow file under ``pm25_dir`` for the hours the backtest needs, then the Spark
+    jobs the replayed source reaches on the way to master gold, in the order the job registry
+    declares (ais.chain.reachable: bronze, the OpenAQ silver, the spatial gradient, master gold).
+    Returns each step's summary."""
+    from ais import chain
     from ais.catalog import ensure_tables
     from ais.pipeline import run_ingest
-    from ais.spark.jobs.bronze import run_bronze
-    from ais.spark.jobs.common import JobContext, Window
-    from ais.spark.jobs.gold import run_master_gold
-    from ais.spark.jobs.openaq_silver import run_openaq_silver
+    from ais.spark.jobs.common import JobContext
+    from ais.spark.jobs.registry import JOBS, invoke, takes_window
 
     if not pm25_dir.is_dir():
         raise JobError(f"--pm25-dir {pm25_dir} is not a folder")
@@ -120,10 +121,10 @@ def build_gold(settings: Settings, spark: SparkSession, pm25_dir: Path, window: 
     steps["ingest"] = run_ingest(settings, "openaq", "replay", start, end, replay_dir=pm25_dir)
     if steps["ingest"].get("events_written", 0) == 0:
         raise JobError(f"the replay of {pm25_dir} wrote no event between {start} and {end}")
-    steps["bronze"] = run_bronze(JobContext("backtest_bronze_openaq", settings, spark), "openaq")
-    silver_window = Window(start, end)
-    steps["silver"] = run_openaq_silver(JobContext("backtest_openaq_silver", settings, spark), silver_window)
-    steps["master_gold"] = run_master_gold(JobContext("backtest_master_gold", settings, spark), silver_window)
+    hours = ["--start-date", start.strftime("%Y-%m-%dT%H:00:00Z"), "--end-date", end.strftime("%Y-%m-%dT%H:00:00Z")]
+    for name in chain.reachable(["bus:openaq"], "hanoi-master-features-gold"):
+        ctx = JobContext("backtest_" + name.replace("-", "_"), settings, spark)
+        steps[name] = invoke(name, ctx, hours if takes_window(JOBS[name]) else [])
     return steps
 
 

@@ -14,6 +14,8 @@
 5. Predict, clip at 0, add risk bands, and MERGE the row on (base_hour, location_id,
    model_version, feature_version). A rerun writes nothing (inference_run_id and created_at are
    volatile columns); a dry run writes nothing at all.
+6. When ``serving.cassandra`` is true, a production forecast then becomes its location's row of
+   ``pm25_forecast_latest_by_location`` (ais.serving.forecast; a newer served base hour is kept).
 """
 
 from __future__ import annotations
@@ -242,13 +244,40 @@ def predict(settings: Settings, base_hour: str | dt.datetime | None = None, loca
                                model_status=model_status, bands=risk_bands_from_settings(settings),
                                inference_run_id=uuid.uuid4().hex, created_at=created_at)
     written = 0
+    served: dict[str, Any] | None = None
     if not dry_run:
         written = merge_rows(catalog, prediction_spec, [row]).written
+        served = _serve_in_cassandra(settings, catalog, prediction_spec.identifier, row)
     log.info("prediction", job="predict", input_count=1, output_count=1, rows_written=written,
              model_version_6h=row["model_version_6h"], model_version_12h=row["model_version_12h"],
              model_version_24h=row["model_version_24h"], model_version=row["model_version"],
              feature_version=feature_version, feature_schema_hash=row["feature_schema_hash"],
              base_hour=iso_z(chosen), location_id=location_id, model_status=model_status,
              pm25_6h=row["pm25_6h"], pm25_12h=row["pm25_12h"], pm25_24h=row["pm25_24h"],
-             dry_run=dry_run, status="success")
+             cassandra=served, dry_run=dry_run, status="success")
     return row
+
+
+def _serve_in_cassandra(settings: Settings, catalog: Catalog, identifier: str,
+                        row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """When ``serving.cassandra`` is true and the row is a production forecast: the row as the
+    prediction table now holds it (a rerun keeps the first run's created_at there) becomes the
+    location's latest forecast in Cassandra. Called after the table write succeeded; a Cassandra
+    failure fails the job (the table keeps the row; a rerun writes it to Cassandra)."""
+    from ais.iceberg_io import read_rows
+    from ais.serving.cassandra import serving_enabled
+    from ais.serving.forecast import serve_forecast
+
+    if not serving_enabled(settings):
+        return None
+    if row["model_status"] != "production":
+        return {"applied": False, "reason": f"model_status {row['model_status']} is not served"}
+    stored = read_rows(catalog.load_table(identifier), equals(prediction_id=row["prediction_id"]))
+    try:
+        return serve_forecast(settings, stored[0] if stored else row, dt.datetime.now(dt.UTC))
+    except Exception as exc:  # a driver or server error: logged with the forecast, then surfaced
+        log.error("cassandra_serving_failed", job="predict", prediction_id=row["prediction_id"],
+                  base_hour=iso_z(row["base_hour"]), error=f"{type(exc).__name__}: {exc}"[:500],
+                  status="failed")
+        raise JobError(f"prediction {row['prediction_id']} is in {identifier} but writing it to Cassandra "
+                       f"failed: {type(exc).__name__}: {exc}"[:800]) from exc

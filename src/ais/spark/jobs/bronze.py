@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from ais import tables
 from ais.config import ConfigError, Settings
 from ais.spark.jobs.common import JobContext
-from ais.spark.merge import changed_rows, current_snapshot_id, merge_changed, merge_into
+from ais.spark.jobs.maintenance import COMMIT_CONFLICT_MARKERS, retry_on_commit_conflict
+from ais.spark.merge import MergeStats, changed_rows, current_snapshot_id, merge_changed, merge_into
 from ais.spark.schema import conform, spark_schema
 from ais.tables import TableSpec
 
@@ -103,6 +104,39 @@ def late_events(events: DataFrame, watermark: Any, allowed_lateness_hours: float
             .where(F.col("lateness_seconds") > round(allowed_lateness_hours * 3600)))
 
 
+# Besides a lost commit race, a file gone from under a batch: maintenance expired the snapshot the
+# batch had read after compacting it. Either way the batch is run again on the current snapshot,
+# which is safe because every merge of a batch is idempotent.
+_RETRIED_ERRORS = (*COMMIT_CONFLICT_MARKERS, "NotFoundException")
+
+
+def _merge_batch(ctx: JobContext, src: BronzeSource, topic: str, good: DataFrame,
+                 bad: DataFrame) -> tuple[MergeStats, MergeStats, int]:
+    """Late events and invalid records to audit, then what bronze does not hold yet into bronze.
+    Returns the late and invalid merge stats and the rows written to bronze."""
+    from pyspark.sql import functions as F
+
+    target = src.spec.qualified(ctx.catalog)
+    # Only what bronze does not hold yet counts: a replayed event is neither written nor late.
+    changed = changed_rows(good, src.spec, ctx.catalog, prune_column="event_time").persist()
+    try:
+        watermark = good.sparkSession.table(target).agg(F.max("event_time")).first()
+        late = (late_events(changed, watermark[0] if watermark else None,
+                            ctx.settings.get_float("streaming.allowed_lateness_hours"))
+                .select(F.lit(topic).alias("source_topic"), "event_id", F.lit("late_event").alias("reason"),
+                        "raw_payload", F.current_timestamp().alias("recorded_at"),
+                        "job_run_id", "input_file", "event_time", "available_at", "ingest_time",
+                        "lateness_seconds"))
+        late_stats = merge_into(late, tables.LATE_EVENTS, ctx.catalog)
+        bad_stats = merge_into(bad, tables.INVALID_EVENTS, ctx.catalog)
+        written = changed.count()
+        if written:
+            merge_changed(changed, src.spec, ctx.catalog)
+        return late_stats, bad_stats, written
+    finally:
+        changed.unpersist()
+
+
 def _write_batch(ctx: JobContext, src: BronzeSource, topic: str, batch: DataFrame, batch_id: int,
                  totals: dict[str, int], fault: FaultHook | None = None) -> None:
     from pyspark.sql import functions as F
@@ -117,15 +151,6 @@ def _write_batch(ctx: JobContext, src: BronzeSource, topic: str, batch: DataFram
             .withColumn("output_snapshot_id", F.lit(current_snapshot_id(ctx.spark, target)))),
             src.spec, keep=("raw_payload",)).persist()
         valid = good.count()
-        # Only what bronze does not hold yet counts: a replayed event is neither written nor late.
-        changed = changed_rows(good, src.spec, ctx.catalog, prune_column="event_time").persist()
-        watermark = good.sparkSession.table(target).agg(F.max("event_time")).first()
-        late = (late_events(changed, watermark[0] if watermark else None,
-                            ctx.settings.get_float("streaming.allowed_lateness_hours"))
-                .select(F.lit(topic).alias("source_topic"), "event_id", F.lit("late_event").alias("reason"),
-                        "raw_payload", F.current_timestamp().alias("recorded_at"),
-                        "job_run_id", "input_file", "event_time", "available_at", "ingest_time",
-                        "lateness_seconds"))
         bad = (checked.where("reason IS NOT NULL")
                .select(F.lit(topic).alias("source_topic"), F.col("ev.event_id").alias("event_id"),
                        "reason", "raw_payload", F.current_timestamp().alias("recorded_at"),
@@ -134,12 +159,10 @@ def _write_batch(ctx: JobContext, src: BronzeSource, topic: str, batch: DataFram
                .dropDuplicates(["source_topic", "reason", "raw_sha256"]))
         if fault:
             fault("before_merge", batch_id)
-        late_stats = merge_into(late, tables.LATE_EVENTS, ctx.catalog)
-        bad_stats = merge_into(bad, tables.INVALID_EVENTS, ctx.catalog)
-        written = changed.count()
-        if written:
-            merge_changed(changed, src.spec, ctx.catalog)
-        changed.unpersist()
+        late_stats, bad_stats, written = retry_on_commit_conflict(
+            lambda: _merge_batch(ctx, src, topic, good, bad),
+            ctx.settings.get_int("streaming.commit_retries"), ctx.settings.get_float("streaming.retry_backoff_seconds"),
+            ctx.log, f"{topic} batch {batch_id}", markers=_RETRIED_ERRORS)
         good.unpersist()
         if fault:
             fault("after_merge", batch_id)
@@ -174,14 +197,25 @@ def run_bronze(ctx: JobContext, source: str, trigger: str = "availableNow",
                processing_seconds: int = 60, fault: FaultHook | None = None) -> dict[str, Any]:
     """Stream one source's events into bronze. ``availableNow`` processes what is there and stops;
     ``processingTime`` runs until stopped. One checkpoint per topic under runtime.checkpoint_base."""
-    from pyspark.sql import functions as F
-
     if source not in BRONZE_SOURCES:
         raise ConfigError(f"unknown source {source!r}; known: {sorted(BRONZE_SOURCES)}")
     src = BRONZE_SOURCES[source]
+    topic = ctx.settings.require(f"kafka.topics.{src.topic_key}")
+    totals = {"batches": 0, "input_count": 0, "output_count": 0, "unchanged_count": 0, "invalid_count": 0,
+              "late_count": 0}
+    run_topic_stream(ctx, topic, f"bronze_{source}", f"bronze/{topic}",
+                     lambda df, batch_id: _write_batch(ctx, src, topic, df, batch_id, totals, fault),
+                     trigger, processing_seconds)
+    return ctx.done(source=source, topic=topic, table=src.spec.identifier, trigger=trigger, **totals)
+
+
+def read_topic(ctx: JobContext, topic: str) -> DataFrame:
+    """The stream of one bus topic: Kafka when runtime.kafka_bootstrap_servers is set, else the
+    landing folder <landing_dir>/<topic>. Columns ``raw_payload`` (one record's text) and
+    ``input_file`` (the landing file, or kafka:<topic>:<partition>:<offset>)."""
+    from pyspark.sql import functions as F
+
     settings = ctx.settings
-    topic = settings.require(f"kafka.topics.{src.topic_key}")
-    checkpoint = f"{settings.resolve_path(settings.runtime('checkpoint_base'))}/bronze/{topic}"
     bootstrap = settings.runtime("kafka_bootstrap_servers")
     if bootstrap:
         reader = (ctx.spark.readStream.format("kafka").option("kafka.bootstrap.servers", bootstrap)
@@ -190,28 +224,33 @@ def run_bronze(ctx: JobContext, source: str, trigger: str = "availableNow",
         max_offsets = _max_offsets_per_trigger(settings)
         if max_offsets:
             reader = reader.option("maxOffsetsPerTrigger", max_offsets)
-        raw = (reader.load()
-               .select(F.col("value").cast("string").alias("raw_payload"),
-                       F.format_string("kafka:%s:%d:%d", "topic", "partition", "offset").alias("input_file")))
-    else:
-        landing = settings.runtime_path("landing_dir") / topic
-        landing.mkdir(parents=True, exist_ok=True)
-        raw = (ctx.spark.readStream.format("text")
-               .option("maxFilesPerTrigger", settings.get_int("streaming.max_files_per_trigger"))
-               .load(str(landing))
-               .select(F.col("value").alias("raw_payload"), F.col("_metadata.file_path").alias("input_file"))
-               .where(F.trim("raw_payload") != ""))
+        return (reader.load()
+                .select(F.col("value").cast("string").alias("raw_payload"),
+                        F.format_string("kafka:%s:%d:%d", "topic", "partition", "offset").alias("input_file")))
+    landing = settings.runtime_path("landing_dir") / topic
+    landing.mkdir(parents=True, exist_ok=True)
+    return (ctx.spark.readStream.format("text")
+            .option("maxFilesPerTrigger", settings.get_int("streaming.max_files_per_trigger"))
+            .load(str(landing))
+            .select(F.col("value").alias("raw_payload"), F.col("_metadata.file_path").alias("input_file"))
+            .where(F.trim("raw_payload") != ""))
 
-    totals = {"batches": 0, "input_count": 0, "output_count": 0, "unchanged_count": 0, "invalid_count": 0,
-              "late_count": 0}
-    writer = (raw.writeStream.option("checkpointLocation", checkpoint)
-              .foreachBatch(lambda df, batch_id: _write_batch(ctx, src, topic, df, batch_id, totals, fault)))
+
+def run_topic_stream(ctx: JobContext, topic: str, query_name: str, checkpoint_name: str,
+                     write_batch: Callable[[DataFrame, int], None], trigger: str = "availableNow",
+                     processing_seconds: int = 60) -> None:
+    """Stream ``topic`` (:func:`read_topic`) through ``write_batch`` with a checkpoint at
+    <checkpoint_base>/<checkpoint_name>; returns when the query ends (``availableNow``: once what is
+    there is processed; ``processingTime``: when stopped)."""
+    settings = ctx.settings
+    checkpoint = f"{settings.resolve_path(settings.runtime('checkpoint_base'))}/{checkpoint_name}"
+    writer = (read_topic(ctx, topic).writeStream.option("checkpointLocation", checkpoint)
+              .foreachBatch(write_batch))
     if trigger == "availableNow":
         writer = writer.trigger(availableNow=True)
     elif trigger == "processingTime":
         writer = writer.trigger(processingTime=f"{int(processing_seconds)} seconds")
     else:
         raise ConfigError(f"unknown trigger {trigger!r}: availableNow | processingTime")
-    query = writer.queryName(f"bronze_{source}").start()
+    query = writer.queryName(query_name).start()
     query.awaitTermination()
-    return ctx.done(source=source, topic=topic, table=src.spec.identifier, trigger=trigger, **totals)

@@ -1,4 +1,8 @@
-"""``ais job <type> [flags]``: run one registered Spark job in this process."""
+"""``ais job <type> [flags]``: run one registered Spark job in this process.
+
+Exit codes (as ais.cli): 0 when the summary's status is success or no_input, 3 when it is
+``mismatch`` (a check job's comparison did not hold, e.g. reconcile-serving below its tolerance),
+1 for any other status."""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ import argparse
 from typing import Any
 
 from ais.config import Settings
-from ais.spark.jobs.registry import JOBS
+from ais.spark.jobs.registry import JOBS, job_parser
+
+EXIT_CHECK_FAILED = 3  # ais.cli: a check did not hold
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -22,7 +28,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         spark = None
     summary = job.run(JobContext(job.name.replace("-", "_"), settings, spark), args)
     print_json(summary)
-    return 0 if summary.get("status") in ("success", "no_input") else 1
+    status = summary.get("status")
+    if status in ("success", "no_input"):
+        return 0
+    return EXIT_CHECK_FAILED if status == "mismatch" else 1
 
 
 def register(sub: Any) -> None:
@@ -30,5 +39,5 @@ def register(sub: Any) -> None:
     jobs = p.add_subparsers(dest="job_type", required=True, metavar="JOB_TYPE")
     for job in JOBS.values():
         jp = jobs.add_parser(job.name, help=job.help)
-        job.add_args(jp)
+        job_parser(job, jp)
         jp.set_defaults(func=_run)

@@ -15,6 +15,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from ais import tables
+from ais.config import ConfigError
 from ais.features import pm25
 from ais.features.columns import FEATURE_NAMES, TARGETS, schema_hash
 from ais.features.gradient import spatial_gradient
@@ -30,6 +31,13 @@ def _between(df: DataFrame, column: str, start: str, end: str) -> DataFrame:
     from pyspark.sql import functions as F
 
     return df.where((F.col(column) >= start) & (F.col(column) < end))
+
+
+# what master gold reads, by FeatureInputs field (declared as its inputs in the job registry)
+MASTER_INPUTS: dict[str, tables.TableSpec] = {
+    "city": tables.OPENAQ_CITY_HOURLY, "gradient": tables.SPATIAL_GRADIENT, "weather": tables.WEATHER_PROXY,
+    "era5": tables.ERA5_SURFACE, "s5p": tables.S5P_DAILY, "maiac": tables.MAIAC_DAILY,
+    "trajectory": tables.TRAJECTORY_HOURLY}
 
 
 def read_inputs(ctx: JobContext, wide: Window, params: FeatureParams) -> FeatureInputs:
@@ -48,11 +56,12 @@ def read_inputs(ctx: JobContext, wide: Window, params: FeatureParams) -> Feature
         first, last = (oldest.start - dt.timedelta(days=1)).date(), wide.end.date()
         return spark.table(spec.qualified(catalog)).where(F.col("date").between(first.isoformat(), last.isoformat()))
 
+    t = MASTER_INPUTS
     return FeatureInputs(
-        city=_between(spark.table(tables.OPENAQ_CITY_HOURLY.qualified(catalog)), "hour", start, end),
-        gradient=_between(spark.table(tables.SPATIAL_GRADIENT.qualified(catalog)), "hour", start, end),
-        weather=hourly(tables.WEATHER_PROXY), era5=hourly(tables.ERA5_SURFACE), s5p=daily(tables.S5P_DAILY),
-        maiac=daily(tables.MAIAC_DAILY), trajectory=hourly(tables.TRAJECTORY_HOURLY))
+        city=_between(spark.table(t["city"].qualified(catalog)), "hour", start, end),
+        gradient=_between(spark.table(t["gradient"].qualified(catalog)), "hour", start, end),
+        weather=hourly(t["weather"]), era5=hourly(t["era5"]), s5p=daily(t["s5p"]), maiac=daily(t["maiac"]),
+        trajectory=hourly(t["trajectory"]))
 
 
 def master_features(ctx: JobContext, window: Window) -> DataFrame:
@@ -176,13 +185,67 @@ def validate_serving_schema(rows: DataFrame) -> None:
         raise ValueError(f"serving column types differ from the contract: {wrong}")
 
 
-def run_serving_features(ctx: JobContext, window: Window, full_refresh: bool, feature_version: str,
-                         feature_set_name: str, dataset_version: str, location_id: str,
-                         location_name: str, dry_run: bool) -> dict[str, Any]:
+# hanoi-serving-features-gold without --start-date/--end-date: the last hours of master gold that
+# hold a PM2.5 observation (one day: a late hour is rebuilt by the next run as well)
+LATEST_WINDOW_HOURS = 24
+
+
+def _table_override(settings_value: str, default: tables.TableSpec, flag: str) -> tables.TableSpec:
+    """``default``, or the same schema under the name ``settings_value`` (namespace.table) gives."""
+    import dataclasses
+
+    if not settings_value.strip():
+        return default
+    namespace, sep, name = settings_value.strip().partition(".")
+    if not sep or not namespace or not name or "." in name:
+        raise ConfigError(f"{flag} must be namespace.table, got {settings_value!r}")
+    return dataclasses.replace(default, namespace=namespace, name=name)
+
+
+def serving_tables(ctx: JobContext) -> tuple[tables.TableSpec, tables.TableSpec]:
+    """The master gold the serving job reads and the serving table it writes: SOURCE_TABLE and
+    TARGET_TABLE when set (seed 001 §10), else the tables of CONTRACTS.md §3. A target of another
+    name is created with the serving schema."""
+    from ais.catalog import ensure_tables, load_catalog
+
+    source = _table_override(ctx.settings.runtime("source_table"), tables.MASTER_GOLD, "SOURCE_TABLE")
+    target = _table_override(ctx.settings.runtime("target_table"), tables.SERVING_GOLD, "TARGET_TABLE")
+    if target.identifier != tables.SERVING_GOLD.identifier:
+        catalog = load_catalog(ctx.settings)
+        catalog.create_namespace_if_not_exists(target.namespace)
+        ensure_tables(ctx.settings, catalog, [target])
+    return source, target
+
+
+def latest_window(master: DataFrame) -> Window | None:
+    """The last :data:`LATEST_WINDOW_HOURS` hours up to the newest master hour with PM2.5; None
+    when there is none."""
     from pyspark.sql import functions as F
 
-    master = ctx.spark.table(tables.MASTER_GOLD.qualified(ctx.catalog))
-    if not full_refresh:
+    newest = master.where(F.col(pm25.PM25_SERIES).isNotNull()).agg(F.max("hour")).first()
+    if newest is None or newest[0] is None:
+        return None
+    end = newest[0].astimezone(dt.UTC) + dt.timedelta(hours=1)
+    return Window(end - dt.timedelta(hours=LATEST_WINDOW_HOURS), end)
+
+
+def run_serving_features(ctx: JobContext, window: Window | None, full_refresh: bool, feature_version: str,
+                         feature_set_name: str, dataset_version: str, location_id: str,
+                         location_name: str, dry_run: bool) -> dict[str, Any]:
+    """Master gold rows (of ``window``; every row with ``full_refresh``; the latest
+    :data:`LATEST_WINDOW_HOURS` hours when ``window`` is None) -> serving features gold."""
+    from pyspark.sql import functions as F
+
+    source, target = serving_tables(ctx)
+    master = ctx.spark.table(source.qualified(ctx.catalog))
+    if window is None and not full_refresh:
+        window = latest_window(master)
+        if window is None:
+            return ctx.done(input_count=0, output_count=0, min_base_hour=None, max_base_hour=None,
+                            feature_version=feature_version, feature_set_name=feature_set_name,
+                            schema_hash=schema_hash(), null_ratio_by_feature={}, dry_run=dry_run,
+                            source_table=source.identifier, target_table=target.identifier, status="no_input")
+    if window is not None and not full_refresh:
         master = master.where((F.col("hour") >= window.start_sql) & (F.col("hour") < window.end_sql))
     # A forecast needs the current PM2.5: hours without it get no serving row.
     master = master.where(F.col(pm25.PM25_SERIES).isNotNull())
@@ -197,12 +260,13 @@ def run_serving_features(ctx: JobContext, window: Window, full_refresh: bool, fe
                       for c in FEATURE_NAMES}
         written = 0
         if not dry_run and n:
-            written = merge_into(rows, tables.SERVING_GOLD, ctx.catalog,
-                                 prune_column="base_hour").written_rows
+            written = merge_into(rows, target, ctx.catalog, prune_column="base_hour").written_rows
     finally:
         rows.unpersist()
     return ctx.done(input_count=n, output_count=written,
                     min_base_hour=agg[0] if agg is not None else None,
                     max_base_hour=agg[1] if agg is not None else None, feature_version=feature_version,
                     feature_set_name=feature_set_name, schema_hash=schema_hash(),
-                    null_ratio_by_feature=null_ratio, dry_run=dry_run)
+                    null_ratio_by_feature=null_ratio, dry_run=dry_run, source_table=source.identifier,
+                    target_table=target.identifier, window_start=window.start if window else None,
+                    window_end=window.end if window else None)
