@@ -20,7 +20,7 @@ event_id with checkpoints), so a rerun is harmless.
 from __future__ import annotations
 
 from airflow.sdk import DAG
-from ais_dag_utils import DAG_MACROS, DEFAULT_ARGS, RUNTIME, START, ais_task, ingest, spark_job
+from ais_dag_utils import DAG_MACROS, DEFAULT_ARGS, RUNTIME, START, Step, ais_task, ingest, spark_job
 
 BRONZE_SOURCES = ("openaq", "weather", "sentinel5p", "maiac", "era5")
 
@@ -38,8 +38,9 @@ with DAG(
 ) as dag:
     topics = ais_task("ensure_kafka_topics", [ingest("topics", "--create", run_if="{{ ais_kafka_configured() }}")])
     tables = ais_task("ensure_iceberg_tables", [spark_job("ensure-iceberg")])
-    cassandra = ais_task("ensure_cassandra_schema", [spark_job("ensure-cassandra")],
-                         run_if="{{ ais_cassandra_configured() }}")
+    # a step condition, not a task one: a skipped task would skip the bronze passes after it
+    cassandra = ais_task("ensure_cassandra_schema", [
+        Step("spark", ("ensure-cassandra",), run_if="{{ ais_cassandra_configured() }}")])
     previous = [topics, tables, cassandra]
     for source in BRONZE_SOURCES:
         bronze = ais_task(f"bronze_{source}", [spark_job(f"bronze-{source}", "--trigger", "availableNow")])
