@@ -104,6 +104,7 @@ def test_every_dag_runs_green_on_one_store(tmp_path: Path) -> None:
         simulated = {"provider": "simulated"}
         states = af.dags_test("ais_pipeline", hour, {})
         assert states == {"ensure_kafka_topics": "success", "ensure_iceberg_tables": "success",
+                          "ensure_cassandra_schema": "success",
                           **{f"bronze_{s}": "success" for s in ("openaq", "weather", "sentinel5p", "maiac", "era5")}}
         assert af.dags_test("ais_era5_ingestion", hour, simulated) == {"ingest_era5": "success"}
         backfill = {**simulated, "start_date": _day(hour - dt.timedelta(days=6)),
