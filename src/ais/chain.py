@@ -86,9 +86,9 @@ def order(names: Iterable[str]) -> list[str]:
     return done
 
 
-def producers(table: str) -> list[str]:
-    """The steps that write ``table``."""
-    return [n.name for n in nodes().values() if table in n.outputs]
+def producers(table: str, declared: dict[str, Node] | None = None) -> list[str]:
+    """The steps that write ``table`` (among ``declared``, default every declared step)."""
+    return [n.name for n in (declared or nodes()).values() if table in n.outputs]
 
 
 def upstream(targets: Iterable[str]) -> list[str]:
@@ -103,7 +103,7 @@ def upstream(targets: Iterable[str]) -> list[str]:
             continue
         needed.add(name)
         for table in declared[name].inputs:
-            pending += [p for p in producers(table) if p not in needed]
+            pending += [p for p in producers(table, declared) if p not in needed]
     return order(needed)
 
 
