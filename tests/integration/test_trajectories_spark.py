@@ -112,6 +112,26 @@ def test_trajectory_chain(spark: Any, spark_settings: Callable[..., Settings], t
         f"no ARL met file covers {d} from 2026-01-20T{h}:00:00Z"
         for d in ("backward 72 h", "forward 24 h") for h in ("00", "12")}
 
+    # then the met arrives one file per day (as ERA5 does: 00, 06, 12, 18 UTC of each day, here
+    # simulated): each run joins the consecutive daily files it needs, in time order
+    cfg = tj.TrajConfig(settings)
+    daily = [tj.make_met(cfg, {"kind": "simulate", "start": f"2026-01-{d}T00:00:00Z", "end": f"2026-01-{d}T18:00:00Z",
+                               "out": str(tmp_path / "met" / "daily" / f"{d}.arl"), "arl_file_id": f"daily_{d}"})
+             for d in (17, 18, 19, 20, 21)]
+    assert [(f["period_start"].hour, f["period_end"].hour, f["source"]) for f in daily] == [(0, 18, "simulated")] * 5
+    spec = tables.table("weather.era5_arl_files_bronze")
+    merge_into(spark.createDataFrame(daily, schema=tj._schema(spec, daily[0])), spec, settings.catalog_name)
+    joined = tj.run_trajectories(ctx("runs"), later)
+    assert (joined["runs_attempted"], joined["runs_waiting_met"], joined["runs_failed"]) == (4, 0, 0)
+    done = {(r.direction, r.start_time.hour): r for r in _table(spark, settings, "trajectory.hysplit_runs_bronze")
+            if r.start_time.day == 20}
+    assert {k: (r.status, r.attempts) for k, r in done.items()} == {
+        k: ("success", 3) for k in (("backward", 0), ("backward", 12), ("forward", 0), ("forward", 12))}
+    path = {d: str(tmp_path / "met" / "daily" / f"{d}.arl") for d in (17, 18, 19, 20, 21)}
+    assert done[("backward", 0)].met_files == [path[17], path[18], path[19], path[20]]
+    assert done[("backward", 12)].met_files == [path[17], path[18], path[19], path[20]]
+    assert done[("forward", 12)].met_files == [path[20], path[21]]
+
     clusters = tj.run_clusters(ctx("clusters"), DAY)
     assert clusters["trajectories"] == 3 and clusters["k"] == 1  # too few paths for k_min = 3
     for row in _table(spark, settings, "trajectory.hysplit_trajectories_clustered_silver"):

@@ -173,9 +173,9 @@ def _runner_config(tmp_path: Path, hysplit: str = "") -> Any:
                            engine="hysplit" if hysplit else "ais-traj")
 
 
-def _run(start: dt.datetime, run_id: str, met: str) -> dict[str, Any]:
+def _run(start: dt.datetime, run_id: str, *met: str) -> dict[str, Any]:
     return {"run_id": run_id, "receptor_lat": 21.0285, "receptor_lon": 105.8542, "release_height_m": 500.0,
-            "start_time": start, "hours": -72, "met_file": met, "met_source": "era5"}
+            "start_time": start, "hours": -72, "met_files": list(met), "met_source": "era5"}
 
 
 def test_hysplit_path_with_a_fake_executable(tmp_path: Path) -> None:
@@ -201,7 +201,7 @@ cp {TDUMP} "$(sed -n 10p CONTROL)$(sed -n 11p CONTROL)"
     runs = {r["run_id"]: r for r in lines if r["kind"] == "run"}
     assert runs["r-ok"]["status"] == "success" and runs["r-ok"]["engine"] == "hysplit"
     assert runs["r-bad"]["status"] == "failed" and "exited 3" in runs["r-bad"]["error_message"]
-    assert "met file" in runs["r-bad"]["error_message"]
+    assert "met file" in runs["r-bad"]["error_message"]  # HYSPLIT's own message, from the fake
     control = (tmp_path / "control_era5.arl").read_text().splitlines()
     assert control[:4] == ["26 01 15 12", "1", "21.0285 105.8542 500.0", "-72"]
     assert control[7:9] == [f"{met.parent}/", "era5.arl"]
@@ -288,11 +288,102 @@ def test_choose_met_takes_a_covering_file_real_before_simulated() -> None:
 
     files = [f("sim_new", t(10, 0), t(18, 0), "simulated", 5), f("era5_short", t(13, 0), t(16, 0), "era5", 1),
              f("era5_old", t(11, 0), t(16, 0), "era5", 1), f("era5_new", t(11, 0), t(16, 0), "era5", 2)]
-    def path(start: dt.datetime, hours: int) -> str | None:
+    def path(start: dt.datetime, hours: int) -> list[str] | None:
         chosen = choose_met(files, start, hours)
-        return None if chosen is None else str(chosen["path"])
+        return None if chosen is None else [str(c["path"]) for c in chosen]
 
-    assert path(t(15, 0), -72) == "era5_new"  # 12 Jan 00:00 .. 15 Jan 00:00
-    assert path(t(17, 0), -72) == "sim_new"  # only the simulated file reaches 17 Jan
-    assert path(t(15, 0), 24) == "era5_new"  # forward: 15 Jan .. 16 Jan
+    assert path(t(15, 0), -72) == ["era5_new"]  # 12 Jan 00:00 .. 15 Jan 00:00
+    assert path(t(17, 0), -72) == ["sim_new"]  # only the simulated file reaches 17 Jan
+    assert path(t(15, 0), 24) == ["era5_new"]  # forward: 15 Jan .. 16 Jan
     assert choose_met(files, t(18, 0), 24) is None
+
+
+GRID = {"grid_west": 95.0, "grid_east": 115.0, "grid_south": 5.0, "grid_north": 35.0, "grid_step_deg": 0.25,
+        "pressure_levels_hpa": [1000, 925, 850, 700, 600, 500, 400]}
+
+
+def _day(day: int, source: str = "era5", updated: int = 1, **grid: Any) -> dict[str, Any]:
+    """One daily ERA5 ARL file: 00, 06, 12 and 18 UTC of ``day``."""
+    return {"path": f"{source}_{day}", "period_start": t(day, 0), "period_end": t(day, 18), "source": source,
+            "updated_at": t(20, updated), **{**GRID, **grid}}
+
+
+def _paths(chain: list[dict[str, Any]] | None) -> list[str] | None:
+    return None if chain is None else [str(c["path"]) for c in chain]
+
+
+def test_choose_met_joins_daily_era5_files_into_a_72_h_chain() -> None:
+    from ais.spark.jobs.trajectories import choose_met
+
+    days = [_day(d) for d in (11, 12, 13, 14, 15, 16)]
+    # backward 72 h from 15 Jan 00:00 needs 12 Jan 00:00 .. 15 Jan 00:00: four daily files, in time order
+    assert _paths(choose_met(days, t(15, 0), -72)) == ["era5_12", "era5_13", "era5_14", "era5_15"]
+    # from 15 Jan 12:00 it reaches back to 12 Jan 12:00 and needs 15 Jan's file up to 12:00
+    assert _paths(choose_met(days, t(15, 12), -72)) == ["era5_12", "era5_13", "era5_14", "era5_15"]
+    # forward 24 h from 16 Jan 12:00 needs 17 Jan 12:00: not there yet
+    assert choose_met(days, t(16, 12), 24) is None
+    assert _paths(choose_met(days, t(15, 12), 24)) == ["era5_15", "era5_16"]
+    # a missing day breaks the chain: waiting, not a run over a hole
+    holed = [d for d in days if d["path"] != "era5_13"]
+    assert choose_met(holed, t(15, 0), -72) is None
+    # so does a gap longer than met_max_gap_h (files of 00..12 UTC leave 12 h between days)
+    short = [{**d, "period_end": d["period_end"] - dt.timedelta(hours=6)} for d in days]
+    assert choose_met(short, t(15, 0), -72) is None
+    assert _paths(choose_met(short, t(15, 0), -72, dt.timedelta(hours=12))) == [
+        "era5_12", "era5_13", "era5_14", "era5_15"]
+
+
+def test_choose_met_chains_stay_on_one_grid_and_prefer_real_fewer_newer() -> None:
+    from ais.spark.jobs.trajectories import choose_met
+
+    # 13 Jan on another grid cannot join 12 and 14: no real chain, the simulated file covers instead
+    mixed = [_day(12), _day(13, grid_west=100.0), _day(14), _day(15),
+             {**_day(12, source="simulated"), "period_end": t(15, 18), "path": "sim_12_15"}]
+    assert _paths(choose_met(mixed, t(15, 0), -72)) == ["sim_12_15"]
+    # a real chain beats a single simulated file; one file beats a chain of the same source
+    real = [_day(12), _day(13), _day(14), _day(15), mixed[-1]]
+    assert _paths(choose_met(real, t(15, 0), -72)) == ["era5_12", "era5_13", "era5_14", "era5_15"]
+    wide = {**_day(12), "period_end": t(15, 18), "path": "era5_12_15"}
+    assert _paths(choose_met([*real, wide], t(15, 0), -72)) == ["era5_12_15"]
+    # overlapping files cannot follow each other (ARL periods must rise); the search finds the
+    # chain a greedy "reach furthest first" would miss: 12..13 12:00 then 13 18:00.. , not 12..14
+    overlap = [{**_day(12), "period_end": t(13, 12), "path": "a"}, {**_day(12), "period_end": t(14, 0), "path": "b"},
+               {**_day(13), "period_start": t(13, 18), "period_end": t(15, 18), "path": "c"}]
+    assert _paths(choose_met(overlap, t(15, 0), -72)) == ["a", "c"]
+    # the same chain re-converted later (newer updated_at) wins
+    again = [_day(d, updated=1) for d in (12, 13, 14, 15)] + [
+        {**_day(d, updated=3), "path": f"new_{d}"} for d in (12, 13, 14, 15)]
+    assert _paths(choose_met(again, t(15, 0), -72)) == ["new_12", "new_13", "new_14", "new_15"]
+
+
+def test_a_chain_of_two_met_files_runs_like_one_file_spanning_both(tmp_path: Path) -> None:
+    import subprocess
+
+    from ais.spark.jobs.trajectories import execute_runs
+
+    cfg = _runner_config(tmp_path)
+
+    def simulate(name: str, start: str, end: str) -> str:
+        out = tmp_path / name
+        done = subprocess.run([cfg.binary, "simulate-met", "--start", start, "--end", end, "--out", str(out),
+                               "--config", cfg.config_path], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        return str(out)
+
+    whole = simulate("whole.arl", "2026-01-12T00:00:00Z", "2026-01-15T12:00:00Z")
+    first = simulate("first.arl", "2026-01-12T00:00:00Z", "2026-01-13T18:00:00Z")
+    second = simulate("second.arl", "2026-01-14T00:00:00Z", "2026-01-15T12:00:00Z")
+    one = [json.loads(s) for s in execute_runs(cfg, [_run(t(15, 0), "r", whole)])]
+    two = [json.loads(s) for s in execute_runs(cfg, [_run(t(15, 0), "r", first, second)])]
+    def outcome(lines: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+        return [(r["status"], r["error_message"]) for r in lines if r["kind"] == "run"]
+
+    # the simulated winds carry the path out of the ERA5 region after 48 h, past the 24 h that the
+    # second file alone could give: the path crossed the join between the files
+    assert outcome(two) == outcome(one) == [("success", "partial: left_grid at -48.0 h")]
+    points_one = [p for p in one if p["kind"] == "point"]
+    points_two = [p for p in two if p["kind"] == "point"]
+    assert len(points_two) == 49 and points_two == points_one  # hourly, 0 .. -48 h, the same values
+    # each file alone falls short: 72 h back from 15 Jan 00:00 needs both
+    alone = [json.loads(s) for s in execute_runs(cfg, [_run(t(15, 0), "r", second)])]
+    assert [r["error_message"] for r in alone if r["kind"] == "run"] == ["partial: met_ended at -24.0 h"]

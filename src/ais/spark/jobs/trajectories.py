@@ -14,10 +14,16 @@ trajectory-clusters         -> trajectory.hysplit_trajectories_clustered_silver
 trajectory-path-satellite   -> features.trajectory_path_satellite_silver
 trajectory-hourly-features  -> features.trajectory_hourly_features_silver
 
-The met file of a run is the newest ARL file that covers the whole run (start − 72 h .. start for
-a backward run); real ERA5 files win over simulated ones. A run without one is recorded with status
-"waiting_met" ("no ARL met file covers ...") and retried on the next call; it does not fail the job
-(ERA5 arrives days late), while an engine failure (status "failed") makes the job "partial" (exit 1).
+The met data of a run is a chain of ARL files that together cover the whole run (start − 72 h ..
+start for a backward run): one file when one covers it, else consecutive files of one source on one
+grid (ERA5 arrives as one file per day, so a 72 h run needs four), each starting after the previous
+one ends and at most ``trajectories.met_max_gap_h`` later (the ERA5 pressure-level step). The
+executor joins a chain into one ARL file by concatenation (an ARL file is a sequence of periods, each
+an index record and its fields, with no file header; ais-traj and HYSPLIT read the joined file as
+one). Real ERA5 chains win over simulated ones, then shorter chains, then newer files. A run without
+a chain is recorded with status "waiting_met" ("no ARL met file covers ...") and retried on the next
+call; it does not fail the job (ERA5 arrives days late), while an engine failure (status "failed")
+makes the job "partial" (exit 1).
 """
 
 from __future__ import annotations
@@ -133,13 +139,27 @@ def _run_hysplit(cfg: TrajConfig, met_file: str, run: dict[str, Any], tmp: Path
     return {"status": "ok"}, _json_lines(points)
 
 
-def _run_group(cfg: TrajConfig, met_uri: str, group: list[dict[str, Any]], tmp: Path
+def join_met(paths: list[str], out: Path) -> str:
+    """One ARL file holding the periods of ``paths`` in order (the path itself for a single file):
+    ARL files have no header, so consecutive files on one grid concatenate into a valid file."""
+    if len(paths) == 1:
+        return paths[0]
+    with open(out, "wb") as joined:
+        for path in paths:
+            with open(path, "rb") as part:
+                while block := part.read(1 << 20):
+                    joined.write(block)
+    return str(out)
+
+
+def _run_group(cfg: TrajConfig, met_uris: tuple[str, ...], group: list[dict[str, Any]], tmp: Path
                ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """The runs of one met file (copied into ``tmp`` first when it is on the shared store)."""
+    """The runs of one met chain (its files copied into ``tmp`` first when they are on the shared
+    store, then joined into one file when there are several)."""
     try:
-        met_file = local_copy(met_uri, tmp / "met")
+        met_file = join_met([local_copy(uri, tmp / "met") for uri in met_uris], tmp / "met_chain.arl")
     except (OSError, storage.StorageError, RuntimeError) as exc:
-        error = f"met file {met_uri} not readable: {type(exc).__name__}: {exc}"
+        error = f"met files {', '.join(met_uris)} not readable: {type(exc).__name__}: {exc}"
         return {r["run_id"]: {"status": "failed", "error": error} for r in group}, []
     if not cfg.hysplit_exec:
         return _run_ais_traj(cfg, met_file, group, tmp)
@@ -153,16 +173,17 @@ def _run_group(cfg: TrajConfig, met_uri: str, group: list[dict[str, Any]], tmp: 
 
 
 def execute_runs(cfg: TrajConfig, runs: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """Runs the planned runs (dicts with met_file) and yields JSON lines tagged "run" or "point":
-    the run's row of hysplit_runs_bronze and the points of hysplit_trajectories_silver."""
-    by_met: dict[str, list[dict[str, Any]]] = {}
+    """Runs the planned runs (dicts with met_files, the chain in time order) and yields JSON lines
+    tagged "run" or "point": the run's row of hysplit_runs_bronze and the points of
+    hysplit_trajectories_silver."""
+    by_met: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for r in runs:
-        by_met.setdefault(r["met_file"], []).append(r)
+        by_met.setdefault(tuple(r["met_files"]), []).append(r)
     Path(cfg.work_dir).mkdir(parents=True, exist_ok=True)
-    for met_uri, group in by_met.items():
+    for met_uris, group in by_met.items():
         started = dt.datetime.now(dt.UTC)
         with tempfile.TemporaryDirectory(dir=cfg.work_dir) as tmp_name:
-            outcome, points = _run_group(cfg, met_uri, group, Path(tmp_name))
+            outcome, points = _run_group(cfg, met_uris, group, Path(tmp_name))
         finished = dt.datetime.now(dt.UTC)
         sources = {r["run_id"]: r.get("met_source") for r in group}
         ok_runs = set()
@@ -303,12 +324,54 @@ def _schema(spec: tables.TableSpec, sample: dict[str, Any]) -> Any:
     return type(full)([f for f in full.fields if f.name in sample])
 
 
-def choose_met(files: list[dict[str, Any]], start: dt.datetime, hours: int) -> dict[str, Any] | None:
-    """The newest file covering the run, real ERA5 before simulated."""
+_NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
+MET_GRID_KEYS = ("source", "grid_west", "grid_east", "grid_south", "grid_north", "grid_step_deg",
+                 "pressure_levels_hpa")
+
+
+def _grid(f: dict[str, Any]) -> tuple[Any, ...]:
+    """Files that may join into one chain share this: source, grid and pressure levels."""
+    return tuple(tuple(v) if isinstance(v, list) else v for v in (f.get(k) for k in MET_GRID_KEYS))
+
+
+def _chains(files: list[dict[str, Any]], lo: dt.datetime, hi: dt.datetime, max_gap: dt.timedelta
+            ) -> Iterator[list[dict[str, Any]]]:
+    """Every chain of ``files`` (one grid) covering lo..hi: the first starts at or before lo, each
+    next one starts after the previous ends and at most max_gap later, the last ends at or after hi.
+    Depth-first; the files are the few that overlap one run, so the search stays small."""
+    ordered = sorted(files, key=lambda f: f["period_start"])
+
+    def extend(chain: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+        end = chain[-1]["period_end"]
+        if end >= hi:
+            yield chain
+            return
+        for f in ordered:
+            if end < f["period_start"] <= end + max_gap:
+                yield from extend([*chain, f])
+
+    for f in ordered:
+        if f["period_start"] <= lo:
+            yield from extend([f])
+
+
+def choose_met(files: list[dict[str, Any]], start: dt.datetime, hours: int,
+               max_gap: dt.timedelta = dt.timedelta(hours=6)) -> list[dict[str, Any]] | None:
+    """The met chain of a run (files in time order), or None when no chain covers it: real ERA5
+    before simulated, then the fewest files, then the newest (by the oldest file's updated_at)."""
     lo, hi = (start + dt.timedelta(hours=hours), start) if hours < 0 else (start, start + dt.timedelta(hours=hours))
-    covering = [f for f in files if f["period_start"] <= lo and f["period_end"] >= hi]
-    covering.sort(key=lambda f: (f["source"] != SIMULATED, f["updated_at"] or dt.datetime.min.replace(tzinfo=dt.UTC)))
-    return covering[-1] if covering else None
+    near = [f for f in files if f["period_end"] >= lo - max_gap and f["period_start"] <= hi + max_gap]
+    by_grid: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for f in near:
+        by_grid.setdefault(_grid(f), []).append(f)
+    best: tuple[Any, ...] | None = None
+    chosen: list[dict[str, Any]] | None = None
+    for group in by_grid.values():
+        for chain in _chains(group, lo, hi, max_gap):
+            rank = (chain[0]["source"] != SIMULATED, -len(chain), min(f["updated_at"] or _NEVER for f in chain))
+            if best is None or rank > best:
+                best, chosen = rank, chain
+    return chosen
 
 
 def _utc(t: dt.datetime) -> dt.datetime:
@@ -334,16 +397,17 @@ def run_trajectories(ctx: JobContext, window: Window, full_refresh: bool = False
             or previous[r["run_id"]].status != "success"]
     files = [{**r.asDict(), "period_start": _utc(r.period_start), "period_end": _utc(r.period_end)}
              for r in spark.table(tables.table("weather.era5_arl_files_bronze").qualified(cat))
-             .select("path", "period_start", "period_end", "source", "updated_at").collect()]
+             .select("path", "period_start", "period_end", "source", "updated_at", *MET_GRID_KEYS[1:]).collect()]
+    max_gap = dt.timedelta(hours=ctx.settings.get_float("trajectories.met_max_gap_h"))
     runnable, unmet = [], []
     for r in todo:
         prev = previous.get(r["run_id"])
         r["attempts"] = (prev.attempts or 0) + 1 if prev is not None else 1
-        met = choose_met(files, r["start_time"], r["hours"])
-        if met is None:
+        chain = choose_met(files, r["start_time"], r["hours"], max_gap)
+        if chain is None:
             unmet.append(r)
         else:
-            runnable.append({**r, "met_file": met["path"], "met_source": met["source"]})
+            runnable.append({**r, "met_files": [f["path"] for f in chain], "met_source": chain[0]["source"]})
     now = dt.datetime.now(dt.UTC)
     results: dict[str, dict[str, Any]] = {
         r["run_id"]: {"status": WAITING_MET, "engine": cfg.engine, "started_at": now, "finished_at": now,
@@ -351,8 +415,8 @@ def run_trajectories(ctx: JobContext, window: Window, full_refresh: bool = False
                                        f"{_iso(r['start_time'])}"} for r in unmet}
     n_points = 0
     if runnable:
-        # sorted by met file, so each task reads few files (each is one ais-traj batch)
-        runnable.sort(key=lambda r: (r["met_file"], r["run_id"]))
+        # sorted by met chain, so each task reads few chains (each is one ais-traj batch)
+        runnable.sort(key=lambda r: (r["met_files"], r["run_id"]))
         n_parts = max(1, min(len(runnable), ctx.spark.sparkContext.defaultParallelism))
         tagged = (spark.sparkContext.parallelize(runnable, n_parts)
                   .mapPartitions(lambda part: execute_runs(cfg, part))).cache()
@@ -370,7 +434,7 @@ def run_trajectories(ctx: JobContext, window: Window, full_refresh: bool = False
             n_points = merge_into(_stamp(points, ctx), points_spec, cat).written_rows
         finally:
             tagged.unpersist()
-    met_of = {r["run_id"]: ([r["met_file"]], r["met_source"]) for r in runnable}
+    met_of = {r["run_id"]: (r["met_files"], r["met_source"]) for r in runnable}
     rows = [{"run_id": r["run_id"], "receptor_lat": r["receptor_lat"], "receptor_lon": r["receptor_lon"],
              "release_height_m": r["release_height_m"], "start_time": r["start_time"], "direction": r["direction"],
              "duration_h": r["duration_h"], "trigger": r["trigger"], "engine": results[r["run_id"]]["engine"],
