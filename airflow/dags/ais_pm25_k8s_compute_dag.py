@@ -3,6 +3,7 @@
     ensure_iceberg_tables_k8s -> wait_for_upstream_tier2_or_run_tier2_k8s
       -> build_pm25_serving_features_k8s -> check_serving_features -> run_pm25_inference_k8s
       -> check_prediction_freshness -> check_api_ready
+                               run_pm25_inference_k8s -> score_pm25_forecasts_k8s
 
 plus the optional training branch and its manual promotion gate:
 
@@ -24,6 +25,9 @@ ais_dag_window); a backfill by date range is a run with start_date and end_date 
 - ``check_serving_features`` runs the serving checks (``ais check``, seed 001 §16) at the base
   hour: serving-freshness, feature-null-ratio, model-registry (a production model with its artifact
   for 6/12/24 h) and schema-hash (serving rows and production models carry the current hash).
+- ``score_pm25_forecasts_k8s`` (``ais job forecast-scoring``, not on a dry run): the new forecast
+  joins the forecast archive, and every archived forecast of the last ``scoring.lookback_days``
+  whose target hour has since been observed is scored; then the skill by lead time over 7 and 30 days.
 - ``check_prediction_freshness``: prediction-freshness at the base hour and duplicate-predictions
   (in the table, and the API's latest forecast is exactly one table row); ``check_api_ready``:
   api-readiness (GET /readyz). Locally these start ``ais serve`` on loopback for the API checks.
@@ -151,11 +155,15 @@ with DAG(
         serving_check("--check", "prediction-freshness", "--check", "duplicate-predictions", "--base-hour", BASE_HOUR),
     ], run_if="{{ not params.dry_run }}")
 
+    scoring = ais_task("score_pm25_forecasts_k8s", [spark_job("forecast-scoring")],
+                       run_if="{{ not params.dry_run }}")
+
     api_ready = ais_task("check_api_ready", [serving_check("--check", "api-readiness")],
                          trigger_rule=TriggerRule.NONE_FAILED)
 
     (ensure_tables >> upstream >> serving_features >> check_serving >> inference
      >> prediction_fresh >> api_ready)
+    inference >> scoring
 
     # ---- optional: train, then promote through the manual gate ------------------------------
     training_dataset = ais_task("build_training_dataset_k8s", [

@@ -345,6 +345,31 @@ _register(
                C("created_at", "timestamp"), *_YEAR_MONTH),
               merge_keys=("base_hour", "location_id", "model_version", "feature_version"),
               partitions=_BY_YEAR_MONTH),
+    # every forecast, one row per lead time, and once the target hour's PM2.5 is in silver its
+    # observation and errors (forecast-scoring, ais.ml.scoring); keyed like the prediction table
+    # plus the lead time, so a re-scored row replaces itself
+    TableSpec("predictions", "hanoi_pm25_forecast_archive_gold",
+              (C("base_hour", "timestamp", True), C("horizon_hour", "int", True), C("location_id", "string", True),
+               C("model_version", "string", True, "the prediction row's (composite) model_version"),
+               C("feature_version", "string", True), C("target_hour", "timestamp", True),
+               C("prediction_id", "string"), C("horizon_model_version", "string"), C("model_status", "string"),
+               C("pm25_forecast", "double"), C("risk", "string"), C("vn_aqi_category_forecast", "string"),
+               C("pm25_persistence", "double", doc="pm25_now: the persistence forecast"),
+               C("forecast_created_at", "timestamp"), C("pm25_observed", "double"),
+               C("observed_station_count", "int"), C("observation_source", "string"),
+               C("vn_aqi_category_observed", "string"), C("error", "double", doc="forecast - observed"),
+               C("abs_error", "double"), C("persistence_error", "double"), C("category_hit", "boolean"),
+               C("updated_at", "timestamp"), C("job_run_id", "string"), *_YEAR_MONTH),
+              merge_keys=("base_hour", "horizon_hour", "location_id", "model_version", "feature_version"),
+              partitions=_BY_YEAR_MONTH),
+    # skill of the production forecasts by lead time over the rolling windows ending at as_of
+    TableSpec("predictions", "hanoi_pm25_forecast_skill_gold",
+              (C("location_id", "string", True), C("horizon_hour", "int", True), C("window_days", "int", True),
+               C("as_of", "timestamp", True), C("forecasts", "long"), C("scored", "long"), C("mae", "double"),
+               C("rmse", "double"), C("bias", "double"), C("rmse_persistence", "double"),
+               C("skill_vs_persistence", "double", doc="1 - rmse / rmse_persistence over the same hours"),
+               C("vn_aqi_hit_rate", "double"), C("updated_at", "timestamp"), C("job_run_id", "string")),
+              merge_keys=("location_id", "horizon_hour", "window_days")),
     TableSpec("models", "hanoi_pm25_model_runs_gold",
               (C("model_run_id", "string", True), C("model_version", "string", True),
                C("horizon_hour", "int", True), C("location_id", "string"), C("model_type", "string"),
@@ -401,6 +426,8 @@ MASTER_GOLD = TABLES["features.hanoi_pm25_master_hourly_gold"]
 TRAINING_GOLD = TABLES["features.hanoi_pm25_training_dataset_gold"]
 SERVING_GOLD = TABLES["features.hanoi_pm25_serving_features_gold"]
 PREDICTIONS = TABLES["predictions.hanoi_pm25_forecast_gold"]
+FORECAST_ARCHIVE = TABLES["predictions.hanoi_pm25_forecast_archive_gold"]
+FORECAST_SKILL = TABLES["predictions.hanoi_pm25_forecast_skill_gold"]
 MODEL_RUNS = TABLES["models.hanoi_pm25_model_runs_gold"]
 MODEL_REGISTRY = TABLES["models.hanoi_pm25_model_registry_gold"]
 WEATHER_PROXY = TABLES["weather.weather_hanoi_surface_proxy_silver"]

@@ -40,6 +40,7 @@ COMPUTE_UPSTREAM = {
     "run_pm25_inference_k8s": ["check_serving_features"],
     "check_prediction_freshness": ["run_pm25_inference_k8s"],
     "check_api_ready": ["check_prediction_freshness"],
+    "score_pm25_forecasts_k8s": ["run_pm25_inference_k8s"],
     "build_training_dataset_k8s": ["wait_for_upstream_tier2_or_run_tier2_k8s"],
     "train_pm25_models_k8s": ["build_training_dataset_k8s"],
     "promotion_gate": ["train_pm25_models_k8s"],
@@ -306,6 +307,8 @@ def test_compute_commands_render_the_window(local: dict[str, Any]) -> None:
         ais, "check", "--serve-local", "--check", "prediction-freshness", "--check", "duplicate-predictions",
         "--base-hour", "2026-10-31T23:00:00Z"]]
     assert tasks["check_api_ready"]["commands"] == [[ais, "check", "--serve-local", "--check", "api-readiness"]]
+    assert tasks["score_pm25_forecasts_k8s"]["commands"] == [[ais, "job", "forecast-scoring"]]
+    assert tasks["score_pm25_forecasts_k8s"]["run_if"] == "True"
 
 
 def test_dry_run_and_default_window(tmp_path: Path) -> None:
@@ -317,6 +320,7 @@ def test_dry_run_and_default_window(tmp_path: Path) -> None:
     assert serving[-2:] == ["--dry-run", "1"]
     assert tasks["run_pm25_inference_k8s"]["commands"][0][3] == "2026-05-02T09:00:00Z"
     assert tasks["check_prediction_freshness"]["run_if"] == "False"
+    assert tasks["score_pm25_forecasts_k8s"]["run_if"] == "False"
     assert tasks["build_training_dataset_k8s"]["run_if"] == "False"
     # silver/gold: plan_window asks for the default window; the jobs take what it planned (the
     # probe's plan_window XCom reaches 6 days back, as late ERA5 would)
@@ -347,6 +351,7 @@ def test_k8s_runtime_launches_the_deployed_pods(k8s: dict[str, Any]) -> None:
         "promote_pm25_models_k8s": ("Job", "ml/pm25-predict-job.yaml", "ais-runtime"),
         "check_prediction_freshness": ("Pod", "checks/pm25-serving-check-job.yaml", "ais-runtime"),
         "check_api_ready": ("Pod", "checks/pm25-serving-check-job.yaml", "ais-runtime"),
+        "score_pm25_forecasts_k8s": ("Pod", "spark/spark-submit-template.yaml", "spark"),
     }
     for task_id, (kind, manifest, account) in expect.items():
         pod = compute[task_id]["kubernetes"]

@@ -19,7 +19,7 @@ import pytest
 from ais.catalog import load_catalog
 from ais.config import load_settings
 from ais.iceberg_io import read_rows
-from ais.tables import MODEL_REGISTRY, PREDICTIONS
+from ais.tables import FORECAST_ARCHIVE, MODEL_REGISTRY, PREDICTIONS
 from tests.conftest import CONFIG_PATH, PROJECT_ROOT, isolated_env
 from tests.deploy.airflow_env import AIRFLOW_BIN, airflow_env, require_airflow
 
@@ -29,7 +29,8 @@ LOGICAL_DATE = "2026-11-01T00:20:00+00:00"
 BASE_HOUR = dt.datetime(2026, 10, 31, 23, tzinfo=dt.UTC)
 ALL_TASKS = {"ensure_iceberg_tables_k8s", "wait_for_upstream_tier2_or_run_tier2_k8s", "build_pm25_serving_features_k8s",
              "check_serving_features", "run_pm25_inference_k8s", "check_prediction_freshness", "check_api_ready",
-             "build_training_dataset_k8s", "train_pm25_models_k8s", "promotion_gate", "promote_pm25_models_k8s"}
+             "build_training_dataset_k8s", "train_pm25_models_k8s", "promotion_gate", "promote_pm25_models_k8s",
+             "score_pm25_forecasts_k8s"}
 
 
 @pytest.mark.slow
@@ -81,5 +82,13 @@ def test_compute_dag_runs_green_end_to_end(tmp_path: Path) -> None:
     for horizon in (6, 12, 24):
         assert 0.0 <= row[f"pm25_{horizon}h"] <= 1000.0
         assert row[f"risk_{horizon}h"] in ("low", "medium", "high", "very_high")
+    # the forecast joined the archive, one row per lead time; its target hours (the next day) are
+    # not observed in the window, so nothing is scored yet
+    archive = read_rows(catalog.load_table(FORECAST_ARCHIVE.identifier))
+    assert sorted((r["horizon_hour"], r["target_hour"]) for r in archive) == [
+        (h, BASE_HOUR + dt.timedelta(hours=h)) for h in (6, 12, 24)]
+    assert {(r["prediction_id"], r["pm25_observed"]) for r in archive} == {(row["prediction_id"], None)}
+    assert [r["pm25_forecast"] for r in sorted(archive, key=lambda r: r["horizon_hour"])] == [
+        row["pm25_6h"], row["pm25_12h"], row["pm25_24h"]]
     # the embedded store of the repository was not touched: everything went to the temp root
     assert (store / "landing").is_dir() and (store / "models").is_dir()

@@ -236,6 +236,18 @@ def _reconcile(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
     return run_reconcile(ctx, Window.parse(a.start_date, a.end_date), a.tolerance)
 
 
+def _scoring_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--start-date", help="first UTC date of the target hours to score (with --end-date; "
+                   "default: scoring.lookback_days up to the newest forecast's last target hour)")
+    p.add_argument("--end-date", help="last UTC date of the target hours to score, inclusive")
+
+
+def _scoring(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
+    from ais.ml.scoring import run_scoring
+
+    return ctx.done(**run_scoring(ctx.settings, ctx.job_run_id, a.start_date, a.end_date))
+
+
 JOBS: dict[str, JobDef] = {j.name: j for j in (
     JobDef("ensure-iceberg", "create or evolve every Iceberg table", _no_args, _ensure, needs_spark=False,
            outputs=("iceberg:tables",)),
@@ -306,6 +318,10 @@ JOBS: dict[str, JobDef] = {j.name: j for j in (
            maintenance.add_args, maintenance.run_job),
     JobDef("spark-smoke", "executors compute a checked sum; one Iceberg row written, read back, dropped",
            smoke.add_args, smoke.run_job),
+    JobDef("forecast-scoring", "archive every forecast per lead time, score it against silver PM2.5, "
+           "and the skill by lead time over 7 and 30 days", _scoring_args, _scoring, needs_spark=False,
+           inputs=("predictions.hanoi_pm25_forecast_gold", "air_quality.openaq_hanoi_hourly_silver"),
+           outputs=("predictions.hanoi_pm25_forecast_archive_gold", "predictions.hanoi_pm25_forecast_skill_gold")),
     JobDef("audit-dead-letters", "stream ais-ingest's dead letters into audit.invalid_events_bronze",
            dead_letters.add_args, dead_letters.run_job, inputs=("bus:dlq",),
            outputs=("audit.invalid_events_bronze",)),
