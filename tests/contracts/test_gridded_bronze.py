@@ -18,7 +18,7 @@ from ais import tables
 from ais.config import Settings
 from ais.spark.jobs.bronze import run_bronze
 from ais.spark.jobs.common import JobContext, Window
-from ais.spark.jobs.tier1_silver import run_s5p_grid
+from ais.spark.jobs.weather_satellite_silver import run_s5p_grid
 from tests.conftest import CONFIG_PATH, PROJECT_ROOT, SHARED_DATA
 
 pytestmark = [pytest.mark.spark, pytest.mark.native]

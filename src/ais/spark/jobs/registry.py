@@ -115,11 +115,11 @@ def _openaq_silver(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
     return run_openaq_silver(ctx, Window.parse(a.start_date, a.end_date), a.full_refresh)
 
 
-def _tier1(function_name: str) -> Callable[[JobContext, argparse.Namespace], dict[str, Any]]:
+def _weather_satellite(function_name: str) -> Callable[[JobContext, argparse.Namespace], dict[str, Any]]:
     def run(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
-        from ais.spark.jobs import tier1_silver
+        from ais.spark.jobs import weather_satellite_silver
 
-        job: Callable[..., dict[str, Any]] = getattr(tier1_silver, function_name)
+        job: Callable[..., dict[str, Any]] = getattr(weather_satellite_silver, function_name)
         return job(ctx, Window.parse(a.start_date, a.end_date), a.full_refresh)
 
     return run
@@ -259,18 +259,19 @@ JOBS: dict[str, JobDef] = {j.name: j for j in (
            _window_args, _openaq_silver, inputs=("air_quality.openaq_hourly_bronze",),
            outputs=("air_quality.openaq_hanoi_station_hourly_silver", "air_quality.openaq_hanoi_hourly_silver")),
     JobDef("hanoi-weather-proxy-silver", "WeatherAPI bronze -> Hanoi hourly surface proxy silver",
-           _window_args, _tier1("run_weather_proxy"), inputs=("weather.weather_history_bronze",),
+           _window_args, _weather_satellite("run_weather_proxy"), inputs=("weather.weather_history_bronze",),
            outputs=("weather.weather_hanoi_surface_proxy_silver",)),
     JobDef("era5-surface-hanoi-silver", "ERA5 single-level bronze -> Hanoi hourly surface silver",
-           _window_args, _tier1("run_era5_surface"), inputs=("weather.era5_files_bronze",),
+           _window_args, _weather_satellite("run_era5_surface"), inputs=("weather.era5_files_bronze",),
            outputs=("weather.era5_surface_hanoi_hourly_silver",)),
     JobDef("sentinel5p-hanoi-silver", "Sentinel-5P bronze -> daily Hanoi statistics per product",
-           _window_args, _tier1("run_s5p_daily"), inputs=("satellite.sentinel5p_summary_bronze",),
+           _window_args, _weather_satellite("run_s5p_daily"), inputs=("satellite.sentinel5p_summary_bronze",),
            outputs=("satellite.sentinel5p_hanoi_daily_silver",)),
-    JobDef("maiac-hanoi-silver", "MAIAC bronze -> daily Hanoi AOD statistics", _window_args, _tier1("run_maiac_daily"),
+    JobDef("maiac-hanoi-silver", "MAIAC bronze -> daily Hanoi AOD statistics", _window_args,
+           _weather_satellite("run_maiac_daily"),
            inputs=("satellite.maiac_summary_bronze",), outputs=("satellite.maiac_hanoi_daily_silver",)),
     JobDef("sentinel5p-grid-silver", "Sentinel-5P bronze grid cells -> daily 0.25 degree grid per product",
-           _window_args, _tier1("run_s5p_grid"), inputs=("satellite.sentinel5p_summary_bronze",),
+           _window_args, _weather_satellite("run_s5p_grid"), inputs=("satellite.sentinel5p_summary_bronze",),
            outputs=("satellite.sentinel5p_grid_silver",)),
     JobDef("openaq-spatial-gradient-silver", "OpenAQ station-hourly silver -> hourly PM2.5 spatial gradient",
            _window_args, _gradient, inputs=("air_quality.openaq_hanoi_station_hourly_silver",),

@@ -13,7 +13,7 @@ import pytest
 
 from ais import tables, units
 from ais.config import Settings
-from ais.spark.jobs import tier1_silver
+from ais.spark.jobs import weather_satellite_silver
 from ais.spark.jobs.bronze import run_bronze
 from ais.spark.jobs.common import JobContext, Window
 from tests.integration.events import T0, envelope, iso, write_jsonl
@@ -48,7 +48,7 @@ def test_weather_proxy(spark: Any, spark_settings: Callable[..., Settings]) -> N
         _weather("Hai Phong", 20.86, 106.68, 0, 30.0, 180, 1189),  # outside the Hanoi bbox
         _weather("Ha Noi", 21.03, 105.85, 1, 19.0, 90, 1003)])
     assert run_bronze(JobContext("bronze", settings, spark), "weather")["output_count"] == 4
-    first = tier1_silver.run_weather_proxy(JobContext("proxy", settings, spark), WINDOW)
+    first = weather_satellite_silver.run_weather_proxy(JobContext("proxy", settings, spark), WINDOW)
     assert first["output_count"] == 2
     rows = _rows(spark, settings, "weather.weather_hanoi_surface_proxy_silver", "hour")
     h0 = rows[dt.datetime(2026, 10, 1, 0)]
@@ -56,7 +56,7 @@ def test_weather_proxy(spark: Any, spark_settings: Callable[..., Settings]) -> N
     assert h0.wind_degree == pytest.approx(0.0, abs=1e-6) or h0.wind_degree == pytest.approx(360.0)  # 350° and 10°
     assert h0.condition_code in (1003, 1006) and h0.source == "simulated"
     assert rows[dt.datetime(2026, 10, 1, 1)].wind_degree == pytest.approx(90.0)
-    assert tier1_silver.run_weather_proxy(JobContext("proxy", settings, spark), WINDOW)["output_count"] == 0
+    assert weather_satellite_silver.run_weather_proxy(JobContext("proxy", settings, spark), WINDOW)["output_count"] == 0
 
 
 def _era5(event_id: str, available: dt.datetime, hours: dict[int, tuple[float, ...]],
@@ -80,7 +80,7 @@ def test_era5_surface_units_and_newest_release(spark: Any, spark_settings: Calla
     levels = _era5("era5_pressure_levels_2026_10", T0, {2: (1.0,) * 8}, dataset_type="pressure_levels")
     _land(settings, "era5-files", [old, newer, levels])
     run_bronze(JobContext("bronze", settings, spark), "era5")
-    assert tier1_silver.run_era5_surface(JobContext("era5", settings, spark), WINDOW)["output_count"] == 2
+    assert weather_satellite_silver.run_era5_surface(JobContext("era5", settings, spark), WINDOW)["output_count"] == 2
     rows = _rows(spark, settings, "weather.era5_surface_hanoi_hourly_silver", "hour")
     assert set(rows) == {dt.datetime(2026, 10, 1, 0), dt.datetime(2026, 10, 1, 1)}
     h0 = rows[dt.datetime(2026, 10, 1, 0)]
@@ -93,7 +93,7 @@ def test_era5_surface_units_and_newest_release(spark: Any, spark_settings: Calla
     h1 = rows[dt.datetime(2026, 10, 1, 1)]  # the newer release replaced the older values
     assert (h1.wind_u10, h1.wind_v10, h1.wind_dir, h1.low_pbl) == (0.0, -5.0, pytest.approx(0.0), False)
     assert h1.temperature_2m_c == pytest.approx(29.0)
-    assert tier1_silver.run_era5_surface(JobContext("era5", settings, spark), WINDOW)["output_count"] == 0
+    assert weather_satellite_silver.run_era5_surface(JobContext("era5", settings, spark), WINDOW)["output_count"] == 0
 
 
 def _s5p(pid: str, product: str, start_h: float, valid: int, total: int, mean: float, std: float,
@@ -115,7 +115,7 @@ def test_s5p_daily_pools_products(spark: Any, spark_settings: Callable[..., Sett
         _s5p("c", "NO2", 8.0, 0, 60, 0.0, 0.0, 0.0, 0.0),  # fully clouded: no valid pixel
         _s5p("d", "CO", 6.0, 40, 40, 0.03, 0.001, 0.028, 0.033)])
     run_bronze(JobContext("bronze", settings, spark), "sentinel5p")
-    assert tier1_silver.run_s5p_daily(JobContext("s5p", settings, spark), WINDOW)["output_count"] == 2
+    assert weather_satellite_silver.run_s5p_daily(JobContext("s5p", settings, spark), WINDOW)["output_count"] == 2
     table = spark.table(tables.table("satellite.sentinel5p_hanoi_daily_silver").qualified(settings.catalog_name))
     rows = {r.product: r for r in table.collect()}
     no2 = rows["NO2"]
@@ -127,7 +127,7 @@ def test_s5p_daily_pools_products(spark: Any, spark_settings: Callable[..., Sett
     assert no2.overpass_time_utc == dt.datetime(2026, 10, 1, 6, 5)  # midpoint of the product with most pixels
     assert (no2.date, no2.unit) == (dt.date(2026, 10, 1), "mol m-2")
     assert rows["CO"].value_mean == pytest.approx(0.03) and rows["CO"].valid_pct == 100.0
-    assert tier1_silver.run_s5p_daily(JobContext("s5p", settings, spark), WINDOW)["output_count"] == 0
+    assert weather_satellite_silver.run_s5p_daily(JobContext("s5p", settings, spark), WINDOW)["output_count"] == 0
 
 
 def test_maiac_daily(spark: Any, spark_settings: Callable[..., Settings]) -> None:
@@ -146,14 +146,14 @@ def test_maiac_daily(spark: Any, spark_settings: Callable[..., Settings]) -> Non
     _land(settings, "maiac-summary", [granule("g1", "h28v06", 100, 0.6, 100, 400, 0.5, 0.1, 0.2, 0.9),
                                       granule("g2", "h28v07", 300, 0.4, 300, 400, 0.3, 0.05, 0.1, 0.7)])
     run_bronze(JobContext("bronze", settings, spark), "maiac")
-    assert tier1_silver.run_maiac_daily(JobContext("maiac", settings, spark), WINDOW)["output_count"] == 1
+    assert weather_satellite_silver.run_maiac_daily(JobContext("maiac", settings, spark), WINDOW)["output_count"] == 1
     row = next(iter(_rows(spark, settings, "satellite.maiac_hanoi_daily_silver", "date").values()))
     mean, std = units.pooled_mean_std([(100, 0.5, 0.1), (300, 0.3, 0.05)])
     assert row.aod_047_mean == pytest.approx(0.45) and row.aod_055_mean == pytest.approx(mean)
     assert row.aod_mean == pytest.approx(mean) and row.aod_std == pytest.approx(std)
     assert (row.aod_min, row.aod_max, row.tile_count) == (0.1, 0.9, 2)
     assert row.valid_pct == pytest.approx(50.0)
-    assert tier1_silver.run_maiac_daily(JobContext("maiac", settings, spark), WINDOW)["output_count"] == 0
+    assert weather_satellite_silver.run_maiac_daily(JobContext("maiac", settings, spark), WINDOW)["output_count"] == 0
 
 
 def test_unit_functions() -> None:

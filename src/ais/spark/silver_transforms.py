@@ -1,4 +1,7 @@
-"""Tier-1 silver for the non-OpenAQ sources, each a window of its bronze table MERGEd on its key.
+"""The silver transforms of the weather and satellite sources: bronze rows in, silver rows out.
+
+Pure DataFrame -> DataFrame functions (no catalog, no table, no clock); the jobs that read a
+window of bronze and MERGE the result are in ais.spark.jobs.weather_satellite_silver.
 
 weather proxy  WeatherAPI hours inside the Hanoi bbox -> one row per UTC hour (means; wind
                direction as a vector mean; WeatherAPI units kept: °C, %, kph, mb, mm, km).
@@ -20,28 +23,12 @@ S5P grid       the grid cells of the product files (sentinel5p.grid_area, sentin
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ais import tables, units
-from ais.spark.jobs.common import JobContext, Window
-from ais.spark.merge import merge_into
+from ais import units
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
-
-
-def _in_window(df: DataFrame, column: str, window: Window, full_refresh: bool) -> DataFrame:
-    from pyspark.sql import functions as F
-
-    if full_refresh:
-        return df
-    return df.where((F.col(column) >= window.start_sql) & (F.col(column) < window.end_sql))
-
-
-def _stamp(df: DataFrame, ctx: JobContext) -> DataFrame:
-    from pyspark.sql import functions as F
-
-    return df.withColumn("job_run_id", F.lit(ctx.job_run_id)).withColumn("updated_at", F.current_timestamp())
 
 
 def _latest(df: DataFrame, keys: list[str], *order: Column) -> DataFrame:
@@ -57,12 +44,6 @@ def _sources(col: str = "source") -> Column:
 
     return F.concat_ws(",", F.array_sort(F.collect_set(col))).alias("source")
 
-
-def _bbox(ctx: JobContext) -> dict[str, float]:
-    return {k: ctx.settings.get_float(f"hanoi.bbox.{k}") for k in ("west", "east", "south", "north")}
-
-
-# ---- transforms (DataFrame -> DataFrame) ------------------------------------------------------
 
 def weather_proxy(bronze: DataFrame, bbox: dict[str, float]) -> DataFrame:
     from pyspark.sql import functions as F
@@ -158,50 +139,3 @@ def s5p_grid(bronze: DataFrame) -> DataFrame:
                  F.sum("c.valid_count").alias("valid_count"),
                  F.max_by("_mid", "c.valid_count").alias("overpass_time_utc"),
                  F.max("available_at").alias("available_at"), _sources()))
-
-
-# ---- jobs ------------------------------------------------------------------------------------
-
-def _run(ctx: JobContext, window: Window, full_refresh: bool, rows: DataFrame, spec: tables.TableSpec,
-         prune: str) -> dict[str, Any]:
-    stats = merge_into(_stamp(rows, ctx), spec, ctx.catalog, prune_column=prune)
-    return ctx.done(table=spec.identifier, window_start=window.start, window_end=window.end,
-                    full_refresh=full_refresh, input_count=stats.input_rows, output_count=stats.written_rows)
-
-
-def run_weather_proxy(ctx: JobContext, window: Window, full_refresh: bool = False) -> dict[str, Any]:
-    bronze = _in_window(ctx.spark.table(tables.table("weather.weather_history_bronze").qualified(ctx.catalog)),
-                        "event_time", window, full_refresh)
-    return _run(ctx, window, full_refresh, weather_proxy(bronze, _bbox(ctx)),
-                tables.table("weather.weather_hanoi_surface_proxy_silver"), "hour")
-
-
-def run_era5_surface(ctx: JobContext, window: Window, full_refresh: bool = False) -> dict[str, Any]:
-    from pyspark.sql import functions as F
-
-    bronze = ctx.spark.table(tables.table("weather.era5_files_bronze").qualified(ctx.catalog))
-    if not full_refresh:  # files overlapping the window; their hours are cut to it below
-        bronze = bronze.where((F.col("period_end") > window.start_sql) & (F.col("period_start") < window.end_sql))
-    rows = _in_window(era5_surface(bronze, ctx.settings.get_float("features.low_pbl_m")), "hour", window,
-                      full_refresh)
-    return _run(ctx, window, full_refresh, rows, tables.table("weather.era5_surface_hanoi_hourly_silver"), "hour")
-
-
-def run_s5p_daily(ctx: JobContext, window: Window, full_refresh: bool = False) -> dict[str, Any]:
-    bronze = _in_window(ctx.spark.table(tables.table("satellite.sentinel5p_summary_bronze").qualified(ctx.catalog)),
-                        "sensing_start", window, full_refresh)
-    return _run(ctx, window, full_refresh, s5p_daily(bronze),
-                tables.table("satellite.sentinel5p_hanoi_daily_silver"), "date")
-
-
-def run_maiac_daily(ctx: JobContext, window: Window, full_refresh: bool = False) -> dict[str, Any]:
-    bronze = _in_window(ctx.spark.table(tables.table("satellite.maiac_summary_bronze").qualified(ctx.catalog)),
-                        "time_start", window, full_refresh)
-    return _run(ctx, window, full_refresh, maiac_daily(bronze), tables.table("satellite.maiac_hanoi_daily_silver"),
-                "date")
-
-
-def run_s5p_grid(ctx: JobContext, window: Window, full_refresh: bool = False) -> dict[str, Any]:
-    bronze = _in_window(ctx.spark.table(tables.table("satellite.sentinel5p_summary_bronze").qualified(ctx.catalog)),
-                        "sensing_start", window, full_refresh)
-    return _run(ctx, window, full_refresh, s5p_grid(bronze), tables.table("satellite.sentinel5p_grid_silver"), "date")
