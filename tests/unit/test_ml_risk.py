@@ -91,3 +91,28 @@ def test_vn_aqi_categories_in_order() -> None:
 def test_vn_aqi_rejects_missing_value() -> None:
     with pytest.raises(ValueError, match=r"PM2\.5"):
         vn_aqi_category(math.nan)
+
+
+@pytest.mark.parametrize(("pm25", "index", "category"), [
+    (0.0, 0, "good"), (12.5, 25, "good"), (25.0, 50, "good"), (25.1, 50, "moderate"),
+    (37.5, 75, "moderate"), (50.0, 100, "moderate"), (65.0, 125, "unhealthy_for_sensitive"),
+    (80.0, 150, "unhealthy_for_sensitive"), (115.0, 175, "unhealthy"), (150.0, 200, "unhealthy"),
+    (200.0, 250, "very_unhealthy"), (250.0, 300, "very_unhealthy"), (300.0, 350, "hazardous"),
+    (425.0, 450, "hazardous"), (500.0, 500, "hazardous"), (900.0, 500, "hazardous")])
+def test_vn_aqi_index_is_linear_between_the_decisions_breakpoints(pm25: float, index: int, category: str) -> None:
+    from ais.ml.risk import vn_aqi
+
+    got = vn_aqi(pm25)
+    assert (got.index, got.category) == (index, category)
+
+
+def test_vn_aqi_colours_and_advice_cover_every_category() -> None:
+    from ais.ml.risk import VN_AQI_ADVICE, VN_AQI_CATEGORIES, VN_AQI_COLOURS, vn_aqi
+
+    assert set(VN_AQI_COLOURS) == set(VN_AQI_ADVICE) == set(VN_AQI_CATEGORIES)
+    assert vn_aqi(10.0).colour == "#00e400" and vn_aqi(60.0).colour == "#ff7e00"
+    assert vn_aqi(260.0).colour == "#7e0023" and "indoors" in vn_aqi(260.0).advice
+    # 25.4 µg/m³ is index 50.8 -> 51, rounded half up like the decision's formula
+    assert vn_aqi(25.4).index == 51 and vn_aqi(25.2).index == 50
+    with pytest.raises(ValueError, match="finite"):
+        vn_aqi(float("nan"))

@@ -24,6 +24,11 @@ risk bands:
                                            where the index is capped at 500)
 
 This is the PM2.5 sub-index class of one concentration, not the multi-pollutant AQI of a station.
+
+:func:`vn_aqi` also gives the numeric index (linear between the breakpoints above, rounded to a
+whole number and capped at 500, as the decision's formula does) and each class's colour, the RGB
+values the decision assigns (good 0,228,0; moderate 255,255,0; poor 255,126,0; bad 255,0,0; very bad
+143,63,151; hazardous 126,0,35), with a short health advice of ours per class.
 """
 
 from __future__ import annotations
@@ -100,3 +105,49 @@ def vn_aqi_category(pm25: float) -> str:
         if value <= upper:
             return name
     return VN_AQI_CATEGORIES[-1]
+
+
+# Concentration breakpoints (µg/m³) and the index values at them (Decision 1459/QĐ-TCMT, PM2.5).
+VN_AQI_PM25_BREAKPOINTS: tuple[float, ...] = (0.0, 25.0, 50.0, 80.0, 150.0, 250.0, 350.0, 500.0)
+VN_AQI_INDEX_BREAKPOINTS: tuple[float, ...] = (0.0, 50.0, 100.0, 150.0, 200.0, 300.0, 400.0, 500.0)
+VN_AQI_COLOURS: dict[str, str] = {
+    "good": "#00e400", "moderate": "#ffff00", "unhealthy_for_sensitive": "#ff7e00", "unhealthy": "#ff0000",
+    "very_unhealthy": "#8f3f97", "hazardous": "#7e0023"}
+VN_AQI_ADVICE: dict[str, str] = {
+    "good": "Air quality is good: outdoor activity is fine for everyone.",
+    "moderate": "Acceptable; unusually sensitive people should watch for symptoms during long outdoor effort.",
+    "unhealthy_for_sensitive": "Children, older adults and people with heart or lung disease should cut down "
+                               "long or heavy outdoor effort.",
+    "unhealthy": "Everyone should cut down outdoor effort; sensitive groups should stay indoors where the air "
+                 "is cleaner.",
+    "very_unhealthy": "Avoid outdoor activity; keep windows closed and wear a fitted mask outside.",
+    "hazardous": "Stay indoors with windows closed; everyone should avoid all outdoor activity.",
+}
+
+
+@dataclass(frozen=True)
+class VnAqi:
+    index: int
+    category: str
+    colour: str
+    advice: str
+
+
+def vn_aqi_index(pm25: float) -> int:
+    """The VN_AQI PM2.5 sub-index 0..500 of a concentration in µg/m³ (linear between breakpoints,
+    rounded half up; 500 above 500 µg/m³)."""
+    value = _check_concentration(pm25)
+    bp, idx = VN_AQI_PM25_BREAKPOINTS, VN_AQI_INDEX_BREAKPOINTS
+    if value >= bp[-1]:
+        return int(idx[-1])
+    for k in range(1, len(bp)):
+        if value <= bp[k]:
+            exact = idx[k - 1] + (idx[k] - idx[k - 1]) * (value - bp[k - 1]) / (bp[k] - bp[k - 1])
+            return math.floor(exact + 0.5)
+    raise AssertionError("unreachable")
+
+
+def vn_aqi(pm25: float) -> VnAqi:
+    """Index, class, colour and advice of a PM2.5 concentration in µg/m³."""
+    category = vn_aqi_category(pm25)
+    return VnAqi(vn_aqi_index(pm25), category, VN_AQI_COLOURS[category], VN_AQI_ADVICE[category])
