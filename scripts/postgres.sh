@@ -3,7 +3,8 @@
 # cluster of Debian's PostgreSQL server (the `postgresql` package), run with initdb and pg_ctl on a
 # data folder of our own. The Debian system cluster (pg_ctlcluster, /etc/postgresql, port 5432) is
 # not used. It holds the Iceberg JDBC catalog (database and role ais_catalog) and Airflow's
-# metadata (database and role airflow).
+# metadata (database and role airflow). The role ais_catalog_reader may log in to ais_catalog and
+# read its tables, nothing else: the catalog login of the read-only API (deploy/k8s: ais-api-secrets).
 #
 #   scripts/postgres.sh start   [--port N] [--owner-pid PID]  initdb on first start, start, wait
 #                                                             until it serves, create the roles and
@@ -51,6 +52,7 @@ DEFAULT_PORT=5433
 START_TIMEOUT="${AIS_PG_START_TIMEOUT:-60}"
 CATALOG=ais_catalog
 AIRFLOW=airflow
+READER=ais_catalog_reader
 
 # Only what this script passes may choose the server, user and database of its clients.
 unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGSERVICE PGSERVICEFILE PGOPTIONS PGPASSFILE \
@@ -178,6 +180,10 @@ cred_get() { [ -f "$CREDS" ] || return 0; sed -n "s/^$1=//p" "$CREDS" | tail -n 
 
 ensure_credentials() {
   if [ -f "$CREDS" ] && [ -n "$(cred_get AIS_PG_CATALOG_PASSWORD)" ] && [ -n "$(cred_get AIS_PG_AIRFLOW_PASSWORD)" ]; then
+    # a folder made before the read-only role existed gets that role's password added
+    if [ -z "$(cred_get AIS_PG_CATALOG_READER_PASSWORD)" ]; then
+      (umask 077; echo "AIS_PG_CATALOG_READER_PASSWORD=$(random_password)" >> "$CREDS")
+    fi
     return
   fi
   local tmp="$CREDS.tmp.$$"
@@ -188,6 +194,7 @@ ensure_credentials() {
       echo "# AIS_PG_CATALOG_PASSWORD / AIS_PG_AIRFLOW_PASSWORD in the environment override them."
       echo "AIS_PG_CATALOG_PASSWORD=$(random_password)"
       echo "AIS_PG_AIRFLOW_PASSWORD=$(random_password)"
+      echo "AIS_PG_CATALOG_READER_PASSWORD=$(random_password)"
     } > "$tmp"
   )
   chmod 0600 "$tmp"
@@ -198,10 +205,12 @@ ensure_credentials() {
 load_credentials() {
   CATALOG_PW="${AIS_PG_CATALOG_PASSWORD:-$(cred_get AIS_PG_CATALOG_PASSWORD)}"
   AIRFLOW_PW="${AIS_PG_AIRFLOW_PASSWORD:-$(cred_get AIS_PG_AIRFLOW_PASSWORD)}"
+  # empty in a folder made before the role existed, until the next start adds it
+  READER_PW="${AIS_PG_CATALOG_READER_PASSWORD:-$(cred_get AIS_PG_CATALOG_READER_PASSWORD)}"
   if [ -z "$CATALOG_PW" ] || [ -z "$AIRFLOW_PW" ]; then
     die postgres_no_credentials "\"message\":$(jstr "no passwords in $CREDS: run scripts/postgres.sh start first")"
   fi
-  case "$CATALOG_PW$AIRFLOW_PW" in
+  case "$CATALOG_PW$AIRFLOW_PW$READER_PW" in
     *$'\n'*|*$'\r'*) die postgres_bad_password '"message":"a password override contains a line break"' ;;
   esac
 }
@@ -322,6 +331,8 @@ admin_psql() {
 
 provision() {
   load_credentials
+  [ -n "$READER_PW" ] ||
+    die postgres_no_credentials "\"message\":$(jstr "no AIS_PG_CATALOG_READER_PASSWORD in $CREDS")"
   # passwords go in on stdin, never on a command line; statements with passwords are never logged
   {
     echo "SET log_statement = 'none';"
@@ -341,6 +352,19 @@ SELECT format('ALTER DATABASE %I OWNER TO %I', '$role', '$role') \\gexec
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', '$role') \\gexec
 EOF
     done
+    # the read-only catalog role: connect, read every table of the catalog (those ais_catalog
+    # creates later too), nothing else
+    echo "\\set reader_pw $(psql_quote "$READER_PW")"
+    cat <<EOF
+SELECT format('CREATE ROLE %I LOGIN', '$READER')
+  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$READER') \\gexec
+SELECT format('ALTER ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', '$READER', :'reader_pw') \\gexec
+SELECT format('GRANT CONNECT ON DATABASE %I TO %I', '$CATALOG', '$READER') \\gexec
+\\connect $CATALOG
+SELECT format('GRANT USAGE ON SCHEMA public TO %I', '$READER') \\gexec
+SELECT format('GRANT SELECT ON ALL TABLES IN SCHEMA public TO %I', '$READER') \\gexec
+SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public GRANT SELECT ON TABLES TO %I', '$CATALOG', '$READER') \\gexec
+EOF
   } | admin_psql -f - >/dev/null 2>"$LOGS/provision.err" || {
     cat "$LOGS/provision.err" >&2
     die postgres_provision_failed '"message":"creating the roles and databases failed"'

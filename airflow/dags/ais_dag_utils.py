@@ -299,19 +299,30 @@ API_PROBE = PodSpecSource("checks/pm25-serving-check-job.yaml", "AIS_ML_IMAGE", 
 
 
 @functools.cache
-def manifest_pod_spec(manifest: str) -> dict[str, Any]:
-    """The pod spec of a Job or CronJob manifest, without the container's command and args."""
+def _manifest_template(manifest: str) -> dict[str, Any]:
+    """The pod template (metadata and spec) of a Job or CronJob manifest."""
     import yaml
 
     doc = yaml.safe_load((MANIFESTS / manifest).read_text(encoding="utf-8"))
     spec = doc["spec"]
     if doc["kind"] == "CronJob":
         spec = spec["jobTemplate"]["spec"]
-    pod = json.loads(json.dumps(spec["template"]["spec"]))
+    return dict(spec["template"])
+
+
+def manifest_pod_spec(manifest: str) -> dict[str, Any]:
+    """The pod spec of a Job or CronJob manifest, without the container's command and args."""
+    pod = json.loads(json.dumps(_manifest_template(manifest)["spec"]))
     for container in pod["containers"]:
         container.pop("command", None)
         container.pop("args", None)
     return pod
+
+
+def manifest_pod_labels(manifest: str) -> dict[str, str]:
+    """The pod template's labels: a launched pod carries them, so the workload's NetworkPolicy
+    (deploy/k8s/networkpolicy.yaml selects pods by these labels) applies to it as well."""
+    return dict((_manifest_template(manifest).get("metadata") or {}).get("labels") or {})
 
 
 def _required_env(name: str) -> str:
@@ -366,7 +377,8 @@ def _cluster_operator(task_id: str, steps: Sequence[Step], source: PodSpecSource
         cmds, arguments = argvs[0][:1], argvs[0][1:]
     else:
         cmds, arguments = ["sh", "-ec"], ["\n".join(shlex.join(a) for a in argvs)]
-    pod_dict = {"apiVersion": "v1", "kind": "Pod", "metadata": {"labels": dict(PART_OF)},
+    labels = {**manifest_pod_labels(source.manifest), **PART_OF, "ais-task": task_id.replace("_", "-")}
+    pod_dict = {"apiVersion": "v1", "kind": "Pod", "metadata": {"labels": dict(labels)},
                 "spec": manifest_pod_spec(source.manifest)}
     common: dict[str, Any] = {
         "task_id": task_id,
@@ -377,7 +389,7 @@ def _cluster_operator(task_id: str, steps: Sequence[Step], source: PodSpecSource
         "cmds": cmds,
         "arguments": arguments,
         "full_pod_spec": PodGenerator.deserialize_model_dict(pod_dict),
-        "labels": {**PART_OF, "ais-task": task_id.replace("_", "-")},
+        "labels": labels,
         "get_logs": True,
         "startup_timeout_seconds": 600,
         "on_finish_action": "delete_succeeded_pod",

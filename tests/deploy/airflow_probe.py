@@ -86,6 +86,7 @@ def describe(dag: Any, conf: dict[str, Any], interval_end: dt.datetime) -> dict[
                 "args": render(container.args, env, context),
                 "service_account": spec.service_account_name,
                 "automount_token": spec.automount_service_account_token,
+                "labels": dict(pod.metadata.labels or {}),
                 "env_from": [(e.config_map_ref.name if e.config_map_ref else None,
                               e.secret_ref.name if e.secret_ref else None) for e in (container.env_from or [])],
                 "resources": {"requests": dict(container.resources.requests or {}),

@@ -360,7 +360,12 @@ def test_k8s_runtime_launches_the_deployed_pods(k8s: dict[str, Any]) -> None:
         assert pod["service_account"] == account
         assert pod["image"] == (IMAGES["AIS_SPARK_IMAGE"] if account == "spark" else IMAGES["AIS_ML_IMAGE"])
         assert pod["resources"] == container["resources"], task_id
-        assert pod["env_from"] == [["ais-runtime-config", None], [None, "ais-runtime-secrets"]]
+        # the manifest's own ConfigMap and Secret (one Secret per workload), and its pod labels,
+        # which its NetworkPolicy selects
+        assert pod["env_from"] == [[e.get("configMapRef", {}).get("name"), e.get("secretRef", {}).get("name")]
+                                   for e in container.get("envFrom", [])], task_id
+        template = yaml.safe_load((BASE / manifest).read_text())["spec"]["template"]
+        assert template["metadata"]["labels"].items() <= pod["labels"].items(), task_id
         assert pod["run_as_non_root"] is True
         assert pod["volumes"] == sorted(v["name"] for v in spec["volumes"])
         if kind == "Job":

@@ -34,6 +34,14 @@ EXPECTED_OBJECTS = {
     ("Deployment", "pm25-api"),
     ("Service", "pm25-api"),
     ("Job", "pm25-serving-check"),
+    ("ConfigMap", "ais-network"),
+    ("NetworkPolicy", "default-deny"),
+    ("NetworkPolicy", "allow-dns"),
+    ("NetworkPolicy", "pm25-api"),
+    ("NetworkPolicy", "pm25-ml"),
+    ("NetworkPolicy", "pm25-serving-check"),
+    ("NetworkPolicy", "spark-submit"),
+    ("NetworkPolicy", "spark"),
 }
 
 
@@ -64,11 +72,14 @@ def test_every_rendered_object_validates(rendered: dict[str, list[dict[str, Any]
 
 
 def test_files_outside_kustomize_validate() -> None:
-    """The Spark pod template and the example Secret are not kustomize resources; they must be valid
+    """The Spark pod template and the example Secrets are not kustomize resources; they must be valid
     objects all the same (Spark loads the template as a Pod)."""
+    validated = 0
     for path in (BASE / "spark" / "spark-pod-template.yaml", BASE / "secret.example.yaml"):
         for obj in yaml.safe_load_all(path.read_text()):
             validate(obj)
+            validated += 1
+    assert validated == 6  # the pod template and five Secrets
 
 
 def test_validation_is_strict(rendered: dict[str, list[dict[str, Any]]]) -> None:

@@ -26,12 +26,44 @@
 
 #include <jansson.h>
 
+#include "ais/config.h"
 #include "ais/log.h"
 #include "ais/sink.h"
 #include "ais/status.h"
 
 #define AIS_KAFKA_DEFAULT_TIMEOUT_MS 60000
 #define AIS_KAFKA_MAX_PARTITIONS 4096
+
+/* ------------------------------------------------------------------------------------------ */
+/* Client security (runtime.kafka_security_protocol and the keys after it)                     */
+
+#define AIS_KAFKA_SECURITY_MAX_SETTINGS 5
+
+/* The librdkafka settings of the client's security: "name", "value", ... pairs ended by NULL
+ * (conf[0] == NULL: PLAINTEXT, nothing set). The values point into the ais_config they were read
+ * from (the password among them: never log it) and into static strings: valid while that
+ * configuration is, and conf may point into ca_location: use the struct where it was filled. */
+typedef struct ais_kafka_security {
+    const char *conf[2 * AIS_KAFKA_SECURITY_MAX_SETTINGS + 1];
+    char ca_location[4096]; /* kafka_ssl_ca_location resolved against the project root */
+} ais_kafka_security;
+
+/* Reads the security settings of config/hanoi_pipeline.yaml (runtime.kafka_security_protocol,
+ * kafka_sasl_mechanism, kafka_sasl_username, kafka_sasl_password_env, kafka_ssl_ca_location):
+ *
+ *   protocol "" or PLAINTEXT   nothing
+ *   SSL                        security.protocol=ssl [, ssl.ca.location]
+ *   SASL_PLAINTEXT             security.protocol=sasl_plaintext, sasl.mechanisms, sasl.username,
+ *                              sasl.password
+ *   SASL_SSL                   both of the above
+ *
+ * Protocol and mechanism are matched without regard to case; a relative CA path is relative to
+ * the project root. The password is the secret named by kafka_sasl_password_env, which must be
+ * listed under `secrets:` and set non-empty. An unknown protocol or mechanism, a missing username
+ * or password, or a SASL or CA setting that the protocol does not use is AIS_ERR_CONFIG_INVALID,
+ * errbuf naming the key (never a value). */
+ais_status ais_kafka_security_from_config(const ais_config *cfg, ais_kafka_security *out,
+                                          char *errbuf, size_t errbuf_size);
 
 typedef struct ais_kafka_options {
     const char *bootstrap_servers; /* runtime.kafka_bootstrap_servers; required */
@@ -41,6 +73,7 @@ typedef struct ais_kafka_options {
     const char *request_id;        /* the run's, for those dead letters */
     int timeout_ms;  /* per-message delivery timeout (message.timeout.ms); 0 = default */
     ais_logger *logger; /* may be NULL */
+    const ais_kafka_security *security; /* NULL: PLAINTEXT */
 } ais_kafka_options;
 
 typedef struct ais_kafka_stats {
@@ -116,5 +149,13 @@ typedef struct ais_topic_report {
 ais_status ais_kafka_topics_ensure(const char *bootstrap_servers, const ais_topic_spec *specs,
                                    size_t n, bool create, int timeout_ms, ais_logger *logger,
                                    ais_topic_report *reports, char *errbuf, size_t errbuf_size);
+
+/* The same over a client with the given security settings (NULL: PLAINTEXT). */
+ais_status ais_kafka_topics_ensure_secure(const char *bootstrap_servers,
+                                          const ais_kafka_security *security,
+                                          const ais_topic_spec *specs, size_t n, bool create,
+                                          int timeout_ms, ais_logger *logger,
+                                          ais_topic_report *reports, char *errbuf,
+                                          size_t errbuf_size);
 
 #endif

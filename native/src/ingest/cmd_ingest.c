@@ -491,7 +491,12 @@ static ais_status open_sinks(run *r)
                      "--sink kafka needs a broker");
             return AIS_ERR_CONFIG_INVALID;
         }
+        ais_kafka_security security;
+        if ((st = ais_kafka_security_from_config(r->cfg, &security, r->error,
+                                                 sizeof r->error)) != AIS_OK)
+            return st;
         ais_kafka_options opts = {.bootstrap_servers = bootstrap,
+                                  .security = &security,
                                   .topic = r->topic,
                                   .dlq_topic = r->dlq_topic,
                                   .source = r->event_source,

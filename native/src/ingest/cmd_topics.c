@@ -64,7 +64,7 @@ static ais_status parse(int argc, char **argv, topics_args *a, char *err, size_t
 static ais_status collect_specs(const ais_config *cfg, ais_topic_spec *specs, const char **keys,
                                 size_t *n, char *err, size_t size)
 {
-    long partitions, replication;
+    long partitions = 0, replication = 0;
     ais_status st = ais_config_get_long(cfg, "kafka.partitions", &partitions);
     if (st == AIS_OK)
         st = ais_config_get_long(cfg, "kafka.replication_factor", &replication);
@@ -187,9 +187,12 @@ ais_status ais_cmd_topics(int argc, char **argv, ais_logger *logger)
             st = AIS_ERR_CONFIG_INVALID;
         }
     }
+    ais_kafka_security security;
+    if (st == AIS_OK)
+        st = ais_kafka_security_from_config(cfg, &security, err, sizeof err);
     if (st == AIS_OK) {
-        st = ais_kafka_topics_ensure(bootstrap, specs, n, a.create, a.timeout_ms, logger, reports,
-                                     err, sizeof err);
+        st = ais_kafka_topics_ensure_secure(bootstrap, &security, specs, n, a.create, a.timeout_ms,
+                                            logger, reports, err, sizeof err);
         /* per-topic outcomes are known unless the broker could not be asked at all */
         checked = st == AIS_OK || strncmp(err, "topic '", 7) == 0;
     }

@@ -303,7 +303,9 @@ ais_status ais_kafka_open(const ais_kafka_options *o, ais_kafka **out, char *err
                                 "all",                "message.timeout.ms", timeout,
                                 "linger.ms",          "10",      NULL};
     ais_status st =
-        ais_kafka_client_new(o->bootstrap_servers, conf, &k->client, dr_msg_cb, &k->rk, errbuf,
+        ais_kafka_client_new(o->bootstrap_servers, conf,
+                             o->security != NULL ? o->security->conf : NULL, &k->client,
+                             dr_msg_cb, &k->rk, errbuf,
                              errbuf_size);
     if (st != AIS_OK) {
         ais_kafka_free(k);

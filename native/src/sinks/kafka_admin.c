@@ -161,6 +161,17 @@ ais_status ais_kafka_topics_ensure(const char *bootstrap_servers, const ais_topi
                                    size_t n, bool create, int timeout_ms, ais_logger *logger,
                                    ais_topic_report *reports, char *errbuf, size_t errbuf_size)
 {
+    return ais_kafka_topics_ensure_secure(bootstrap_servers, NULL, specs, n, create, timeout_ms,
+                                          logger, reports, errbuf, errbuf_size);
+}
+
+ais_status ais_kafka_topics_ensure_secure(const char *bootstrap_servers,
+                                          const ais_kafka_security *security,
+                                          const ais_topic_spec *specs, size_t n, bool create,
+                                          int timeout_ms, ais_logger *logger,
+                                          ais_topic_report *reports, char *errbuf,
+                                          size_t errbuf_size)
+{
     if (bootstrap_servers == NULL || specs == NULL || reports == NULL || n == 0 ||
         timeout_ms <= 0)
         return AIS_ERR_INVALID_ARG;
@@ -175,8 +186,9 @@ ais_status ais_kafka_topics_ensure(const char *bootstrap_servers, const ais_topi
         return AIS_ERR_NOMEM;
     ais_kafka_client_ctx ctx = {.logger = logger};
     rd_kafka_t *rk = NULL;
-    ais_status st = ais_kafka_client_new(bootstrap_servers, NULL, &ctx, NULL, &rk, errbuf,
-                                         errbuf_size);
+    ais_status st = ais_kafka_client_new(bootstrap_servers, NULL,
+                                         security != NULL ? security->conf : NULL, &ctx, NULL,
+                                         &rk, errbuf, errbuf_size);
     if (st == AIS_OK && create)
         st = create_topics(rk, specs, n, timeout_ms, reports, created, errbuf, errbuf_size);
 

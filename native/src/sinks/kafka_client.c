@@ -60,7 +60,7 @@ static ais_status set(rd_kafka_conf_t *conf, const char *name, const char *value
 }
 
 ais_status ais_kafka_client_new(const char *bootstrap_servers, const char *const *conf_pairs,
-                                ais_kafka_client_ctx *ctx,
+                                const char *const *security_pairs, ais_kafka_client_ctx *ctx,
                                 void (*dr_msg_cb)(rd_kafka_t *, const rd_kafka_message_t *,
                                                   void *),
                                 rd_kafka_t **out, char *errbuf, size_t errbuf_size)
@@ -82,6 +82,8 @@ ais_status ais_kafka_client_new(const char *bootstrap_servers, const char *const
     if (st == AIS_OK)
         st = set(conf, "allow.auto.create.topics", "false", errbuf, errbuf_size);
     for (const char *const *p = conf_pairs; st == AIS_OK && p != NULL && p[0] != NULL; p += 2)
+        st = set(conf, p[0], p[1], errbuf, errbuf_size);
+    for (const char *const *p = security_pairs; st == AIS_OK && p != NULL && p[0] != NULL; p += 2)
         st = set(conf, p[0], p[1], errbuf, errbuf_size);
     if (st != AIS_OK) {
         rd_kafka_conf_destroy(conf);

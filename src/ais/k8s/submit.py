@@ -13,7 +13,7 @@ What the command carries besides the session settings (seed 001 §7):
 
 - ``--master`` (runtime.spark_k8s_master), ``--deploy-mode cluster``, ``--name ais-<job>``;
 - pod templates for driver and executors (deploy/k8s/spark/spark-pod-template.yaml): they bring the
-  ConfigMap ``ais-runtime-config`` and the Secret ``ais-runtime-secrets`` into both pods as
+  ConfigMap ``ais-runtime-config`` and the Secret ``ais-spark-secrets`` into both pods as
   environment, and the non-root security context. Secrets never appear in the command: catalog
   credentials that the session settings would carry are left out and the driver reads them from
   its environment;
