@@ -5,6 +5,13 @@ Each micro-batch: parse with the table's explicit schema, send what cannot be us
 audit.invalid_events_bronze with the reason (nothing is dropped silently), deduplicate inside the
 batch (latest ingest_time wins), MERGE the rest. A replayed batch changes nothing, so a restart
 between the table commit and the checkpoint commit is harmless.
+
+A record that is no event (a poison pill) never stops the stream: a Kafka tombstone (null value),
+an empty value, bytes that are not UTF-8, text that is not JSON, JSON that is not an object, an
+object whose fields do not fit the table's types, or one without a required field becomes one
+audit row whose reason names which (see :data:`REASON_DETAILS`), with its bytes and the record's
+place (``input_file`` = kafka:<topic>:<partition>:<offset>), while the good records of its batch
+go to bronze.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from ais import tables
 from ais.config import ConfigError, Settings
 from ais.spark.jobs.common import JobContext
 from ais.spark.jobs.maintenance import COMMIT_CONFLICT_MARKERS, retry_on_commit_conflict
+from ais.spark.kafka_security import kafka_security_options
 from ais.spark.merge import MergeStats, changed_rows, current_snapshot_id, merge_changed, merge_into
 from ais.spark.schema import conform, spark_schema
 from ais.tables import TableSpec
@@ -48,6 +56,22 @@ _JOB_COLUMNS = {"job_run_id", "input_snapshot_id", "output_snapshot_id", "input_
 
 _CORRUPT = "_corrupt_record"
 
+# Why a record's value cannot be read as one text at all (read_topic's ``value_problem``).
+NULL_VALUE, EMPTY_VALUE, INVALID_UTF8 = "null_value", "empty_value", "invalid_utf8"
+# The reasons of a record that is not usable as an event, in words (the audit row's ``detail``);
+# missing_<column> for any other required column of the table.
+REASON_DETAILS = {
+    NULL_VALUE: "the record has no value (a Kafka tombstone); raw_payload describes the record: its place and key",
+    EMPTY_VALUE: "the value is empty or blank; raw_payload describes the record: its place, key and value",
+    INVALID_UTF8: "the value is not UTF-8 text; raw_payload holds its bytes in base64",
+    "unparsable_json": "the value is not JSON",
+    "not_json_object": "the value is JSON but not an object",
+    "bad_field_type": "a JSON object with a field whose value does not fit the table's type",
+    "missing_event_id": "the object has no event_id",
+    "missing_or_bad_event_time": "the object has no event_time, or not a timestamp",
+    "unknown_schema_version": f"schema_version is missing or not one of {', '.join(SCHEMA_VERSIONS)}",
+}
+
 
 def _event_schema(spec: TableSpec) -> Any:
     from pyspark.sql import types as T
@@ -57,14 +81,20 @@ def _event_schema(spec: TableSpec) -> Any:
 
 
 def parse_events(raw: DataFrame, spec: TableSpec) -> DataFrame:
-    """``raw`` has ``raw_payload`` (one JSON document) and ``input_file``. Adds ``ev`` (the parsed struct)
-    and ``reason`` (null when the event is usable)."""
+    """``raw`` has :func:`read_topic`'s columns (``raw_payload``, ``value_problem``, ...). Adds
+    ``ev`` (the parsed struct) and ``reason`` (null when the event is usable)."""
     from pyspark.sql import functions as F
 
     options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
     parsed = raw.withColumn("ev", F.from_json("raw_payload", _event_schema(spec), options))
     is_object = F.col("raw_payload").rlike(r"^\s*\{")
-    reason = (F.when(~is_object | F.col("ev").isNull() | F.col(f"ev.{_CORRUPT}").isNotNull(), "unparsable_json")
+    # Only for a value the event schema refused: parsed again, schema-free, to say why.
+    as_json = F.try_parse_json("raw_payload")
+    refused = (F.when(as_json.isNull(), "unparsable_json")
+               .when(~F.schema_of_variant(as_json).startswith("OBJECT"), "not_json_object")
+               .otherwise("bad_field_type"))
+    reason = (F.when(F.col("value_problem").isNotNull(), F.col("value_problem"))
+              .when(~is_object | F.col("ev").isNull() | F.col(f"ev.{_CORRUPT}").isNotNull(), refused)
               .when(F.col("ev.event_id").isNull() | (F.trim("ev.event_id") == ""), "missing_event_id")
               .when(F.col("ev.event_time").isNull(), "missing_or_bad_event_time")
               .when(~F.col("ev.schema_version").isin(*SCHEMA_VERSIONS) | F.col("ev.schema_version").isNull(),
@@ -74,6 +104,18 @@ def parse_events(raw: DataFrame, spec: TableSpec) -> DataFrame:
                 and col.name not in _JOB_COLUMNS:
             reason = reason.when(F.col(f"ev.{col.name}").isNull(), f"missing_{col.name}")
     return parsed.withColumn("reason", reason)
+
+
+def reason_detail(reason: Any) -> Any:
+    """The Column of :data:`REASON_DETAILS`' words for the Column ``reason``."""
+    from pyspark.sql import functions as F
+
+    missing = "missing_"
+    detail = F.when(reason.startswith(missing),
+                    F.concat(F.lit("the object has no "), F.substring(reason, len(missing) + 1, 200)))
+    for name, words in REASON_DETAILS.items():
+        detail = F.when(reason == name, words).otherwise(detail)
+    return detail
 
 
 def latest_per_event(events: DataFrame) -> DataFrame:
@@ -152,10 +194,11 @@ def _write_batch(ctx: JobContext, src: BronzeSource, topic: str, batch: DataFram
             src.spec, keep=("raw_payload",)).persist()
         valid = good.count()
         bad = (checked.where("reason IS NOT NULL")
-               .select(F.lit(topic).alias("source_topic"), F.col("ev.event_id").alias("event_id"),
+               .select(F.lit(topic).alias("source_topic"),
+                       F.coalesce(F.col("ev.event_id"), F.col("record_key")).alias("event_id"),
                        "reason", "raw_payload", F.current_timestamp().alias("recorded_at"),
                        F.lit(ctx.job_run_id).alias("job_run_id"), "input_file",
-                       F.sha2("raw_payload", 256).alias("raw_sha256"))
+                       F.sha2("raw_payload", 256).alias("raw_sha256"), reason_detail(F.col("reason")).alias("detail"))
                .dropDuplicates(["source_topic", "reason", "raw_sha256"]))
         if fault:
             fault("before_merge", batch_id)
@@ -209,10 +252,34 @@ def run_bronze(ctx: JobContext, source: str, trigger: str = "availableNow",
     return ctx.done(source=source, topic=topic, table=src.spec.identifier, trigger=trigger, **totals)
 
 
+def record_columns(value: Any, input_file: Any, key: Any) -> list[Any]:
+    """One bus record as :func:`read_topic`'s columns, from its value's bytes (``value``, binary,
+    null for a tombstone), where it came from and its key (string or null).
+
+    ``value_problem`` says why the value is no text (:data:`NULL_VALUE`, :data:`EMPTY_VALUE`,
+    :data:`INVALID_UTF8`) or is null. ``raw_payload`` is the value's text, never null: for a value
+    that is not UTF-8 its bytes in base64; for a null or blank one a JSON description of the record
+    (``{"record": input_file, "key": ..., "value": ...}``), so that each such record is kept as one
+    audit row of its own (the audit table keeps one row per distinct raw_payload and reason)."""
+    from pyspark.sql import functions as F
+
+    text = value.cast("string")
+    problem = (F.when(value.isNull(), NULL_VALUE).when(~F.is_valid_utf8(text), INVALID_UTF8)
+               .when(text.rlike(r"^\s*$"), EMPTY_VALUE))
+    description = F.to_json(F.struct(input_file.alias("record"), key.alias("key"), text.alias("value")),
+                            {"ignoreNullFields": "false"})
+    payload = (F.when(problem.isNull(), text).when(problem == INVALID_UTF8, F.base64(value))
+               .otherwise(description))
+    return [payload.alias("raw_payload"), input_file.alias("input_file"), key.alias("record_key"),
+            problem.alias("value_problem")]
+
+
 def read_topic(ctx: JobContext, topic: str) -> DataFrame:
     """The stream of one bus topic: Kafka when runtime.kafka_bootstrap_servers is set, else the
-    landing folder <landing_dir>/<topic>. Columns ``raw_payload`` (one record's text) and
-    ``input_file`` (the landing file, or kafka:<topic>:<partition>:<offset>)."""
+    landing folder <landing_dir>/<topic>. Columns (:func:`record_columns`) ``raw_payload`` (one
+    record's text), ``input_file`` (the landing file, or kafka:<topic>:<partition>:<offset>),
+    ``record_key`` (the Kafka key when it is UTF-8 text) and ``value_problem``. Kafka batches are
+    bounded by streaming.max_offsets_per_trigger."""
     from pyspark.sql import functions as F
 
     settings = ctx.settings
@@ -220,20 +287,23 @@ def read_topic(ctx: JobContext, topic: str) -> DataFrame:
     if bootstrap:
         reader = (ctx.spark.readStream.format("kafka").option("kafka.bootstrap.servers", bootstrap)
                   .option("subscribe", topic).option("startingOffsets", "earliest")
-                  .option("failOnDataLoss", "true"))
+                  .option("failOnDataLoss", "true").options(**kafka_security_options(settings)))
         max_offsets = _max_offsets_per_trigger(settings)
         if max_offsets:
             reader = reader.option("maxOffsetsPerTrigger", max_offsets)
-        return (reader.load()
-                .select(F.col("value").cast("string").alias("raw_payload"),
-                        F.format_string("kafka:%s:%d:%d", "topic", "partition", "offset").alias("input_file")))
+        key = F.col("key").cast("string")
+        return reader.load().select(*record_columns(
+            F.col("value"), F.format_string("kafka:%s:%d:%d", "topic", "partition", "offset"),
+            F.when(F.is_valid_utf8(key), key)))
     landing = settings.runtime_path("landing_dir") / topic
     landing.mkdir(parents=True, exist_ok=True)
+    # a blank line separates nothing in a landing file: it is no record
     return (ctx.spark.readStream.format("text")
             .option("maxFilesPerTrigger", settings.get_int("streaming.max_files_per_trigger"))
             .load(str(landing))
-            .select(F.col("value").alias("raw_payload"), F.col("_metadata.file_path").alias("input_file"))
-            .where(F.trim("raw_payload") != ""))
+            .where(F.trim("value") != "")
+            .select(*record_columns(F.col("value").cast("binary"), F.col("_metadata.file_path"),
+                                    F.lit(None).cast("string"))))
 
 
 def run_topic_stream(ctx: JobContext, topic: str, query_name: str, checkpoint_name: str,

@@ -8,7 +8,9 @@ reason and detail, its event_id and dlq_id, the rejected bytes as ``raw_payload`
 sha256, and when ingest rejected it. A dead letter without the rejected bytes (a whole file refused,
 ``raw`` null) keeps its description (source, reason, detail, file, line, event_id) as JSON instead.
 A record of the dead-letter topic that is not itself a dead letter (not JSON, or without reason or
-source_topic) is kept whole, under the dead-letter topic with reason ``dlq_unparseable``.
+source_topic) is kept whole, under the dead-letter topic with reason ``dlq_unparseable``; one that
+has no text (a tombstone, an empty value, bytes that are not UTF-8) is kept as read_topic gives it
+(a description of the record, or the bytes in base64), its detail naming the problem.
 
 MERGE on the table's keys (source_topic, reason, raw_sha256): a replayed topic, or the same record
 rejected by two ingest runs, is kept once.
@@ -44,8 +46,9 @@ def _dead_letter_schema() -> Any:
 
 
 def dead_letter_rows(raw: DataFrame, dlq_topic: str, job_run_id: str) -> DataFrame:
-    """``raw`` has ``raw_payload`` (one record of the dead-letter topic) and ``input_file``; returns
-    rows of audit.invalid_events_bronze, one per distinct merge key."""
+    """``raw`` has read_topic's columns (``raw_payload``: one record of the dead-letter topic,
+    ``input_file``, ``value_problem``); returns rows of audit.invalid_events_bronze, one per
+    distinct merge key."""
     from pyspark.sql import functions as F
 
     options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
@@ -70,7 +73,8 @@ def dead_letter_rows(raw: DataFrame, dlq_topic: str, job_run_id: str) -> DataFra
         F.lit(job_run_id).alias("job_run_id"),
         "input_file",
         F.sha2(payload, 256).alias("raw_sha256"),
-        F.when(readable, F.col("dl.detail")).otherwise(F.lit("not a dead letter of ais-ingest")).alias("detail"),
+        F.when(readable, F.col("dl.detail"))
+        .otherwise(F.concat_ws(": ", F.lit("not a dead letter of ais-ingest"), F.col("value_problem"))).alias("detail"),
         F.when(readable, F.col("dl.dlq_id")).alias("dlq_id"))
         .dropDuplicates(["source_topic", "reason", "raw_sha256"]))
 
