@@ -7,8 +7,10 @@
  *
  * File loop (replay, and live mode after its downloads): every file is decoded on its own; a
  * file that cannot be decoded (truncated, corrupt, not the expected product, a variable
- * missing) becomes ONE dead letter with a stable reason code and the path (the file itself is
- * left where it is, nothing is lost), and the loop goes on with the next file. At the end,
+ * missing, or, when out->isolate is set, a decoder that crashed, hung or hit a limit in its
+ * child process) becomes ONE dead letter with a stable reason code, the path and the file's
+ * sha256 (the file itself is left where it is, nothing is lost), and the loop goes on with the
+ * next file. At the end,
  * any such file makes the call return AIS_ERR_PARSE ("the window could not be completed"), so
  * the run exits 1 and does not advance its window state; the events of the good files are
  * written all the same (their ids are deterministic: the rerun replaces them). */
@@ -70,6 +72,10 @@ typedef struct ais_gridded_out {
      * Both NULL: files are recorded by the paths they were read from. */
     const char *local_dir;
     const char *record_dir;
+    /* Each file decoded in a child process under these limits (ais-ingest's runs, from
+     * ingest_decode.*: a decoder's crash, hang or limit hit is that file's dead letter); NULL:
+     * decoded in this process. */
+    const struct ais_decode_limits *isolate;
 } ais_gridded_out;
 
 /* What events and dead letters name a file read from path (see local_dir/record_dir): a new
@@ -80,7 +86,8 @@ ais_status ais_gridded_file_ref(const ais_gridded_out *out, const char *path, ch
 ais_status ais_gridded_emit(ais_gridded_out *out, json_t *event, int64_t event_time);
 
 /* One dead letter for a whole file (raw = NULL: the file stays at path, named as
- * ais_gridded_file_ref names it). */
+ * ais_gridded_file_ref names it); the detail ends with "; sha256=<64 hex>; size_bytes=<n>" of
+ * the file as it was read ("; sha256=unavailable" when it cannot be read). */
 ais_status ais_gridded_reject_file(ais_gridded_out *out, const char *path, const char *reason,
                                    const char *detail);
 

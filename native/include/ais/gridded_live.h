@@ -31,6 +31,12 @@
  * download is a dead letter "http_<status>" and that file is missing from the window (the run
  * still fails: the window is not complete).
  *
+ * Checksums: a CDSE product whose OData entry lists a "Checksum" with Algorithm MD5 is checked
+ * after its download; a mismatch is a dead letter "checksum_mismatch" (detail: both digests
+ * and the file's sha256), the file is renamed <name>.checksum-mismatch (kept, never decoded)
+ * and the window is incomplete. CMR's granules.json entries and the CDS job results carry no
+ * checksum, and CDSE's BLAKE3 is not available in libcrypto: those files are not verified.
+ *
  * Every request goes through ais/live.h: the CDSE bearer token, the Earthdata token and the
  * CDS PRIVATE-TOKEN are not sent along a redirect to another origin (scheme, host, port), and
  * the CDSE password (a POST body) is never re-sent to one. */
@@ -54,6 +60,7 @@ typedef struct ais_gridded_fetch_stats {
     uint64_t downloaded;   /* files written */
     uint64_t bytes;
     uint64_t failed;       /* downloads that became dead letters */
+    uint64_t verified;     /* downloads whose MD5 matched the provider's checksum */
     uint64_t pages;        /* search pages read */
 } ais_gridded_fetch_stats;
 

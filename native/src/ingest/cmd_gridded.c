@@ -9,6 +9,7 @@
 #include "ais/s5p.h"
 #include "ais/timeutil.h"
 #include "cmd_gridded.h"
+#include "decode_child.h"
 
 #define ERA5_MAX_LEVELS 64
 
@@ -110,6 +111,11 @@ static ais_status replay(ais_source source, const char *dir, const ais_config *c
     if (source == AIS_SOURCE_SENTINEL5P &&
         (st = ais_s5p_options_from_config(cfg, &s5p, errbuf, errsize)) != AIS_OK)
         return st;
+    ais_decode_limits limits;
+    bool isolate = true;
+    if ((st = ais_decode_limits_from_config(cfg, &limits, &isolate, errbuf, errsize)) != AIS_OK)
+        return st;
+    out->isolate = isolate ? &limits : NULL;
     ais_path_list files;
     if ((st = ais_gridded_list(dir, suffixes, &files, errbuf, errsize)) != AIS_OK)
         return st;
@@ -122,6 +128,7 @@ static ais_status replay(ais_source source, const char *dir, const ais_config *c
     else
         st = ais_era5_ingest_files(paths, files.count, &box, out, errbuf, errsize);
     ais_path_list_free(&files);
+    out->isolate = NULL; /* limits is this call's */
     ais_status jst = ais_json_set(extra, "outside_area", json_integer((json_int_t)out->outside_area));
     if (jst == AIS_OK && source == AIS_SOURCE_SENTINEL5P)
         jst = ais_json_set(extra, "skipped_products", json_integer((json_int_t)out->skipped));

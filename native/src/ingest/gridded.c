@@ -169,9 +169,26 @@ ais_status ais_gridded_reject_file(ais_gridded_out *out, const char *path, const
     ais_status st = ais_gridded_file_ref(out, path, &ref);
     if (st != AIS_OK)
         return st;
+    /* the bytes that were rejected, so that a later copy of the file can be told apart */
+    char sha[65];
+    uint64_t size = 0;
+    char tail[128];
+    if (ais_file_sha256(path, sha, &size) == AIS_OK)
+        snprintf(tail, sizeof tail, "sha256=%s; size_bytes=%llu", sha, (unsigned long long)size);
+    else
+        snprintf(tail, sizeof tail, "sha256=unavailable");
+    const char *text = detail != NULL ? detail : "";
+    size_t n = strlen(text) + strlen(tail) + 3;
+    char *full = malloc(n);
+    if (full == NULL) {
+        free(ref);
+        return AIS_ERR_NOMEM;
+    }
+    snprintf(full, n, "%s%s%s", text, text[0] != '\0' ? "; " : "", tail);
     out->stats->files_rejected++;
-    ais_dead_letter dl = {.reason = reason, .detail = detail, .file = ref};
+    ais_dead_letter dl = {.reason = reason, .detail = full, .file = ref};
     st = ais_dlq_reject(out->dlq, &dl);
+    free(full);
     free(ref);
     return st;
 }

@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
+#include "ais/gridded.h" /* ais_file_sha256 */
 #include "ais/live.h"
 #include "ais/timeutil.h"
 
@@ -155,8 +158,70 @@ static ais_status reject_entry(fetch *f, const json_t *entry, const char *reason
     return st;
 }
 
-/* Downloads url to dir/name. A final 4xx is a dead letter; the window is then incomplete. */
-static ais_status download(fetch *f, const ais_http_request *req, const char *name)
+/* Lower-case hex MD5 of a file (33 bytes with the NUL), through libcrypto. */
+static ais_status file_md5(const char *path, char out[33])
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return AIS_ERR_IO;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    ais_status st = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_md5(), NULL) == 1 ? AIS_OK
+                                                                               : AIS_ERR_NOMEM;
+    unsigned char buf[65536];
+    size_t n;
+    while (st == AIS_OK && (n = fread(buf, 1, sizeof buf, fp)) > 0)
+        if (EVP_DigestUpdate(ctx, buf, n) != 1)
+            st = AIS_ERR_NOMEM;
+    if (st == AIS_OK && ferror(fp))
+        st = AIS_ERR_IO;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (st == AIS_OK && (EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != 16))
+        st = AIS_ERR_NOMEM;
+    EVP_MD_CTX_free(ctx);
+    fclose(fp);
+    for (unsigned int i = 0; st == AIS_OK && i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return st;
+}
+
+/* A downloaded file whose MD5 is not the provider's: renamed to <path>.checksum-mismatch (kept,
+ * but no longer one of the names the file loop decodes) and one dead letter checksum_mismatch;
+ * the window is then incomplete. */
+static ais_status reject_checksum(fetch *f, const ais_http_request *req, const char *path,
+                                  const char *want, const char *got)
+{
+    char sha[65] = "unavailable", *kept = NULL;
+    uint64_t size = 0;
+    (void)ais_file_sha256(path, sha, &size);
+    size_t n = strlen(path) + sizeof ".checksum-mismatch";
+    if ((kept = malloc(n)) == NULL)
+        return AIS_ERR_NOMEM;
+    snprintf(kept, n, "%s.checksum-mismatch", path);
+    if (rename(path, kept) != 0) {
+        ais_status st = ais_status_fail(AIS_ERR_IO, f->errbuf, f->errsize, "cannot rename %s: %s",
+                                        path, strerror(errno));
+        free(kept);
+        return st;
+    }
+    char detail[512], url[512];
+    snprintf(detail, sizeof detail,
+             "the download's MD5 is %s, the provider's Checksum says %s; kept as %s; "
+             "sha256=%s; size_bytes=%llu",
+             got, want, kept, sha, (unsigned long long)size);
+    free(kept);
+    ais_http_redact_url(req->url, req->secrets, url, sizeof url);
+    ais_dead_letter dl = {.reason = "checksum_mismatch", .detail = detail, .file = url};
+    f->stats->failed++;
+    f->download_failed = true;
+    return ais_dlq_reject(f->dlq, &dl);
+}
+
+/* Downloads url to dir/name and, when md5 (32 hex digits, the provider's checksum) is given,
+ * checks the bytes against it. A final 4xx or a checksum mismatch is a dead letter; the window
+ * is then incomplete. */
+static ais_status download(fetch *f, const ais_http_request *req, const char *name,
+                           const char *md5)
 {
     char *path = NULL;
     ais_status st = ais_fs_path_join(f->dir, name, &path);
@@ -164,6 +229,16 @@ static ais_status download(fetch *f, const ais_http_request *req, const char *na
         return st;
     ais_http_response resp;
     st = ais_live_download(f->http, req, path, &resp, f->errbuf, f->errsize);
+    if (st == AIS_OK && md5 != NULL) {
+        char got[33];
+        if ((st = file_md5(path, got)) == AIS_OK && strcasecmp(got, md5) != 0) {
+            st = reject_checksum(f, req, path, md5, got);
+            free(path);
+            return st;
+        }
+        if (st == AIS_OK)
+            f->stats->verified++;
+    }
     free(path);
     if (st == AIS_OK) {
         f->stats->downloaded++;
@@ -259,6 +334,23 @@ static const char *s5p_field(const char *product)
     return NULL;
 }
 
+/* The product's MD5 from its OData "Checksum" list ([{"Value", "Algorithm": "MD5" | "BLAKE3",
+ * "ChecksumDate"}]), or NULL when it lists none. BLAKE3 alone is not checked: libcrypto has no
+ * BLAKE3 and this program carries no hash code of its own. */
+static const char *odata_md5(const json_t *product)
+{
+    const json_t *list = json_object_get(product, "Checksum");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *c = json_array_get(list, i);
+        const char *alg = json_string_value(json_object_get(c, "Algorithm"));
+        const char *value = json_string_value(json_object_get(c, "Value"));
+        if (alg != NULL && value != NULL && strcasecmp(alg, "MD5") == 0 &&
+            strlen(value) == 32 && strspn(value, "0123456789abcdefABCDEF") == 32)
+            return value;
+    }
+    return NULL;
+}
+
 static ais_status s5p_search(fetch *f, cdse_auth *auth, const char *odata, const char *dl_base,
                              const char *product)
 {
@@ -324,7 +416,7 @@ static ais_status s5p_search(fetch *f, cdse_auth *auth, const char *odata, const
             snprintf(dl, sizeof dl, "%s/Products(%s)/$value", dl_base, id);
             ais_http_auth a = {.ctx = auth, .authorize = cdse_token};
             ais_http_request dreq = {.url = dl, .auth = &a};
-            st = download(f, &dreq, fname);
+            st = download(f, &dreq, fname, odata_md5(p));
         }
         const char *next = json_string_value(json_object_get(root, "@odata.nextLink"));
         if (st == AIS_OK && next != NULL && strlen(next) >= URL_SIZE)
@@ -441,8 +533,11 @@ static ais_status maiac_fetch(fetch *f)
                                   "a CMR granule needs an http(s) .hdf data link");
                 continue;
             }
+            /* the granules.json (Atom) entries of a CMR search carry no checksum (CMR keeps
+             * them in the UMM-G records' DataGranule.ArchiveAndDistributionInformation, which
+             * this search does not ask for): the granule is not verified */
             ais_http_request dreq = {.url = href, .headers = dl_headers};
-            st = download(f, &dreq, name);
+            st = download(f, &dreq, name, NULL);
         }
         more = count >= (size_t)f->page_size;
         json_decref(root);
@@ -653,8 +748,10 @@ static ais_status era5_job(fetch *f, const char *base, const char *key_header,
     /* the job id in the name becomes the events' request_id (ais_era5_request_from_name) */
     snprintf(name, sizeof name, "era5_%s_%04d%02d%02d.cds-%s.grib",
              pressure ? "pressure_levels" : "single_levels", day->year, day->month, day->day, job);
+    /* the job's result (asset.value: href, type, size) carries no checksum whose algorithm
+     * the CDS API documents: the file is not verified */
     ais_http_request dreq = {.url = href, .secrets = secrets};
-    st = download(f, &dreq, name);
+    st = download(f, &dreq, name, NULL);
     json_decref(root);
     return st;
 }

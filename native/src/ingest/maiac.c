@@ -8,6 +8,7 @@
 #include "ais/maiac.h"
 #include "ais/noise.h"
 #include "ais/timeutil.h"
+#include "decode_child.h"
 
 #define PI 3.14159265358979323846
 #define TILE_M AIS_MAIAC_TILE_M
@@ -122,7 +123,8 @@ ais_status ais_maiac_ingest_files(const char *const *paths, size_t n_paths, cons
         const char *reason = NULL;
         char detail[256];
         out->stats->files_read++;
-        ais_status st = ais_maiac_decode(paths[i], box, &g, &reason, detail, sizeof detail);
+        ais_status st = ais_maiac_decode_isolated(out->isolate, paths[i], box, &g, &reason, detail,
+                                                  sizeof detail);
         if (st == AIS_ERR_PARSE) {
             if ((st = ais_gridded_reject_file(out, paths[i], reason, detail)) != AIS_OK)
                 return st;

@@ -6,6 +6,7 @@
 #include "ais/jsonutil.h"
 #include "ais/s5p.h"
 #include "ais/timeutil.h"
+#include "decode_child.h"
 
 /* Marks the products named in the sequence key (e.g. sentinel5p.products). */
 static ais_status product_list(const ais_config *cfg, const char *key, bool out[AIS_S5P_PRODUCTS],
@@ -157,7 +158,8 @@ ais_status ais_s5p_ingest_files(const char *const *paths, size_t n_paths,
         ais_s5p_result r;
         const char *reason = NULL;
         char detail[320];
-        ais_status st = ais_s5p_decode(paths[i], opts, &r, &reason, detail, sizeof detail);
+        ais_status st = ais_s5p_decode_isolated(out->isolate, paths[i], opts, &r, &reason, detail,
+                                                sizeof detail);
         if (st == AIS_ERR_PARSE && strcmp(reason, "not_configured_product") == 0) {
             out->skipped++;
             continue;
