@@ -11,11 +11,12 @@ One setting decides the catalog: ``runtime.iceberg_catalog_uri``.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from ais.config import ConfigError, Settings
 from ais.jsonlog import get_logger
@@ -84,9 +85,29 @@ def spark_catalog_conf(settings: Settings) -> dict[str, str]:
     return conf
 
 
-def load_catalog(settings: Settings, create: bool = True) -> Catalog:
+def with_timeout(url: str, timeout_s: float) -> str:
+    """``url`` (a SQLAlchemy URL of the catalog database) with its driver's bounds on one call:
+    SQLite waits at most ``timeout_s`` for a lock (pysqlite ``timeout``, the busy timeout);
+    PostgreSQL gets ``connect_timeout`` (whole seconds, at least 1) and ``statement_timeout``."""
+    if timeout_s <= 0:
+        raise ConfigError(f"the catalog timeout must be > 0 s, got {timeout_s:g}")
+    if url.startswith("sqlite"):
+        params = {"timeout": f"{timeout_s:g}"}
+    elif url.startswith("postgresql"):
+        params = {"connect_timeout": str(max(1, math.ceil(timeout_s))),
+                  "options": f"-c statement_timeout={max(1, round(timeout_s * 1000))}"}
+    else:
+        return url
+    # appended as text: urlsplit().geturl() would drop a slash of sqlite:////absolute/path
+    return url + ("&" if "?" in url else "?") + urlencode(params, quote_via=quote)
+
+
+def load_catalog(settings: Settings, create: bool = True, timeout_s: float | None = None) -> Catalog:
     """The PyIceberg catalog over the same metadata Spark uses. Readers (the API, checks) pass
-    ``create=False``: a missing SQLite catalog file is then an error, not a new empty catalog."""
+    ``create=False``: a missing SQLite catalog file is then an error, not a new empty catalog.
+    ``timeout_s`` bounds each call to a SQL catalog's database (:func:`with_timeout`); without it a
+    call waits as long as the driver does (PyIceberg 0.12 takes no engine options, so the bounds
+    travel in the URL)."""
     loc = catalog_location(settings)
     name = settings.catalog_name
     if loc.kind == "jdbc":
@@ -103,6 +124,8 @@ def load_catalog(settings: Settings, create: bool = True) -> Catalog:
             if not create and not sqlite_file.is_file():
                 raise ConfigError(f"the Iceberg catalog file {sqlite_file} does not exist (run `ais ensure-tables`)")
             sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        if timeout_s is not None:
+            url = with_timeout(url, timeout_s)
         if create and loc.warehouse.startswith("file://"):
             Path(loc.warehouse.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
         # pool_pre_ping: a pooled connection that died with a PostgreSQL restart is replaced
@@ -228,4 +251,4 @@ def ensure_tables(settings: Settings, catalog: Catalog | None = None,
 
 
 __all__ = ["CatalogLocation", "Partition", "catalog_location", "ensure_tables", "iceberg_schema",
-           "load_catalog", "partition_spec", "spark_catalog_conf"]
+           "load_catalog", "partition_spec", "spark_catalog_conf", "with_timeout"]

@@ -578,7 +578,9 @@ def test_api_cache_refreshes_only_when_the_snapshot_changes(world: World,
 
     monkeypatch.setattr(Table, "refresh", counting_refresh)
     clock = FakeClock()
-    client = TestClient(create_app(world.settings, clock=clock))
+    app = create_app(world.settings, clock=clock)
+    store = app.forecast_store  # type: ignore[attr-defined]
+    client = TestClient(app)
     first = client.get(FORECAST_PATH).json()
     newest = START + dt.timedelta(hours=world.newest_index)
     assert first["base_hour"] == newest.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -594,7 +596,11 @@ def test_api_cache_refreshes_only_when_the_snapshot_changes(world: World,
         assert client.get(FORECAST_PATH).json() == first
     assert refreshes == []
 
+    # A second later a request still gets the cached body at once and starts the check in the
+    # background; once that check ended, requests get the new forecast.
     clock.now += 1.01
+    assert client.get(FORECAST_PATH).json() == first
+    assert store.refreshes.current.done.wait(30) and store.refreshes.current.error is None
     second = client.get(FORECAST_PATH).json()
     assert second["base_hour"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert second["created_at"] >= first["created_at"]
@@ -603,6 +609,8 @@ def test_api_cache_refreshes_only_when_the_snapshot_changes(world: World,
     # Nothing changed since: the next check looks up the catalog's metadata pointer only (no metadata
     # file read) and keeps the cached body.
     clock.now += 1.01
+    assert client.get(FORECAST_PATH).json() == second
+    assert store.refreshes.current.done.wait(30)
     assert client.get(FORECAST_PATH).json() == second
     assert len(refreshes) == 1
     assert len(world.rows(PREDICTIONS.identifier)) == 2

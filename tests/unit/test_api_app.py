@@ -4,6 +4,7 @@ The forecast body against a real table is covered in tests/integration/test_ml_c
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +16,8 @@ from fastapi.testclient import TestClient
 
 from ais.api import cli as api_cli
 from ais.api.app import FORECAST_PATH, _safe_error, create_app
-from ais.config import Settings
+from ais.api.store import PredictionStore, catalog_timeout
+from ais.config import ConfigError, Settings
 
 
 class _Capture(logging.Handler):
@@ -151,3 +153,17 @@ def test_readyz_fails_on_a_missing_catalog_without_creating_it(settings: Setting
     assert response.status_code == 503
     assert response.json()["failed"] == "catalog"
     assert not catalog_file.exists()
+
+
+def test_the_catalog_timeout_comes_from_the_api_section(settings: Settings) -> None:
+    assert catalog_timeout(settings) == 3.0
+    store = PredictionStore(settings, catalog_factory=_unreachable)
+    # a refresh or probe hung past four bounds (plus a second) is abandoned
+    assert (store.catalog_timeout_s, store.abandon_after_s) == (3.0, 13.0)
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1"])
+def test_a_bad_catalog_timeout_stops_the_api_at_start(settings: Settings, value: str) -> None:
+    bad = dataclasses.replace(settings, values=settings.values | {"api.catalog_timeout_seconds": value})
+    with pytest.raises(ConfigError, match=r"api\.catalog_timeout_seconds must be"):
+        create_app(bad, catalog_factory=_unreachable)

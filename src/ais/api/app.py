@@ -3,12 +3,15 @@
     GET /healthz                              the process is alive (no dependency)
     GET /readyz                               config + catalog + prediction table within
                                               READY_TIMEOUT_SECONDS, else 503 naming the failure
+                                              (one probe at a time; a request waits for it at
+                                              most that long)
     GET /api/v1/hanoi/pm25/forecast/latest    the latest production prediction, or 404
     GET /openapi.json, GET /docs              the OpenAPI description and its browsable page
 
 No Spark, no model, no feature table in a request: the forecast comes from the in-memory copy of
-the prediction table's latest row (:mod:`ais.api.store`). Each request writes one access-log line
-(path, status_code, latency_ms, error_code).
+the prediction table's latest row (:mod:`ais.api.store`), refreshed on a background thread, so a
+slow or failing catalog never delays a forecast that is cached. Each request writes one access-log
+line (path, status_code, latency_ms, error_code).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from ais.api.schemas import (
     InvalidPredictionRow,
     ReadyResponse,
 )
-from ais.api.store import CatalogLike, PredictionStore, StoreUnavailable
+from ais.api.store import CatalogLike, Flight, PredictionStore, StoreUnavailable
 from ais.config import Settings
 from ais.jsonlog import get_logger
 
@@ -42,6 +45,7 @@ log = get_logger("api")
 
 FORECAST_PATH = "/api/v1/hanoi/pm25/forecast/latest"
 WARM_UP_WAIT_S = 15.0
+FIRST_READ_WAIT_S = 10.0  # how long a request waits for the first read while no read has failed yet
 API_DESCRIPTION = (
     "Read-only PM2.5 forecasts for Hanoi (6, 12 and 24 h ahead) from the production models, served from "
     "the prediction table `predictions.hanoi_pm25_forecast_gold`. Each forecast carries its risk band "
@@ -64,7 +68,9 @@ def _error(request: Request, status_code: int, code: str, **extra: Any) -> JSONR
 
 def check_readiness(store: PredictionStore) -> tuple[int, dict[str, Any]]:
     """(status code, body). Steps run in order; the first that fails or is still running when
-    READY_TIMEOUT_SECONDS is over is named in ``failed``."""
+    READY_TIMEOUT_SECONDS is over is named in ``failed``. The probe runs on a background thread,
+    one at a time (store.probes): a request while one runs waits for that one, so a hung catalog
+    costs one thread, not one per request; a probe hung past store.abandon_after_s is replaced."""
     from ais.config import ConfigError
 
     try:
@@ -74,30 +80,27 @@ def check_readiness(store: PredictionStore) -> tuple[int, dict[str, Any]]:
     except ConfigError as exc:
         return 503, {"status": "not_ready", "failed": "config", "error": _safe_error(exc)}
 
-    step = {"name": "catalog"}
-    outcome: dict[str, Any] = {}
-
-    def probe() -> None:
+    def probe(flight: Flight) -> int | None:
+        flight.state["step"] = "catalog"
         try:
             catalog = store.catalog()
             catalog.list_namespaces()
-            step["name"] = "prediction_table"
+            flight.state["step"] = "prediction_table"
             snapshot = catalog.load_table(store.identifier).current_snapshot()
-            outcome["snapshot_id"] = snapshot.snapshot_id if snapshot else None
-        except Exception as exc:  # noqa: BLE001 - any error of a dependency means "not ready"; reported
-            outcome["error"] = exc
-            store.forget_catalog()
+        except Exception:
+            if store.probes.is_current(flight):
+                store.forget_catalog()
+            raise
+        return snapshot.snapshot_id if snapshot else None
 
-    # A daemon thread, so a hung catalog cannot keep the probe (or the process) waiting.
-    worker = threading.Thread(target=probe, name="readyz", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        return 503, {"status": "not_ready", "failed": step["name"], "error": f"timed out after {timeout:g} s"}
-    if "error" in outcome:
-        return 503, {"status": "not_ready", "failed": step["name"], "error": _safe_error(outcome["error"])}
-    return 200, {"status": "ready", "prediction_table": store.identifier,
-                 "snapshot_id": outcome["snapshot_id"]}
+    flight = store.probes.start(probe, on_abandon=lambda _: store.forget_catalog())
+    if not flight.done.wait(timeout):
+        return 503, {"status": "not_ready", "failed": flight.state.get("step", "catalog"),
+                     "error": f"timed out after {timeout:g} s"}
+    if flight.error is not None:
+        return 503, {"status": "not_ready", "failed": flight.state.get("step", "catalog"),
+                     "error": _safe_error(flight.error)}
+    return 200, {"status": "ready", "prediction_table": store.identifier, "snapshot_id": flight.result}
 
 
 def _warm_up(store: PredictionStore) -> None:
@@ -146,11 +149,11 @@ class AccessLog:
 
 
 class ForecastApp(FastAPI):
-    """FastAPI with the fast path of ``GET FORECAST_PATH`` in front of Starlette's whole stack: while
-    the cached answer is current (the store checked the table's snapshot less than a second ago) it
-    is sent as is, with its access-log line, without the middleware stack or routing. Every other
-    case (a check is due, nothing cached, a missing prediction, errors) goes through the stack to
-    the FastAPI route."""
+    """FastAPI with the fast path of ``GET FORECAST_PATH`` in front of Starlette's whole stack: a
+    cached answer is sent as is, with its access-log line, without the middleware stack or routing
+    (a due snapshot check starts on a background thread; it never delays the answer). Every other
+    case (nothing cached, a missing prediction, errors) goes through the stack to the FastAPI
+    route."""
 
     forecast_store: PredictionStore | None = None
     _CONTENT_TYPE = (b"content-type", b"application/json")
@@ -158,7 +161,7 @@ class ForecastApp(FastAPI):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         store = self.forecast_store
         if store is not None and scope["type"] == "http" and scope["path"] == FORECAST_PATH \
-                and scope["method"] == "GET" and not store.refresh_due():
+                and scope["method"] == "GET" and store.loaded:
             started = time.perf_counter()
             try:
                 body = store.cached_json()
@@ -217,13 +220,14 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.monotoni
              responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse},
                         500: {"model": ErrorResponse}})
     async def forecast_latest(request: Request) -> Any:
-        # The answer comes from memory; only the (at most once a second) snapshot check touches the
-        # catalog, and it runs on a worker thread so the event loop never waits for I/O.
+        # The answer comes from memory; the (at most once a second) snapshot check runs on a
+        # background thread. Only while nothing is cached does a request wait, on a worker thread,
+        # for the first read (not at all once a read has failed: 503 at once).
         try:
-            if store.refresh_due():
-                body = await run_in_threadpool(store.latest_json)
-            else:
+            if store.loaded:
                 body = store.cached_json()
+            else:
+                body = await run_in_threadpool(store.first_json, FIRST_READ_WAIT_S)
         except StoreUnavailable:
             return _error(request, 503, "prediction_table_unavailable", location=location)
         except InvalidPredictionRow:
