@@ -6,6 +6,10 @@
 gives ``{"ts": "...Z", "level": "info", "logger": "ais.train", "event": "model_trained",
 "horizon": 6, "mae": 4.2, "status": "success"}``. Field names are the ones CONTRACTS.md requires
 per job; secrets and connection strings are never passed as fields.
+
+Where the lines go (:func:`route`): ``json`` sends them to stderr; ``human`` writes them to a file
+(the ``ais`` command opens one per run under ``var/log/``) and puts only warnings and errors on
+stderr, as one readable line each, next to the progress lines of :mod:`ais.progress`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import json
 import logging
 import math
 import sys
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
            "error": logging.ERROR}
@@ -57,30 +62,113 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(body, ensure_ascii=False, default=str, allow_nan=False)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
-    """Writes to whatever sys.stderr is at the time of the call (pytest and uvicorn swap it)."""
+class _JsonHandler(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
+    """Writes to the open log file if there is one, else to whatever sys.stderr is at the time of
+    the call (pytest and uvicorn swap it); writes nothing in human mode without a file."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.file: IO[str] | None = None
+        self.to_stderr = True
 
     @property  # type: ignore[override,unused-ignore]
     def stream(self) -> Any:
-        return sys.stderr
+        if self.file is not None:
+            return self.file
+        return sys.stderr if self.to_stderr else None
 
     @stream.setter
     def stream(self, value: Any) -> None:
         pass
 
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.stream is not None:
+            super().emit(record)
+
+
+def human_line(record: logging.LogRecord) -> str:
+    """``error: job_failed: <error> (command=demo)``: the level, the event, the error if any, then
+    the other fields as key=value."""
+    fields = getattr(record, "fields", None)
+    fields = dict(fields) if isinstance(fields, dict) else {}
+    error = fields.pop("error", None)
+    if error is None and record.exc_info and record.exc_info[1] is not None:
+        error = f"{type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+    fields.pop("status", None)
+    text = f"{record.levelname.lower()}: {record.getMessage()}"
+    if error is not None:
+        text += f": {error}"
+    rest = " ".join(f"{k}={json.dumps(_jsonable(v), ensure_ascii=False, default=str)}" for k, v in fields.items())
+    return f"{text} ({rest})" if rest else text
+
+
+class _HumanHandler(logging.Handler):
+    """Human mode: warnings and errors as one readable line on stderr (through the progress display
+    when one is showing, so the line lands above its bar). The progress logger's own records are
+    left out: its lines already say when a step failed."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from ais.progress import echo
+
+        if record.name != "ais.progress":
+            echo(human_line(record))
+
+
+_json_handler = _JsonHandler()
+_json_handler.setFormatter(_JsonFormatter())
+_human_handler = _HumanHandler(level=logging.WARNING)
+LOG_FORMATS = ("human", "json")
+
 
 def configure(level: str = "info") -> None:
-    """Install the JSON handler on the ``ais`` logger once (idempotent)."""
+    """Install the JSON handler on the ``ais`` logger once (idempotent); set the level."""
+    logging.getLogger("ais").setLevel(_LEVELS.get(level.lower(), logging.INFO))
+    _install()
+
+
+def _install() -> None:
     global _configured
-    root = logging.getLogger("ais")
-    root.setLevel(_LEVELS.get(level.lower(), logging.INFO))
     if _configured:
         return
-    handler = _StderrHandler()
-    handler.setFormatter(_JsonFormatter())
-    root.addHandler(handler)
+    root = logging.getLogger("ais")
+    if root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    root.addHandler(_json_handler)
     root.propagate = False
     _configured = True
+
+
+def route(log_format: str, log_file: Path | None = None) -> None:
+    """``json``: JSON lines on stderr (the default of a library import). ``human``: JSON lines to
+    ``log_file`` (appended; none: dropped) and warnings and errors as human lines on stderr."""
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"log format {log_format!r} is not one of {LOG_FORMATS}")
+    _install()  # the level stays what it is
+    root = logging.getLogger("ais")
+    close_file()
+    if log_format == "json":
+        _json_handler.to_stderr = True
+        root.removeHandler(_human_handler)
+        return
+    _json_handler.to_stderr = False
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        _json_handler.file = log_file.open("a", encoding="utf-8")
+    if _human_handler not in root.handlers:
+        root.addHandler(_human_handler)
+
+
+def close_file() -> None:
+    """Close the log file, if one is open (in human mode the JSON lines after it are dropped until
+    :func:`route` opens another)."""
+    if _json_handler.file is not None:
+        _json_handler.file.close()
+        _json_handler.file = None
+
+
+def human_mode() -> bool:
+    """True when stderr is for people: progress lines and human warnings, JSON in a file."""
+    return not _json_handler.to_stderr
 
 
 class EventLogger:
@@ -113,5 +201,6 @@ class EventLogger:
 
 
 def get_logger(name: str) -> EventLogger:
-    configure()
+    """A logger under ``ais``; installs the handler on first use, leaves the level as configured."""
+    _install()
     return EventLogger(name)

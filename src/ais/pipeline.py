@@ -129,9 +129,11 @@ def ingest_all(settings: Settings, start: dt.datetime, end: dt.datetime, ingest:
     APIs on loopback)."""
     sources = ("openaq", "weather", *GRIDDED_SOURCES)
     names = {"openaq": "ingest"}  # the first step's historical name
+    span = f"{_iso(start)}..{_iso(end)}"
     if ingest == "simulate":
         for source in sources:
-            step(names.get(source, f"ingest_{source}"), ingest_simulated, settings, source, start, end)
+            step(names.get(source, f"ingest_{source}"), ingest_simulated, settings, source, start, end,
+                 label=f"ingest {source} (simulate) {span}")
         return
     if ingest != "live-fixture":
         raise ConfigError(f"unknown ingest {ingest!r} (one of {', '.join(INGEST_MODES)})")
@@ -140,7 +142,7 @@ def ingest_all(settings: Settings, start: dt.datetime, end: dt.datetime, ingest:
     try:
         for source in sources:
             step(names.get(source, f"ingest_{source}"), run_ingest, settings, source, "live", start, end,
-                 providers=providers)
+                 providers=providers, label=f"ingest {source} (live, simulated APIs) {span}")
     finally:
         providers.close()
 
@@ -170,36 +172,44 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
     from ais.ml.predict import predict
     from ais.ml.registry import promote
     from ais.ml.train import train_models
+    from ais.progress import steps as progress_steps
     from ais.spark.jobs.common import JobContext
     from ais.spark.jobs.registry import JOBS, invoke, takes_window
     from ais.spark.session import get_spark
 
     result = ChainResult(start, end)
     timings: dict[str, float] = {}
+    jobs = job_steps(DEMO_TARGETS)
+    window_text = f"{start.date().isoformat()}..{(end - dt.timedelta(hours=1)).date().isoformat()}"
+    ingest_count = 5 + (ingest == "live-fixture")  # five sources, plus the provider files
+    total = 1 + uses_kafka(settings) + ingest_count + len(jobs) + 1 + len(settings.horizons) + 1
 
-    def step(name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        t0 = time.monotonic()
-        out = fn(*args, **kwargs)
-        timings[name] = round(time.monotonic() - t0, 2)
-        result.steps[name] = out
-        return out
+    with progress_steps("demo", total) as run:
+        def step(name: str, fn: Any, *args: Any, label: str | None = None, **kwargs: Any) -> Any:
+            t0 = time.monotonic()
+            out = run(label or name, fn, *args, **kwargs)
+            timings[name] = round(time.monotonic() - t0, 2)
+            result.steps[name] = out
+            return out
 
-    step("ensure_tables", ensure_tables, settings)
-    if uses_kafka(settings):
-        step("topics", ensure_topics, settings)
-    ingest_all(settings, start, end, ingest, step)
-    spark = get_spark(settings, app_name="ais-demo")
-    window = ["--start-date", start.date().isoformat(),
-              "--end-date", (end - dt.timedelta(hours=1)).date().isoformat()]
-    for name in job_steps(DEMO_TARGETS):
-        argv = (window if takes_window(JOBS[name]) else []) + DEMO_ARGS.get(name, [])
-        step(name, invoke, name, JobContext(name.replace("-", "_"), settings, spark), argv)
-    # a rerun on the same data finds the same model and records no second run of it
-    trained = step("train", train_models, settings, reuse_identical=True)
-    for horizon in settings.horizons:
-        step(f"promote_{horizon}h", promote, settings, trained.model_run_id, settings.location_id, horizon,
-             settings.feature_version, promoted_by=promoted_by)
-    result.prediction = step("predict", predict, settings)
+        step("ensure_tables", ensure_tables, settings)
+        if uses_kafka(settings):
+            step("topics", ensure_topics, settings)
+        ingest_all(settings, start, end, ingest, step)
+        spark = get_spark(settings, app_name="ais-demo")
+        window = ["--start-date", start.date().isoformat(),
+                  "--end-date", (end - dt.timedelta(hours=1)).date().isoformat()]
+        for name in jobs:
+            windowed = takes_window(JOBS[name])
+            argv = (window if windowed else []) + DEMO_ARGS.get(name, [])
+            step(name, invoke, name, JobContext(name.replace("-", "_"), settings, spark), argv,
+                 label=f"{name} {window_text}" if windowed else name)
+        # a rerun on the same data finds the same model and records no second run of it
+        trained = step("train", train_models, settings, reuse_identical=True)
+        for horizon in settings.horizons:
+            step(f"promote_{horizon}h", promote, settings, trained.model_run_id, settings.location_id, horizon,
+                 settings.feature_version, promoted_by=promoted_by)
+        result.prediction = step("predict", predict, settings)
     if not result.prediction:
         raise JobError("the chain produced no prediction")
     log.info("chain_done", window_start=start, window_end=end, step_seconds=timings, status="success")
@@ -290,6 +300,8 @@ def run_serving_checks(settings: Settings, base_url: str, base_hour: dt.datetime
 
 def demo(settings: Settings, args: argparse.Namespace) -> int:
     from ais.cli import JobError, print_json
+    from ais.jsonlog import human_mode
+    from ais.progress import echo
 
     if args.profile == "cluster":
         settings = cluster_settings(settings)
@@ -316,8 +328,10 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
             raise JobError(f"the serving checks failed: {failed}")
         if args.no_serve:
             return 0
-        log.info("serving", url=f"{base_url}/api/v1/hanoi/pm25/forecast/latest",
-                 hint="Ctrl-C to stop")
+        url = f"{base_url}/api/v1/hanoi/pm25/forecast/latest"
+        log.info("serving", url=url, hint="Ctrl-C to stop")
+        if human_mode():
+            echo(f"serving the forecast at {url} (Ctrl-C to stop)")
         while server.thread.is_alive():
             server.thread.join(timeout=1.0)
         return 0

@@ -66,9 +66,9 @@ const char *ais_sink_kind_name(ais_sink_kind sink);
  * state (or --start, first poll) to the start of the current hour.
  * Without --start the window starts where the last successful run of the same source, mode and
  * sink ended (ais/window_state.h). AIS_ERR_USAGE for unknown or malformed flags, missing
- * required ones, flags that do not apply to the source or mode, a bad time, or end <= start;
- * AIS_ERR_NOT_IMPLEMENTED for a recognised source or mode this build cannot run yet
- * (sentinel5p, maiac, era5). errbuf (if not NULL) receives a one-line message. */
+ * required ones, flags that do not apply to the source or mode, a bad time, or end <= start.
+ * Every source parses here (the gridded ones, sentinel5p, maiac and era5, are run by
+ * cmd_gridded.c). errbuf (if not NULL) receives a one-line message. */
 ais_status ais_ingest_parse_args(int argc, char **argv, ais_ingest_args *out, char *errbuf,
                                  size_t errbuf_size);
 

@@ -6,10 +6,12 @@
  *              [--start ISO] --end ISO --sink landing|kafka [options]
  *
  * stdout carries exactly one JSON document (the dump, or the run summary); stderr carries JSON
- * log lines. Exit codes: 0 ok, 1 runtime failure, 2 usage error or not implemented. */
+ * log lines. --help (anywhere on the line) prints the usage and --version the version and the
+ * commit, both on stdout. Exit codes: 0 ok, 1 runtime failure, 2 usage error. */
 #include <stdio.h>
 #include <string.h>
 
+#include "ais/git_commit.h" /* generated at build time (native/cmake/git_commit.cmake) */
 #include "ais/log.h"
 #include "ais/version.h"
 #include "commands.h"
@@ -41,8 +43,16 @@ static const char USAGE[] =
     "Times are ISO-8601 UTC (2026-09-02T00:00:00Z, 2026-09-02T00:00:00+00:00 or 2026-09-02).\n"
     "The window is [start floored to the hour, end ceiled to the hour). Without --start a run\n"
     "continues where the last successful run of the same source, mode and sink ended.\n"
-    "Exit codes: 0 ok, 1 runtime failure (also: events not delivered), 2 usage error or not\n"
-    "implemented.\n";
+    "Exit codes: 0 ok, 1 runtime failure (also: events not delivered), 2 usage error.\n";
+
+/* --help or -h anywhere: `ais-ingest openaq --help` prints the usage too */
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -59,12 +69,11 @@ int main(int argc, char **argv)
         ais_log(logger, AIS_LOG_ERROR, "usage_error", AIS_F_STR("message", "missing command"),
                 AIS_F_STR("usage", USAGE), AIS_F_END);
         st = AIS_ERR_USAGE;
-    } else if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
-               strcmp(command, "help") == 0) {
+    } else if (strcmp(command, "help") == 0 || wants_help(argc, argv)) {
         fputs(USAGE, stdout);
         st = AIS_OK;
     } else if (strcmp(command, "--version") == 0) {
-        printf("%s\n", AIS_PRODUCER);
+        printf("ais-ingest %s (commit %s)\n", AIS_VERSION, AIS_GIT_COMMIT);
         st = AIS_OK;
     } else if (strcmp(command, "config-dump") == 0) {
         st = ais_cmd_config_dump(argc - 1, argv + 1, logger);

@@ -42,6 +42,8 @@ from ais.jsonlog import get_logger
 from ais.ml import boosters
 from ais.ml.features import feature_array
 from ais.ml.metrics import forecast_scores
+from ais.progress import Steps
+from ais.progress import steps as progress_steps
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -98,12 +100,22 @@ def workspace_settings(settings: Settings, root: Path) -> Settings:
 
 # ---- the normal path: replay, bronze, silver, master gold ----------------------------------------
 
-def build_gold(settings: Settings, spark: SparkSession, pm25_dir: Path, window: BacktestWindow) -> dict[str, Any]:
+GOLD_TARGET = "hanoi-master-features-gold"
+
+
+def gold_jobs() -> list[str]:
+    """The Spark jobs the replayed OpenAQ source reaches on the way to master gold."""
+    from ais import chain
+
+    return chain.reachable(["bus:openaq"], GOLD_TARGET)
+
+
+def build_gold(settings: Settings, spark: SparkSession, pm25_dir: Path, window: BacktestWindow,
+               run: Steps | None = None) -> dict[str, Any]:
     """Replay every AirNow file under ``pm25_dir`` for the hours the backtest needs, then the Spark
     jobs the replayed source reaches on the way to master gold, in the order the job registry
-    declares (ais.chain.reachable: bronze, the OpenAQ silver, the spatial gradient, master gold).
-    Returns each step's summary."""
-    from ais import chain
+    declares (ais.chain.reachable: bronze, the OpenAQ silver, the spatial gradient, master gold),
+    each a step of ``run``. Returns each step's summary."""
     from ais.catalog import ensure_tables
     from ais.pipeline import run_ingest
     from ais.spark.jobs.common import JobContext
@@ -117,14 +129,18 @@ def build_gold(settings: Settings, spark: SparkSession, pm25_dir: Path, window: 
     # look-back of lags and rolling windows and the look-ahead of the longest target.
     start = window.train_start - dt.timedelta(days=2) if window.train_start else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     end = window.test_end + dt.timedelta(days=2)
-    steps: dict[str, Any] = {"ensure_tables": ensure_tables(settings)}
-    steps["ingest"] = run_ingest(settings, "openaq", "replay", start, end, replay_dir=pm25_dir)
+    step = run or Steps("backtest", None, show=False, animate=False)
+    steps: dict[str, Any] = {"ensure_tables": step("ensure_tables", ensure_tables, settings)}
+    span = f"{start:%Y-%m-%d}..{end:%Y-%m-%d}"
+    steps["ingest"] = step(f"ingest openaq (replay {pm25_dir}) {span}", run_ingest, settings, "openaq", "replay",
+                           start, end, replay_dir=pm25_dir)
     if steps["ingest"].get("events_written", 0) == 0:
         raise JobError(f"the replay of {pm25_dir} wrote no event between {start} and {end}")
     hours = ["--start-date", start.strftime("%Y-%m-%dT%H:00:00Z"), "--end-date", end.strftime("%Y-%m-%dT%H:00:00Z")]
-    for name in chain.reachable(["bus:openaq"], "hanoi-master-features-gold"):
+    for name in gold_jobs():
         ctx = JobContext("backtest_" + name.replace("-", "_"), settings, spark)
-        steps[name] = invoke(name, ctx, hours if takes_window(JOBS[name]) else [])
+        windowed = takes_window(JOBS[name])
+        steps[name] = step(f"{name} {span}" if windowed else name, invoke, name, ctx, hours if windowed else [])
     return steps
 
 
@@ -187,33 +203,43 @@ def test_rows(frame: pd.DataFrame, horizon: int, window: BacktestWindow, period:
 
 
 def evaluate(frame: pd.DataFrame, window: BacktestWindow, horizons: list[int], model_type: str,
-             validation_fraction: float, period: int) -> dict[str, Any]:
-    """Train one model per horizon on the rows before the cutoff and score it and the baselines."""
+             validation_fraction: float, period: int, run: Steps | None = None) -> dict[str, Any]:
+    """Train one model per horizon on the rows before the cutoff and score it and the baselines,
+    each horizon a step of ``run``."""
     boosters.require_model_type(model_type)
     params = boosters.default_params(model_type)
     out: dict[str, Any] = {}
+    step = run or Steps("backtest", None, show=False, animate=False)
     for horizon in horizons:
-        target = TARGETS[horizon]
-        train, validation = training_parts(frame, horizon, window, validation_fraction)
-        model = boosters.fit(model_type, params, feature_array(train), train[target].to_numpy(np.float64),
-                             feature_array(validation), validation[target].to_numpy(np.float64))
-        test = test_rows(frame, horizon, window, period)
-        actual = test[target].to_numpy(np.float64)
-        persistence = test["persistence"].to_numpy(np.float64)
-        predicted = np.clip(model.predict(feature_array(test)), 0.0, None)
-        out[str(horizon)] = {
-            "model": forecast_scores(actual, predicted, persistence),
-            "persistence": forecast_scores(actual, persistence, persistence),
-            "seasonal_naive": forecast_scores(actual, test["seasonal_naive"].to_numpy(np.float64), persistence),
-            "training": {"train_rows": len(train), "validation_rows": len(validation),
-                         "train_first_hour": train["hour"].iloc[0].isoformat(),
-                         "validation_last_hour": validation["hour"].iloc[-1].isoformat(),
-                         "best_iteration": model.best_iteration},
-        }
-        log.info("backtest_horizon", horizon=horizon, model_rmse=out[str(horizon)]["model"]["rmse"],
-                 skill_vs_persistence=out[str(horizon)]["model"]["skill_vs_persistence"],
-                 test_rows=len(test), status="success")
+        step(f"train and score {model_type} {horizon} h", _evaluate_horizon, frame, window, horizon, model_type,
+             params, validation_fraction, period, out)
     return out
+
+
+def _evaluate_horizon(frame: pd.DataFrame, window: BacktestWindow, horizon: int, model_type: str,
+                      params: dict[str, Any], validation_fraction: float, period: int,
+                      out: dict[str, Any]) -> None:
+    """One horizon of :func:`evaluate`: its scores into ``out[str(horizon)]``."""
+    target = TARGETS[horizon]
+    train, validation = training_parts(frame, horizon, window, validation_fraction)
+    model = boosters.fit(model_type, params, feature_array(train), train[target].to_numpy(np.float64),
+                         feature_array(validation), validation[target].to_numpy(np.float64))
+    test = test_rows(frame, horizon, window, period)
+    actual = test[target].to_numpy(np.float64)
+    persistence = test["persistence"].to_numpy(np.float64)
+    predicted = np.clip(model.predict(feature_array(test)), 0.0, None)
+    out[str(horizon)] = {
+        "model": forecast_scores(actual, predicted, persistence),
+        "persistence": forecast_scores(actual, persistence, persistence),
+        "seasonal_naive": forecast_scores(actual, test["seasonal_naive"].to_numpy(np.float64), persistence),
+        "training": {"train_rows": len(train), "validation_rows": len(validation),
+                     "train_first_hour": train["hour"].iloc[0].isoformat(),
+                     "validation_last_hour": validation["hour"].iloc[-1].isoformat(),
+                     "best_iteration": model.best_iteration},
+    }
+    log.info("backtest_horizon", horizon=horizon, model_rmse=out[str(horizon)]["model"]["rmse"],
+             skill_vs_persistence=out[str(horizon)]["model"]["skill_vs_persistence"],
+             test_rows=len(test), status="success")
 
 
 def _code_state(settings: Settings) -> dict[str, Any]:
@@ -244,9 +270,11 @@ def run_backtest(settings: Settings, pm25_dir: Path, window: BacktestWindow, *, 
     period = settings.get_int("backtest.seasonal_period_h")
     if not 0.0 < validation_fraction < 1.0 or period <= 0:
         raise ConfigError("backtest.validation_fraction must be in (0, 1) and backtest.seasonal_period_h > 0")
-    steps = build_gold(settings, spark, pm25_dir, window)
-    frame = read_master(settings)
-    horizons = evaluate(frame, window, list(settings.horizons), model_type, validation_fraction, period)
+    total = 2 + len(gold_jobs()) + 1 + len(settings.horizons)  # tables, replay, jobs, read, horizons
+    with progress_steps("ml backtest", total) as run:
+        steps = build_gold(settings, spark, pm25_dir, window, run)
+        frame = run("read master gold", read_master, settings)
+        horizons = evaluate(frame, window, list(settings.horizons), model_type, validation_fraction, period, run)
     return {
         "pm25_dir": str(pm25_dir), "model_type": model_type,
         "train_start": window.train_start.isoformat() if window.train_start else None,

@@ -33,6 +33,7 @@ from ais.ml.artifacts import ArtifactError, artifact_root, horizon_dir, to_uri, 
 from ais.ml.features import FeatureMatrixError, feature_array
 from ais.ml.metrics import regression_metrics, skill_vs_persistence
 from ais.ml.registry import RUN_STATUS_TRAINED
+from ais.progress import steps as progress_steps
 from ais.tables import TableSpec, table
 
 if TYPE_CHECKING:
@@ -241,62 +242,65 @@ def train_models(settings: Settings, dataset_version: str | None = None, feature
 
     results: list[HorizonResult] = []
     run_rows: list[dict[str, Any]] = []
-    for horizon in settings.horizons:
-        target = TARGETS[horizon]
-        parts = parts_by_horizon[horizon]
-        try:
-            matrices = {s: feature_array(parts[s]) for s in SPLITS}
-        except FeatureMatrixError as exc:
-            raise JobError(f"training dataset: {exc}") from exc
-        labels = {s: parts[s][target].to_numpy(dtype=np.float64) for s in SPLITS}
-        model = boosters.fit(model_type, params, matrices["train"], labels["train"], matrices["validation"],
-                             labels["validation"], num_boost_round, early_stopping_rounds)
-        train_metrics, _ = _score(model, parts["train"], target)
-        validation_metrics, _ = _score(model, parts["validation"], target)
-        test_metrics, test_pred = _score(model, parts["test"], target)
-        rmse_persistence, skill = skill_vs_persistence(
-            labels["test"], test_pred, parts["test"]["pm25_mean"].to_numpy(dtype=np.float64, na_value=np.nan))
-        test_metrics |= {"rmse_persistence": rmse_persistence, "skill_vs_persistence": skill}
+    with progress_steps("train", len(settings.horizons)) as run:
+        for horizon in settings.horizons:
+            with run.step(f"train {model_type} {horizon} h ({len(parts_by_horizon[horizon]['train'])} rows)"):
+                target = TARGETS[horizon]
+                parts = parts_by_horizon[horizon]
+                try:
+                    matrices = {s: feature_array(parts[s]) for s in SPLITS}
+                except FeatureMatrixError as exc:
+                    raise JobError(f"training dataset: {exc}") from exc
+                labels = {s: parts[s][target].to_numpy(dtype=np.float64) for s in SPLITS}
+                model = boosters.fit(model_type, params, matrices["train"], labels["train"], matrices["validation"],
+                                     labels["validation"], num_boost_round, early_stopping_rounds)
+                train_metrics, _ = _score(model, parts["train"], target)
+                validation_metrics, _ = _score(model, parts["validation"], target)
+                test_metrics, test_pred = _score(model, parts["test"], target)
+                rmse_persistence, skill = skill_vs_persistence(
+                    labels["test"], test_pred, parts["test"]["pm25_mean"].to_numpy(dtype=np.float64, na_value=np.nan))
+                test_metrics |= {"rmse_persistence": rmse_persistence, "skill_vs_persistence": skill}
 
-        folder = horizon_dir(root, feature_version, model_version, horizon)
-        model_path = storage.join(folder, boosters.MODEL_FILE[model_type])
-        importance_path = storage.join(folder, "feature_importance.csv")
-        meta = {"model_version": model_version, "model_run_id": model_run_id, "horizon_hour": horizon,
-                "target": target, "features": list(FEATURE_NAMES), "feature_schema_hash": hash_,
-                "feature_version": feature_version, "feature_set_name": feature_set_name,
-                "dataset_version": dataset_version, "best_iteration": model.best_iteration,
-                "trained_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), **description}
-        write_atomically(model_path, model.to_bytes())
-        write_atomically(importance_path, boosters.feature_importance_csv(model.importance()))
-        write_atomically(storage.join(folder, "model_meta.json"), (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
+                folder = horizon_dir(root, feature_version, model_version, horizon)
+                model_path = storage.join(folder, boosters.MODEL_FILE[model_type])
+                importance_path = storage.join(folder, "feature_importance.csv")
+                meta = {"model_version": model_version, "model_run_id": model_run_id, "horizon_hour": horizon,
+                        "target": target, "features": list(FEATURE_NAMES), "feature_schema_hash": hash_,
+                        "feature_version": feature_version, "feature_set_name": feature_set_name,
+                        "dataset_version": dataset_version, "best_iteration": model.best_iteration,
+                        "trained_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), **description}
+                write_atomically(model_path, model.to_bytes())
+                write_atomically(importance_path, boosters.feature_importance_csv(model.importance()))
+                write_atomically(storage.join(folder, "model_meta.json"),
+                                 (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
 
-        windows = {s: _window(parts[s]) for s in SPLITS}
-        run_rows.append({
-            "model_run_id": model_run_id, "model_version": model_version, "horizon_hour": horizon,
-            "location_id": settings.location_id, "model_type": model_type, "model_path": str(model_path),
-            "artifact_uri": to_uri(model_path), "feature_importance_uri": to_uri(importance_path),
-            "feature_set_name": feature_set_name, "feature_version": feature_version,
-            "dataset_version": dataset_version, "feature_schema_hash": hash_,
-            "train_start": windows["train"][0], "train_end": windows["train"][1],
-            "validation_start": windows["validation"][0], "validation_end": windows["validation"][1],
-            "test_start": windows["test"][0], "test_end": windows["test"][1],
-            "train_rows": len(parts["train"]), "validation_rows": len(parts["validation"]),
-            "test_rows": len(parts["test"]),
-            "train_mae": train_metrics["mae"], "train_rmse": train_metrics["rmse"],
-            "validation_mae": validation_metrics["mae"], "validation_rmse": validation_metrics["rmse"],
-            "mae": test_metrics["mae"], "rmse": test_metrics["rmse"], "mape": test_metrics["mape"],
-            "rmse_persistence": rmse_persistence, "skill_vs_persistence": skill,
-            "best_iteration": model.best_iteration, "params_json": json.dumps(description, sort_keys=True),
-            "data_source": data_source, "status": RUN_STATUS_TRAINED, "created_at": now,
-        })
-        results.append(HorizonResult(horizon, str(model_path), to_uri(model_path), to_uri(importance_path),
-                                     model.best_iteration, train_metrics, validation_metrics, test_metrics))
-        log.info("horizon_trained", job="train", horizon=horizon, model_run_id=model_run_id,
-                 model_version=model_version, train_metrics=train_metrics,
-                 validation_metrics=validation_metrics, test_metrics=test_metrics,
-                 mae=test_metrics["mae"], rmse=test_metrics["rmse"], mape=test_metrics["mape"],
-                 skill_vs_persistence=skill, best_iteration=model.best_iteration,
-                 model_path=str(model_path), status="success")
+                windows = {s: _window(parts[s]) for s in SPLITS}
+                run_rows.append({
+                    "model_run_id": model_run_id, "model_version": model_version, "horizon_hour": horizon,
+                    "location_id": settings.location_id, "model_type": model_type, "model_path": str(model_path),
+                    "artifact_uri": to_uri(model_path), "feature_importance_uri": to_uri(importance_path),
+                    "feature_set_name": feature_set_name, "feature_version": feature_version,
+                    "dataset_version": dataset_version, "feature_schema_hash": hash_,
+                    "train_start": windows["train"][0], "train_end": windows["train"][1],
+                    "validation_start": windows["validation"][0], "validation_end": windows["validation"][1],
+                    "test_start": windows["test"][0], "test_end": windows["test"][1],
+                    "train_rows": len(parts["train"]), "validation_rows": len(parts["validation"]),
+                    "test_rows": len(parts["test"]),
+                    "train_mae": train_metrics["mae"], "train_rmse": train_metrics["rmse"],
+                    "validation_mae": validation_metrics["mae"], "validation_rmse": validation_metrics["rmse"],
+                    "mae": test_metrics["mae"], "rmse": test_metrics["rmse"], "mape": test_metrics["mape"],
+                    "rmse_persistence": rmse_persistence, "skill_vs_persistence": skill,
+                    "best_iteration": model.best_iteration, "params_json": json.dumps(description, sort_keys=True),
+                    "data_source": data_source, "status": RUN_STATUS_TRAINED, "created_at": now,
+                })
+                results.append(HorizonResult(horizon, str(model_path), to_uri(model_path), to_uri(importance_path),
+                                             model.best_iteration, train_metrics, validation_metrics, test_metrics))
+                log.info("horizon_trained", job="train", horizon=horizon, model_run_id=model_run_id,
+                         model_version=model_version, train_metrics=train_metrics,
+                         validation_metrics=validation_metrics, test_metrics=test_metrics,
+                         mae=test_metrics["mae"], rmse=test_metrics["rmse"], mape=test_metrics["mape"],
+                         skill_vs_persistence=skill, best_iteration=model.best_iteration,
+                         model_path=str(model_path), status="success")
 
     runs_spec = table(settings.table_name("model_runs_table"))
     merged = merge_rows(catalog, runs_spec, run_rows)

@@ -84,4 +84,23 @@ def get_spark(settings: Settings, app_name: str = "ais") -> SparkSession:
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    quiet_single_series_windows(spark)
     return spark
+
+
+# The feature windows of AIS run over one hourly series of the whole city (lags, rolling
+# statistics, targets: ais.features.pm25; the as-of join's running maximum: ais.features.master).
+# They have no key to partition by: a partition per anything would cut the series, so Spark moves
+# the series into one partition on purpose (a few tens of thousands of rows), and WindowExec warns
+# "No Partition Defined for Window operation" once per window and per plan. Only that logger is
+# raised to ERROR; every other Spark warning stays.
+SINGLE_SERIES_WINDOW_LOGGER = "org.apache.spark.sql.execution.window.WindowExec"
+
+
+def quiet_single_series_windows(spark: SparkSession) -> None:
+    """Raise :data:`SINGLE_SERIES_WINDOW_LOGGER` to ERROR in the driver's log4j."""
+    jvm = spark.sparkContext._jvm
+    if jvm is None:
+        return
+    log4j = jvm.org.apache.logging.log4j
+    log4j.core.config.Configurator.setLevel(SINGLE_SERIES_WINDOW_LOGGER, log4j.Level.ERROR)
