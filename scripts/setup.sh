@@ -19,7 +19,7 @@ mkdir -p "$STAMPS"
 APT_PACKAGES=(
   build-essential cmake pkg-config git curl ca-certificates
   libcurl4-openssl-dev libssl-dev librdkafka-dev libjansson-dev libyaml-dev libsqlite3-dev libpq-dev
-  libhdf4-alt-dev libnetcdf-dev libeccodes-dev libdeflate-dev libcmocka-dev valgrind
+  libhdf4-alt-dev libnetcdf-dev libeccodes-dev libdeflate-dev libcmocka-dev valgrind cppcheck
   openjdk-17-jdk-headless maven
   python3 python3-venv python3-dev libgomp1
   nginx-light wrk

@@ -168,7 +168,7 @@ static void one_file_per_batch(void **state)
     size_t n;
     char **names = ais_test_list_dir(topic_dir, &n);
     assert_int_equal(n, 3);
-    size_t sizes[3];
+    size_t sizes[3] = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
         assert_final_name(names[i]);
         char *path = ais_test_join(topic_dir, names[i]);

@@ -102,8 +102,9 @@ char *ais_test_read_file(const char *path)
         len += n;
         if (cap - len <= 1) {
             cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
+            char *bigger = realloc(buf, cap);
+            assert_non_null(bigger);
+            buf = bigger;
         }
     }
     fclose(f);
@@ -129,8 +130,9 @@ char **ais_test_list_dir(const char *dir, size_t *count)
             continue;
         if (n + 1 >= cap) {
             cap *= 2;
-            names = realloc(names, cap * sizeof *names);
-            assert_non_null(names);
+            char **bigger = realloc(names, cap * sizeof *names);
+            assert_non_null(bigger);
+            names = bigger;
         }
         names[n++] = xstrdup(de->d_name);
     }

@@ -169,7 +169,8 @@ static json_t *hour_json(const ais_weather_hour *h)
 static json_t *day_json(const sim_day *d)
 {
     const ais_weather_hour *first = &d->hours[0].hour;
-    double tmax = first->temp_c, tmin = first->temp_c, tsum = 0.0, wind = 0.0, precip = 0.0;
+    double tmax = first->temp_c, tsum = 0.0, wind = 0.0, precip = 0.0;
+    double tmin = tmax;
     double vis = 0.0, rh = 0.0, uv = 0.0;
     long rain = 0, chance = 0;
     const ais_weather_hour *sky = &d->hours[NOON_HOUR].hour;

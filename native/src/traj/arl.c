@@ -1003,6 +1003,7 @@ ais_status ais_arl_read_met(const char *path, ais_met_grid **out, ais_arl_proble
             data = bigger;
             cap *= 2;
         }
+        /* cppcheck-suppress nullPointerArithmeticRedundantCheck ; data is not NULL inside the loop */
         ssize_t n = read(fd, data + len, cap - len);
         if (n < 0 && errno == EINTR)
             continue;
