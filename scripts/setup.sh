@@ -2,14 +2,19 @@
 # Set up everything AIS needs on a fresh Debian/Ubuntu machine. Idempotent and cached: each step
 # leaves a stamp under var/stamps/ keyed on what it installed, and is skipped while that holds.
 #
-#   scripts/setup.sh [all|apt|venv|jars|airflow|fuzz]     (default: all; fuzz is not part of all)
+#   scripts/setup.sh [all|apt|venv|jars|airflow|fuzz|lock]     (default: all; fuzz and lock are not part of all)
 #
 # apt   Debian packages: C toolchain and libraries of ARCHITECTURE.md, JDK 17, Maven.
-# venv  .venv with the pinned Python packages (requirements/*.txt) and the ais package (editable).
+# venv  .venv from requirements/lock/dev.txt (pyproject.toml's extras api, ml and spark plus the test and
+#       lint tools of requirements/dev.txt, every package pinned with its hashes) and the ais package
+#       (editable).
 # jars  the JVM jars Spark loads (jvm/pom.xml) into jvm/lib/, with Maven, from Maven Central.
 # airflow  .venv-airflow with Airflow's pinned packages (requirements/airflow.txt): its own venv,
 #       because Airflow pins versions that clash with ours (FastAPI, Starlette).
 # fuzz  clang and its libFuzzer runtime, for `make fuzz` only (gcc has no libFuzzer).
+# lock  regenerate requirements/lock/{api,ml,spark,dev}.txt from pyproject.toml (and requirements/dev.txt)
+#       with pip-compile (PIP_TOOLS_VERSION, in its own venv under var/), hashes included; run it after
+#       changing a pin. Versions already locked are kept while they still fit.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -63,14 +68,15 @@ python_bin() {
 }
 
 step_venv() {
-  local key; key="$(cat "$ROOT/requirements/runtime.txt" "$ROOT/requirements/dev.txt" "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)"
+  local key; key="$(cat "$ROOT/requirements/lock/dev.txt" "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)"
   if [ -x "$ROOT/.venv/bin/python" ] && stamp_ok venv "$key"; then log venv_cached; return; fi
   local py; py="$(python_bin)"
   [ -x "$ROOT/.venv/bin/python" ] || "$py" -m venv "$ROOT/.venv"
   log venv_install "\"python\":\"$py\""
   "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip==25.3
-  "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements/dev.txt"
-  "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e "$ROOT"
+  "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check --require-hashes \
+    -r "$ROOT/requirements/lock/dev.txt"
+  "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT"
   stamp_set venv "$key"
   log venv_done
 }
@@ -115,12 +121,39 @@ step_fuzz() {
   log fuzz_done "\"clang_major\":\"$major\""
 }
 
+PIP_TOOLS_VERSION=7.7.0
+# One lock per image (the extras it installs) and one for the dev .venv (all extras and the dev tools).
+declare -A LOCK_EXTRAS=([api]="api" [ml]="ml" [spark]="spark ml" [dev]="api ml spark")
+
+step_lock() {
+  local tools="$ROOT/var/pip-tools"
+  if [ "$("$tools/bin/pip-compile" --version 2>/dev/null)" != "pip-compile, version $PIP_TOOLS_VERSION" ]; then
+    "$(python_bin)" -m venv "$tools"
+    "$tools/bin/python" -m pip install -q --disable-pip-version-check pip==25.3 "pip-tools==$PIP_TOOLS_VERSION"
+  fi
+  mkdir -p "$ROOT/requirements/lock"
+  local name extra args
+  for name in api ml spark dev; do
+    args=()
+    for extra in ${LOCK_EXTRAS[$name]}; do args+=(--extra "$extra"); done
+    # pip-compile reads build dependencies from pyproject.toml alone; dev.txt pins setuptools instead
+    if [ "$name" = dev ]; then args+=(requirements/dev.txt); else args+=(--build-deps-for wheel); fi
+    log lock_compile "\"lock\":\"$name\",\"extras\":\"${LOCK_EXTRAS[$name]}\""
+    # run from the checkout so the header names repository paths; the index is pip's default
+    (cd "$ROOT" && "$tools/bin/pip-compile" -q --generate-hashes --allow-unsafe --strip-extras \
+      --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+      -o "requirements/lock/$name.txt" pyproject.toml "${args[@]}")
+  done
+  log lock_done
+}
+
 case "${1:-all}" in
   apt) step_apt ;;
   venv) step_venv ;;
   jars) step_jars ;;
   airflow) step_airflow ;;
   fuzz) step_fuzz ;;
+  lock) step_lock ;;
   all) step_apt; step_venv; step_jars; step_airflow ;;
-  *) echo "usage: $0 [all|apt|venv|jars|airflow|fuzz]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|apt|venv|jars|airflow|fuzz|lock]" >&2; exit 2 ;;
 esac

@@ -1,5 +1,6 @@
-"""docker/: the three images — Dockerfile rules, the requirement selection, the Spark container
-entry point (driver and executor), and that each image's command works with only what it installs."""
+"""docker/: the three images — Dockerfile rules, the extras of pyproject.toml and the hashed lock file
+each image installs, the Spark container entry point (driver and executor), and that each image's
+command works with only what it installs. The built images themselves: tests/images."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import stat
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,10 @@ from tests.conftest import CONFIG_PATH, PROJECT_ROOT, isolated_env
 
 DOCKER = PROJECT_ROOT / "docker"
 IMAGES = {"spark": "ais-spark-runtime", "ml": "ais-ml-runtime", "api": "ais-pm25-api"}
-RUNTIME_TXT = PROJECT_ROOT / "requirements" / "runtime.txt"
+PYPROJECT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+LOCKS = PROJECT_ROOT / "requirements" / "lock"
+# the extras each image's lock is made from (scripts/setup.sh lock); dev is the .venv of setup.sh
+LOCK_EXTRAS = {"api": ["api"], "ml": ["ml"], "spark": ["spark", "ml"], "dev": ["api", "ml", "spark"]}
 SPARK_HOME = Path(sys.executable).parent.parent / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" \
     / "site-packages" / "pyspark"
 # import names of the distributions an image leaves out
@@ -29,16 +34,25 @@ def dockerfile(image: str) -> str:
     return (DOCKER / image / "Dockerfile").read_text()
 
 
+def norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pins(requirements: list[str]) -> dict[str, str]:
+    """{normalised name: version} of ``name[extras]==version`` lines."""
+    found = (re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==(\S+)$", r) for r in requirements)
+    return {norm(m.group(1)): m.group(2) for m in found if m}
+
+
+def lock(name: str) -> dict[str, str]:
+    """{normalised name: version} of requirements/lock/<name>.txt."""
+    text = (LOCKS / f"{name}.txt").read_text()
+    return {norm(n): v for n, v in re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, re.M)}
+
+
 def excluded(image: str) -> list[str]:
-    lines = (DOCKER / image / "requirements-exclude.txt").read_text().splitlines()
-    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
-
-
-def selected_requirements(image: str) -> list[str]:
-    done = subprocess.run([str(DOCKER / "select-requirements.sh"), str(RUNTIME_TXT),
-                           str(DOCKER / image / "requirements-exclude.txt")],
-                          capture_output=True, text=True, check=True)
-    return [line for line in done.stdout.splitlines() if line and not line.startswith("#")]
+    """The distributions of IMPORT_NAMES that the image's lock leaves out."""
+    return sorted(d for d in IMPORT_NAMES if norm(d) not in lock(image))
 
 
 @pytest.mark.parametrize("image", sorted(IMAGES))
@@ -57,6 +71,12 @@ def test_dockerfile_rules(image: str) -> None:
     assert "HANOI_PIPELINE_CONFIG=/opt/ais/config/hanoi_pipeline.yaml" in text
     ignore = (DOCKER / image / "Dockerfile.dockerignore").read_text().splitlines()
     assert ignore[0 if ignore[0] == "*" else 1] == "*" and "!src/" in ignore
+    # the image installs its own lock, with hashes, and builds ais from it without fetching more
+    assert f"!requirements/lock/{image}.txt" in ignore
+    assert f"COPY requirements/lock/{image}.txt requirements/lock/" in text
+    assert re.search(rf"pip install [^\n]*--require-hashes -r requirements/lock/{image}\.txt$", text, re.M)
+    assert re.search(r"pip install [^\n]*--no-deps --no-build-isolation \. \\$", text, re.M)
+    assert "requirements/runtime.txt" not in text and "select-requirements" not in text
 
 
 def test_image_commands_match_the_local_contract() -> None:
@@ -72,21 +92,52 @@ def test_image_commands_match_the_local_contract() -> None:
     assert "openjdk" not in dockerfile("ml") and "openjdk" not in dockerfile("api")
 
 
-def test_requirement_selection() -> None:
-    runtime = [line for line in RUNTIME_TXT.read_text().splitlines() if line and not line.startswith("#")]
-    assert selected_requirements("spark") == runtime
-    ml = selected_requirements("ml")
-    assert ml == [line for line in runtime if not line.startswith("pyspark==")]
-    api = selected_requirements("api")
-    assert not [line for line in api if re.match(r"(pyspark|lightgbm|scikit-learn|pandas|numpy)==", line)]
-    assert "fastapi==" in " ".join(api) and any(line.startswith("pyiceberg[") for line in api)
-    assert set(api) <= set(runtime)  # the project's pins, never others
+def test_extras_declared_in_pyproject() -> None:
+    extras = PYPROJECT["optional-dependencies"]
+    assert sorted(extras) == ["api", "ml", "spark"]  # Airflow has its own requirements file, no extra
+    core = pins(PYPROJECT["dependencies"])
+    assert "pyiceberg" in core and not {"pyspark", "fastapi", "lightgbm", "pandas"} & set(core)
+    assert set(pins(extras["spark"])) == {"pyspark"}
+    assert {"fastapi", "uvicorn"} <= set(pins(extras["api"])) and "pandas" not in pins(extras["api"])
+    assert {"lightgbm", "pandas", "numpy", "scikit-learn"} <= set(pins(extras["ml"]))
+    every = [r for group in (PYPROJECT["dependencies"], *extras.values()) for r in group]
+    assert len(pins(every)) == len(every), "every top-level requirement is pinned exactly"
+    assert not (PROJECT_ROOT / "docker" / "select-requirements.sh").exists()
+    assert "apache-airflow" not in (LOCKS / "dev.txt").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(LOCK_EXTRAS))
+def test_lock_matches_its_extras(name: str) -> None:
+    """Each lock holds the core pins and its extras' at the versions pyproject.toml names, and every
+    package in it carries at least one sha256 hash (so pip installs it with --require-hashes)."""
+    text = (LOCKS / f"{name}.txt").read_text()
+    locked = lock(name)
+    wanted = pins(PYPROJECT["dependencies"])
+    for extra in LOCK_EXTRAS[name]:
+        wanted |= pins(PYPROJECT["optional-dependencies"][extra])
+    assert {k: locked.get(k) for k in wanted} == wanted
+    blocks = re.split(r"\n(?=[A-Za-z0-9][A-Za-z0-9._-]*==)", text)[1:]
+    assert len(blocks) == len(locked)
+    assert all(re.search(r"--hash=sha256:[0-9a-f]{64}", b) for b in blocks), "every package is hashed"
+    assert "--extra=" + " --extra=".join(sorted(LOCK_EXTRAS[name])) in text.split("\n", 6)[4]  # the header command
+    assert "setuptools" in locked  # the build back end the images build ais with, pinned
+
+
+def test_locks_agree_and_leave_out_what_their_image_must_not_carry() -> None:
+    api, ml, spark, dev = lock("api"), lock("ml"), lock("spark"), lock("dev")
+    assert not {"pyspark", "lightgbm", "scikit-learn", "pandas", "numpy"} & set(api)
+    assert "pyspark" not in ml and set(ml) <= set(spark)
+    # one version of each package everywhere: the dev .venv tests what the images run
+    for image in (api, ml, spark):
+        assert {k: dev.get(k) for k in image} == image
+    dev_tools = pins([line.strip() for line in (PROJECT_ROOT / "requirements" / "dev.txt").read_text().splitlines()])
+    assert {k: dev.get(k) for k in dev_tools} == dev_tools and "pytest" in dev_tools
 
 
 def test_spark_image_spark_matches_the_jars() -> None:
-    pyspark = re.search(r"^pyspark==([\d.]+)$", RUNTIME_TXT.read_text(), re.M)
+    pyspark = pins(PYPROJECT["optional-dependencies"]["spark"])["pyspark"]
     pom = re.search(r"<spark.version>([\d.]+)</spark.version>", (PROJECT_ROOT / "jvm" / "pom.xml").read_text())
-    assert pyspark and pom and pyspark.group(1) == pom.group(1) == "4.0.0"
+    assert pom and pyspark == pom.group(1) == lock("spark")["pyspark"] == "4.0.0"
     assert "ENV SPARK_HOME=/opt/ais/.venv/lib/python3.11/site-packages/pyspark" in dockerfile("spark")
 
 
@@ -130,6 +181,7 @@ def test_ml_commands_run_without_spark(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
     assert excluded("ml") == ["pyspark"]
+    assert excluded("api") == ["lightgbm", "numpy", "pandas", "pyspark", "scikit-learn"]
 
 
 def test_driver_application_lists_every_job() -> None:

@@ -1,6 +1,6 @@
 """Cassandra connection settings, sessions and the serving schema (CONTRACTS.md §4).
 
-Client: the DataStax Python driver ``cassandra-driver`` (pinned in requirements/runtime.txt), used
+Client: the DataStax Python driver ``cassandra-driver`` (pinned in pyproject.toml), used
 inside the Spark executors (one session per partition, prepared statements, bounded concurrency)
 and by predict and the API. Not the Spark Cassandra Connector: the newest connector on Maven
 Central, com.datastax.spark:spark-cassandra-connector_2.13:3.5.1, is built against Spark 3.5
