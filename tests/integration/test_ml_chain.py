@@ -33,7 +33,7 @@ from ais.iceberg_io import merge_rows, read_rows, to_arrow
 from ais.ml import boosters
 from ais.ml.predict import predict
 from ais.ml.registry import demote, promote, rollback
-from ais.ml.risk import risk_level, vn_aqi_category
+from ais.ml.risk import risk_level, vn_aqi, vn_aqi_category
 from ais.ml.train import TrainResult, train_models
 from ais.tables import MODEL_REGISTRY, MODEL_RUNS, PREDICTIONS, SERVING_GOLD, TRAINING_GOLD
 from tests.conftest import CONFIG_PATH, isolated_env
@@ -485,7 +485,15 @@ def test_api_returns_the_contract_body_equal_to_the_table_row(world: World,
     response = client.get(FORECAST_PATH)
     assert response.status_code == 200
     (row,) = world.rows(PREDICTIONS.identifier)
-    assert response.json() == {
+    body = response.json()
+    # issue 14 added the unit, the forecast's age and stale flag, and each forecast's VN_AQI details;
+    # everything the contract had before is unchanged
+    assert (body.pop("unit"), type(body.pop("age_minutes")), type(body.pop("stale"))) == ("µg/m³", int, bool)
+    for h in HORIZONS:
+        entry = body["forecast"][f"{h}h"]
+        assert entry.pop("unit") == "µg/m³"
+        assert entry.pop("aqi")["index"] == vn_aqi(row[f"pm25_{h}h"]).index
+    assert body == {
         "base_hour": row["base_hour"].strftime("%Y-%m-%dT%H:%M:%SZ"),
         "location": "hanoi",
         "pm25_now": row["pm25_now"],
@@ -519,7 +527,7 @@ def test_api_is_404_on_an_empty_prediction_table(make_settings: MakeSettings) ->
     ensure_tables(settings, specs=[PREDICTIONS])
     response = TestClient(create_app(settings)).get(FORECAST_PATH)
     assert response.status_code == 404
-    assert response.json() == {"error": "prediction_not_found", "location": "hanoi"}
+    assert response.json().items() >= {"error": "prediction_not_found", "location": "hanoi"}.items()
 
 
 def test_healthz_and_readyz(world: World) -> None:

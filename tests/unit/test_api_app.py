@@ -106,7 +106,9 @@ def test_readyz_reports_a_bad_timeout_setting_as_config(make_settings: MakeSetti
 def test_forecast_is_503_when_the_table_cannot_be_read(settings: Settings, access_log: _Capture) -> None:
     response = TestClient(create_app(settings, catalog_factory=_unreachable)).get(FORECAST_PATH)
     assert response.status_code == 503
-    assert response.json() == {"error": "prediction_table_unavailable", "location": "hanoi"}
+    assert response.json() == {"error": "prediction_table_unavailable", "location": "hanoi", "field": None,
+                               "message": "StoreUnavailable: cannot read predictions.hanoi_pm25_forecast_gold: "
+                                          "ConnectionError"}
     fields = access_log.events[-1][1]
     assert (fields["path"], fields["status_code"], fields["error_code"]) == (
         FORECAST_PATH, 503, "prediction_table_unavailable")
@@ -117,12 +119,15 @@ def test_only_the_contract_routes_and_the_openapi_description_exist(settings: Se
     spec = client.get("/openapi.json")
     assert spec.status_code == 200
     body = spec.json()
-    assert sorted(body["paths"]) == ["/api/v1/hanoi/pm25/forecast/latest", "/healthz", "/readyz"]
+    assert sorted(body["paths"]) == ["/api/v1/hanoi/pm25/forecast/history", "/api/v1/hanoi/pm25/forecast/latest",
+                                     "/api/v1/hanoi/pm25/forecast/skill", "/api/v1/hanoi/pm25/observations",
+                                     "/healthz", "/readyz"]
     assert "VN_AQI" in body["info"]["description"]
     latest = body["paths"][FORECAST_PATH]["get"]["responses"]
     assert sorted(latest) == ["200", "404", "500", "503"]
     entry = body["components"]["schemas"]["ForecastEntry"]
     assert sorted(entry["required"]) == ["pm25", "risk", "vn_aqi"]
+    assert sorted(entry["properties"]) == ["aqi", "pm25", "risk", "unit", "vn_aqi"]
     forecast = body["components"]["schemas"]["Forecast"]["properties"]
     assert sorted(forecast) == ["12h", "24h", "6h"]
     docs = client.get("/docs")

@@ -30,6 +30,14 @@ def _row(**changes: object) -> dict:
 
 def test_body_has_exactly_the_contract_keys_and_values() -> None:
     body = forecast_response(_row()).model_dump(by_alias=True)
+    # issue 14 added fields; the older ones are unchanged
+    assert (body.pop("unit"), body.pop("age_minutes"), body.pop("stale")) == ("µg/m³", None, None)
+    aqi = {h: (body["forecast"][h].pop("unit"), body["forecast"][h].pop("aqi")) for h in ("6h", "12h", "24h")}
+    assert aqi["6h"] == ("µg/m³", {"index": 40, "category": "good", "colour": "#00e400",
+                                   "advice": "Air quality is good: outdoor activity is fine for everyone."})
+    # 60 µg/m³: 100 + 50 * (60 - 50) / 30 = 116.7 -> 117; 160 µg/m³: 200 + 100 * 10 / 100 = 210
+    assert [(a["index"], a["category"], a["colour"]) for _, a in (aqi["12h"], aqi["24h"])] == [
+        (117, "unhealthy_for_sensitive", "#ff7e00"), (210, "very_unhealthy", "#8f3f97")]
     assert body == {
         "base_hour": "2026-05-19T09:00:00Z", "location": "hanoi", "pm25_now": 41.5,
         "forecast": {"6h": {"pm25": 20.0, "risk": "low", "vn_aqi": "good"},

@@ -10,12 +10,28 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ais.ml.risk import vn_aqi_category
+from ais.ml.risk import vn_aqi, vn_aqi_category
 from ais.ml.timefmt import iso_z
+
+UNIT = "µg/m³"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class AqiInfo(_Strict):
+    """The VN_AQI of a PM2.5 concentration (Decision 1459/QĐ-TCMT; ais.ml.risk.vn_aqi)."""
+
+    index: int = Field(description="VN_AQI PM2.5 sub-index, 0..500")
+    category: str
+    colour: str = Field(description="the category's colour, #rrggbb")
+    advice: str = Field(description="health advice for the category")
+
+
+def aqi_info(pm25: float) -> AqiInfo:
+    aqi = vn_aqi(pm25)
+    return AqiInfo(index=aqi.index, category=aqi.category, colour=aqi.colour, advice=aqi.advice)
 
 
 class ForecastEntry(_Strict):
@@ -23,6 +39,8 @@ class ForecastEntry(_Strict):
     risk: str = Field(description="low | medium | high | very_high")
     vn_aqi: str = Field(description="VN_AQI PM2.5 class: good | moderate | unhealthy_for_sensitive | "
                                     "unhealthy | very_unhealthy | hazardous")
+    unit: str = Field(default=UNIT, description="unit of pm25")
+    aqi: AqiInfo | None = Field(default=None, description="the VN_AQI index, class, colour and advice of pm25")
 
 
 class Forecast(_Strict):
@@ -55,11 +73,88 @@ class ForecastResponse(_Strict):
     source_attribution: SourceAttribution
     model: ModelInfo
     created_at: str = Field(description="UTC, YYYY-MM-DDTHH:MM:SSZ")
+    unit: str = Field(default=UNIT, description="unit of every PM2.5 value")
+    age_minutes: int | None = Field(default=None, description="whole minutes since created_at")
+    stale: bool | None = Field(default=None, description="age_minutes > api.stale_after_minutes")
 
 
-class ErrorResponse(_Strict):
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx body: ``error`` (a code), ``message``, ``field`` (the bad query parameter, or
+    null), and route-specific extras such as ``location``."""
+
     error: str
+    message: str | None = None
+    field: str | None = None
     location: str | None = None
+
+
+class HistoryItem(_Strict):
+    base_hour: str
+    target_hour: str
+    horizon_hour: int
+    pm25: float | None = Field(description="forecast PM2.5, µg/m³")
+    unit: str = UNIT
+    risk: str | None
+    aqi: AqiInfo | None
+    pm25_observed: float | None = Field(description="silver PM2.5 of target_hour, once known")
+    observed_aqi: AqiInfo | None
+    error: float | None = Field(description="forecast - observed, µg/m³")
+    abs_error: float | None
+    category_hit: bool | None
+    model_version: str
+    horizon_model_version: str | None
+    feature_version: str
+    created_at: str | None
+    age_minutes: int | None
+    stale: bool | None
+
+
+class HistoryResponse(_Strict):
+    location: str
+    unit: str = UNIT
+    items: list[HistoryItem]
+    next_cursor: str | None = Field(description="pass as cursor= for the next page; null on the last")
+
+
+class ObservationItem(_Strict):
+    hour: str
+    pm25: float | None = Field(description="median over the city's stations, µg/m³")
+    pm25_mean: float | None
+    station_count: int | None
+    coverage_avg: float | None
+    source: str | None
+
+
+class ObservationsResponse(_Strict):
+    location: str
+    unit: str = UNIT
+    start: str = Field(alias="from")
+    end: str = Field(alias="to", description="exclusive")
+    hours_in_range: int
+    hours_present: int = Field(description="hours with a PM2.5 value")
+    coverage: float = Field(description="hours_present / hours_in_range")
+    items: list[ObservationItem]
+
+
+class SkillItem(_Strict):
+    horizon_hour: int
+    as_of: str | None
+    forecasts: int | None
+    scored: int | None
+    mae: float | None
+    rmse: float | None
+    bias: float | None
+    rmse_persistence: float | None
+    skill_vs_persistence: float | None
+    vn_aqi_hit_rate: float | None
+    updated_at: str | None
+
+
+class SkillResponse(_Strict):
+    location: str
+    unit: str = UNIT
+    window_days: int
+    items: list[SkillItem]
 
 
 class HealthResponse(_Strict):
@@ -83,7 +178,8 @@ def _entry(row: Mapping[str, Any], horizon: int) -> ForecastEntry:
     if pm25 is None or risk is None:
         raise InvalidPredictionRow(f"prediction {row.get('prediction_id')} has no "
                                    f"pm25_{horizon}h/risk_{horizon}h")
-    return ForecastEntry(pm25=float(pm25), risk=str(risk), vn_aqi=vn_aqi_category(float(pm25)))
+    return ForecastEntry(pm25=float(pm25), risk=str(risk), vn_aqi=vn_aqi_category(float(pm25)),
+                         aqi=aqi_info(float(pm25)))
 
 
 def forecast_response(row: Mapping[str, Any]) -> ForecastResponse:

@@ -1,10 +1,13 @@
-"""The API's only data access: the latest production prediction, kept in memory.
+"""The API's only data access: the latest production prediction, kept in memory; and, in
+:class:`TableCache`, the other tables the API serves (forecast archive, city silver, skill) under
+the same rules (no catalog I/O on the request path while rows are cached).
 
 A request never does catalog I/O while an answer is cached: it gets the cached body at once. At
 most once per ``check_interval_s`` (1 s) a request starts a refresh on a background thread (one at
 a time) that looks up the prediction table's current metadata file (one catalog row, not a scan)
-and reloads and scans the table only when it changed. Reads only the prediction table
-(CONTRACTS.md §6).
+and reloads and scans the table only when it changed. The latest forecast's route reads only the
+prediction table (CONTRACTS.md §6); :meth:`PredictionStore.aged_body` adds its age in whole
+minutes and its ``stale`` flag (``api.stale_after_minutes``), encoding the body again once a minute.
 
 Every catalog call is bounded by ``api.catalog_timeout_seconds`` (SQLite busy timeout, PostgreSQL
 connect and statement timeouts: ais.catalog.with_timeout). A refresh still running after
@@ -24,6 +27,7 @@ Readiness (ais.api.app) still probes the catalog and the prediction table, the s
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +45,8 @@ PRODUCTION = "production"
 CHECK_INTERVAL_S = 1.0
 CATALOG_TIMEOUT_KEY = "api.catalog_timeout_seconds"
 DEFAULT_CATALOG_TIMEOUT_S = 3.0
+STALE_AFTER_KEY = "api.stale_after_minutes"
+DEFAULT_STALE_AFTER_MIN = 120
 SOURCES = ("iceberg", "cassandra")
 _EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 
@@ -64,16 +70,30 @@ def latest_row(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(rows, key=lambda r: (r["base_hour"], r.get("created_at") or _EARLIEST))
 
 
+def _positive(settings: Settings, key: str, default: float, cast: Callable[[str], Any], what: str) -> Any:
+    raw = settings.get(key, str(default)) or ""
+    try:
+        value = cast(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{key} must be {what}, got {raw!r}") from exc
+    if value <= 0:
+        raise ConfigError(f"{key} must be > 0, got {raw!r}")
+    return value
+
+
 def catalog_timeout(settings: Settings) -> float:
     """``api.catalog_timeout_seconds``: the bound on one catalog call (default 3 s)."""
-    raw = settings.get(CATALOG_TIMEOUT_KEY, str(DEFAULT_CATALOG_TIMEOUT_S)) or ""
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{CATALOG_TIMEOUT_KEY} must be a number of seconds, got {raw!r}") from exc
-    if value <= 0:
-        raise ConfigError(f"{CATALOG_TIMEOUT_KEY} must be > 0, got {raw!r}")
-    return value
+    return float(_positive(settings, CATALOG_TIMEOUT_KEY, DEFAULT_CATALOG_TIMEOUT_S, float, "a number of seconds"))
+
+
+def stale_after_minutes(settings: Settings) -> int:
+    """``api.stale_after_minutes``: past this age a forecast is flagged ``stale`` (default 120)."""
+    return int(_positive(settings, STALE_AFTER_KEY, DEFAULT_STALE_AFTER_MIN, int, "a whole number of minutes"))
+
+
+def etag_of(body: bytes) -> bytes:
+    """A strong ETag (quoted) of a response body: the first 20 hex digits of its SHA-1."""
+    return b'"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20].encode("ascii") + b'"'
 
 
 class Flight:
@@ -150,7 +170,23 @@ class SingleFlight:
             flight.done.set()
 
 
-class PredictionStore:
+class _Published:
+    """A cache refreshed by SingleFlight calls: what a refresh found is published only while its
+    flight still counts (an abandoned refresh publishes nothing)."""
+
+    _lock: threading.Lock
+    refreshes: SingleFlight
+
+    def _publish(self, flight: Flight, **fields: Any) -> bool:
+        with self._lock:
+            if not self.refreshes.is_current(flight):
+                return False
+            for name, value in fields.items():
+                setattr(self, name, value)
+            return True
+
+
+class PredictionStore(_Published):
     def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.monotonic,
                  catalog_factory: Callable[[Settings], CatalogLike] | None = None,
                  check_interval_s: float = CHECK_INTERVAL_S) -> None:
@@ -178,6 +214,9 @@ class PredictionStore:
         self._latest_json: bytes | None = None  # the body, encoded once per snapshot
         self._checked_at: float | None = None
         self._last_error: BaseException | None = None  # of the last refresh; None after a success
+        self.stale_after_minutes = stale_after_minutes(settings)
+        # (answer, its created_at in epoch seconds, age in minutes, body, ETag) of aged_body
+        self._aged: tuple[ForecastResponse, float, int, bytes, bytes] | None = None
         self._cassandra: Any = None  # (cluster, session, config) while PM25_API_SOURCE=cassandra
         self._served_key: tuple[Any, ...] | None = None  # what the cached Cassandra body was built from
         self.refreshes = SingleFlight("prediction-refresh", self.abandon_after_s)
@@ -238,6 +277,26 @@ class PredictionStore:
             raise StoreUnavailable(f"{self.identifier} has not been read yet")
         return self._latest_json
 
+    def aged_body(self, now: float) -> tuple[bytes, bytes] | None:
+        """(body, ETag) of the cached answer with its age in whole minutes at ``now`` (epoch
+        seconds) and its ``stale`` flag; None: no production prediction. The body is encoded again
+        only when the cached answer or its age in minutes changed (once a minute), so a request
+        pays a subtraction and a comparison. Call :meth:`cached_json` or :meth:`first_json` first."""
+        latest = self._latest
+        if latest is None:
+            return None
+        aged = self._aged
+        if aged is None or aged[0] is not latest:
+            created = dt.datetime.strptime(latest.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+            aged = (latest, created.timestamp(), -1, b"", b"")
+        age = int((now - aged[1]) // 60)
+        if age != aged[2]:
+            body = latest.model_copy(update={"age_minutes": age, "stale": age > self.stale_after_minutes})
+            encoded = body.model_dump_json(by_alias=True).encode("utf-8")
+            aged = (latest, aged[1], age, encoded, etag_of(encoded))
+            self._aged = aged
+        return aged[3], aged[4]
+
     def first_json(self, wait_s: float) -> bytes | None:
         """:meth:`cached_json` for a store that may have nothing cached yet: waits up to ``wait_s``
         for the refresh in flight, unless the last refresh failed (then StoreUnavailable at once).
@@ -281,15 +340,6 @@ class PredictionStore:
         self.forget_catalog()
         with self._lock:
             self._table = None
-
-    def _publish(self, flight: Flight, **fields: Any) -> bool:
-        """Set the cache's fields if ``flight`` still counts (an abandoned refresh publishes nothing)."""
-        with self._lock:
-            if not self.refreshes.is_current(flight):
-                return False
-            for name, value in fields.items():
-                setattr(self, name, value)
-            return True
 
     def _refresh_flight(self, flight: Flight) -> None:
         try:
@@ -379,3 +429,98 @@ class PredictionStore:
                          _loaded=True):
             log.info("prediction_cache_refreshed", table=self.identifier, snapshot_id=snapshot_id,
                      rows=len(rows), base_hour=body.base_hour if body else None)
+
+
+class TableCache(_Published):
+    """The rows of one more table the API serves (archive, silver, skill), kept in memory with the
+    same rules as the prediction: a request never does catalog I/O while rows are cached; at most
+    once per ``check_interval_s`` a request starts a background refresh (a :class:`SingleFlight`,
+    abandoned after the store's ``abandon_after_s``) that reloads the table's metadata and scans it
+    only when its snapshot changed. Uses the prediction store's catalog (and drops it on a failure).
+    ``row_filter`` is a PyIceberg filter; ``sort_key`` orders the cached rows once per snapshot."""
+
+    def __init__(self, store: PredictionStore, identifier: str, row_filter: Any = None,
+                 sort_key: Callable[[dict[str, Any]], Any] | None = None) -> None:
+        self.store = store
+        self.identifier = identifier
+        self._filter = row_filter
+        self._sort_key = sort_key
+        self._lock = threading.Lock()
+        self._table: Any = None
+        self._rows: list[dict[str, Any]] = []
+        self._snapshot_id: int | None = None
+        self._loaded = False
+        self._checked_at: float | None = None
+        self._last_error: BaseException | None = None
+        self.refreshes = SingleFlight(f"{identifier}-refresh", store.abandon_after_s)
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    @property
+    def snapshot_id(self) -> int | None:
+        return self._snapshot_id
+
+    def _due(self) -> bool:
+        checked = self._checked_at
+        return checked is None or self.store._clock() - checked >= self.store._interval
+
+    def _request_refresh(self) -> Flight:
+        running = self.refreshes.running()
+        if running is not None:
+            return running
+        self._checked_at = self.store._clock()
+        return self.refreshes.start(self._refresh, on_abandon=self._abandoned)
+
+    def cached(self) -> tuple[list[dict[str, Any]], int | None]:
+        """(rows, snapshot id) at once, starting a background refresh when one is due;
+        StoreUnavailable while nothing was ever read."""
+        if self._due():
+            self._request_refresh()
+        if not self._loaded:
+            raise StoreUnavailable(f"{self.identifier} has not been read yet")
+        return self._rows, self._snapshot_id
+
+    def first(self, wait_s: float) -> tuple[list[dict[str, Any]], int | None]:
+        """:meth:`cached` for a cache that may be empty: waits up to ``wait_s`` for the refresh in
+        flight unless the last one failed (then StoreUnavailable at once). Blocks: worker thread."""
+        if self._loaded:
+            return self.cached()
+        flight = self.refreshes.running()
+        if flight is None and (self._last_error is None or self._due()):
+            flight = self._request_refresh()
+        if flight is not None and self._last_error is None:
+            flight.done.wait(wait_s)
+        if self._loaded:
+            return self._rows, self._snapshot_id
+        reason = type(self._last_error).__name__ if self._last_error else "no answer yet"
+        raise StoreUnavailable(f"cannot read {self.identifier}: {reason}")
+
+    def _abandoned(self, flight: Flight) -> None:
+        self.store.forget_catalog()
+        with self._lock:
+            self._table = None
+
+    def _refresh(self, flight: Flight) -> None:
+        from ais.iceberg_io import read_rows
+
+        try:
+            current = self._table
+            loaded = self.store.catalog().load_table(self.identifier) if current is None else current.refresh()
+            snapshot = loaded.current_snapshot()
+            snapshot_id = snapshot.snapshot_id if snapshot is not None else None
+            if self._loaded and snapshot_id == self._snapshot_id:
+                self._publish(flight, _table=loaded, _last_error=None)
+                return
+            rows = [] if snapshot is None else read_rows(loaded, self._filter)
+            if self._sort_key is not None:
+                rows.sort(key=self._sort_key)
+            if self._publish(flight, _table=loaded, _rows=rows, _snapshot_id=snapshot_id, _last_error=None,
+                             _loaded=True):
+                log.info("table_cache_refreshed", table=self.identifier, snapshot_id=snapshot_id, rows=len(rows))
+        except Exception as exc:  # noqa: BLE001 - any catalog or I/O error means "unavailable"; logged
+            if self._publish(flight, _last_error=exc, _table=None):
+                self.store.forget_catalog()
+                log.warning("table_cache_refresh_failed", table=self.identifier,
+                            error=f"{type(exc).__name__}: {exc}", cached=self._loaded)
