@@ -87,9 +87,10 @@ class Stack:
 
     def isolated_environ(self, **extra: str) -> tuple[Settings, dict[str, str]]:
         """Settings as :meth:`settings` and the environment of a child process that must use them
-        (an `ais` or `ais-ingest` command), including this stack's script settings."""
+        (an `ais` or `ais-ingest` command), including this stack's script settings. The child
+        logs JSON lines on stderr (AIS_LOG_FORMAT=json), which the tests read."""
         settings = self.settings(**extra)
-        return settings, settings.child_environ(os.environ | self.script_env)
+        return settings, settings.child_environ(os.environ | self.script_env | {"AIS_LOG_FORMAT": "json"})
 
 
 def traversable_by_others(path: Path) -> bool:
