@@ -25,7 +25,7 @@ from ais.api.schemas import (
     SkillResponse,
     aqi_info,
 )
-from ais.ml.timefmt import iso_z
+from ais.timeutil import iso_z
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

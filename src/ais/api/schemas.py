@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ais.ml.risk import vn_aqi, vn_aqi_category
-from ais.ml.timefmt import iso_z
+from ais.timeutil import iso_z
 
 UNIT = "µg/m³"
 

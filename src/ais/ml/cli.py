@@ -32,7 +32,7 @@ def _tables_required(command: Command) -> Command:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        from ais.ml.timefmt import iso_z
+        from ais.timeutil import iso_z
 
         return iso_z(value)
     if isinstance(value, dict):

@@ -38,8 +38,8 @@ from ais.ml import boosters
 from ais.ml.artifacts import ArtifactError, read_artifact
 from ais.ml.features import FeatureMatrixError, feature_array
 from ais.ml.risk import RiskBands, risk_bands_from_settings, risk_level
-from ais.ml.timefmt import iso_z
 from ais.tables import table
+from ais.timeutil import iso_z
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog

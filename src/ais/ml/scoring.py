@@ -32,7 +32,7 @@ from ais import tables
 from ais.jsonlog import get_logger
 from ais.ml import metrics
 from ais.ml.risk import vn_aqi_category
-from ais.ml.timefmt import iso_z
+from ais.timeutil import iso_z
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog

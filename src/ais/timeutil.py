@@ -1,4 +1,4 @@
-"""The one timestamp format of the prediction contract: UTC, ``YYYY-MM-DDTHH:MM:SSZ``."""
+"""Time helpers of AIS: the one timestamp format of the prediction contract, UTC ``YYYY-MM-DDTHH:MM:SSZ``."""
 
 from __future__ import annotations
 
