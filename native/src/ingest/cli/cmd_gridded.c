@@ -9,7 +9,7 @@
 #include "ais/s5p.h"
 #include "ais/timeutil.h"
 #include "cmd_gridded.h"
-#include "decode_child.h"
+#include "../decode/decode_child.h"
 
 #define ERA5_MAX_LEVELS 64
 

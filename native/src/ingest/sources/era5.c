@@ -8,7 +8,7 @@
 #include "ais/jsonutil.h"
 #include "ais/noise.h"
 #include "ais/timeutil.h"
-#include "decode_child.h"
+#include "../decode/decode_child.h"
 
 #define PI 3.14159265358979323846
 

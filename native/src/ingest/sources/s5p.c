@@ -6,7 +6,7 @@
 #include "ais/jsonutil.h"
 #include "ais/s5p.h"
 #include "ais/timeutil.h"
-#include "decode_child.h"
+#include "../decode/decode_child.h"
 
 /* Marks the products named in the sequence key (e.g. sentinel5p.products). */
 static ais_status product_list(const ais_config *cfg, const char *key, bool out[AIS_S5P_PRODUCTS],
