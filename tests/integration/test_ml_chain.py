@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from ais.aqi import risk_level, vn_aqi, vn_aqi_category
 from ais.catalog import ensure_tables, load_catalog
 from ais.cli import JobError
 from ais.config import Settings, load_settings
@@ -33,7 +34,6 @@ from ais.iceberg_io import merge_rows, read_rows, to_arrow
 from ais.ml import boosters
 from ais.ml.predict import predict
 from ais.ml.registry import demote, promote, rollback
-from ais.ml.risk import risk_level, vn_aqi, vn_aqi_category
 from ais.ml.train import TrainResult, train_models
 from ais.tables import MODEL_REGISTRY, MODEL_RUNS, PREDICTIONS, SERVING_GOLD, TRAINING_GOLD
 from tests.conftest import CONFIG_PATH, isolated_env

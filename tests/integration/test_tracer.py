@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from ais import tables
 from ais.api.app import create_app
+from ais.aqi import risk_level
 from ais.config import Settings
-from ais.ml.risk import risk_level
 from ais.pipeline import run_chain
 
 pytestmark = [pytest.mark.spark, pytest.mark.native]

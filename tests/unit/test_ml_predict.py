@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 
+from ais.aqi import DEFAULT_RISK_BANDS
 from ais.cli import JobError
 from ais.features.columns import FEATURE_NAMES
 from ais.ml.predict import (
@@ -17,7 +18,6 @@ from ais.ml.predict import (
     prediction_id,
     select_models,
 )
-from ais.ml.risk import DEFAULT_RISK_BANDS
 from ais.tables import PREDICTIONS
 
 BASE = dt.datetime(2026, 5, 19, 9, tzinfo=dt.UTC)

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ais.ml.risk import vn_aqi, vn_aqi_category
+from ais.aqi import vn_aqi, vn_aqi_category
 from ais.timeutil import iso_z
 
 UNIT = "µg/m³"
@@ -21,7 +21,7 @@ class _Strict(BaseModel):
 
 
 class AqiInfo(_Strict):
-    """The VN_AQI of a PM2.5 concentration (Decision 1459/QĐ-TCMT; ais.ml.risk.vn_aqi)."""
+    """The VN_AQI of a PM2.5 concentration (Decision 1459/QĐ-TCMT; ais.aqi.vn_aqi)."""
 
     index: int = Field(description="VN_AQI PM2.5 sub-index, 0..500")
     category: str

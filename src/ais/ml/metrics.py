@@ -73,8 +73,8 @@ def r2(actual: Any, predicted: Any) -> float | None:
 
 def vn_aqi_accuracy(actual: Any, predicted: Any) -> float:
     """Share of rows whose forecast falls in the same VN_AQI class as the observation
-    (:func:`ais.ml.risk.vn_aqi_category`; a negative forecast counts as 0 µg/m³)."""
-    from ais.ml.risk import vn_aqi_category
+    (:func:`ais.aqi.vn_aqi_category`; a negative forecast counts as 0 µg/m³)."""
+    from ais.aqi import vn_aqi_category
 
     y, p = _pair(actual, predicted)
     same = [vn_aqi_category(max(a, 0.0)) == vn_aqi_category(max(b, 0.0)) for a, b in zip(y, p, strict=True)]

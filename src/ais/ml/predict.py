@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ais.aqi import RiskBands, risk_bands_from_settings, risk_level
 from ais.cli import JobError
 from ais.config import Settings
 from ais.features.columns import FEATURE_NAMES, schema_hash
@@ -37,7 +38,6 @@ from ais.jsonlog import get_logger
 from ais.ml import boosters
 from ais.ml.artifacts import ArtifactError, read_artifact
 from ais.ml.features import FeatureMatrixError, feature_array
-from ais.ml.risk import RiskBands, risk_bands_from_settings, risk_level
 from ais.tables import table
 from ais.timeutil import iso_z
 

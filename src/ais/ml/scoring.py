@@ -29,9 +29,9 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ais import tables
+from ais.aqi import vn_aqi_category
 from ais.jsonlog import get_logger
 from ais.ml import metrics
-from ais.ml.risk import vn_aqi_category
 from ais.timeutil import iso_z
 
 if TYPE_CHECKING:

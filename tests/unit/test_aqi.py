@@ -7,8 +7,7 @@ import math
 
 import pytest
 
-from ais.config import ConfigError, Settings
-from ais.ml.risk import (
+from ais.aqi import (
     DEFAULT_RISK_BANDS,
     RISK_LEVELS,
     VN_AQI_CATEGORIES,
@@ -17,6 +16,7 @@ from ais.ml.risk import (
     risk_level,
     vn_aqi_category,
 )
+from ais.config import ConfigError, Settings
 
 
 @pytest.mark.parametrize(("pm25", "level"), [
@@ -100,14 +100,14 @@ def test_vn_aqi_rejects_missing_value() -> None:
     (200.0, 250, "very_unhealthy"), (250.0, 300, "very_unhealthy"), (300.0, 350, "hazardous"),
     (425.0, 450, "hazardous"), (500.0, 500, "hazardous"), (900.0, 500, "hazardous")])
 def test_vn_aqi_index_is_linear_between_the_decisions_breakpoints(pm25: float, index: int, category: str) -> None:
-    from ais.ml.risk import vn_aqi
+    from ais.aqi import vn_aqi
 
     got = vn_aqi(pm25)
     assert (got.index, got.category) == (index, category)
 
 
 def test_vn_aqi_colours_and_advice_cover_every_category() -> None:
-    from ais.ml.risk import VN_AQI_ADVICE, VN_AQI_CATEGORIES, VN_AQI_COLOURS, vn_aqi
+    from ais.aqi import VN_AQI_ADVICE, VN_AQI_CATEGORIES, VN_AQI_COLOURS, vn_aqi
 
     assert set(VN_AQI_COLOURS) == set(VN_AQI_ADVICE) == set(VN_AQI_CATEGORIES)
     assert vn_aqi(10.0).colour == "#00e400" and vn_aqi(60.0).colour == "#ff7e00"
