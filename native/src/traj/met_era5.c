@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <eccodes.h>
-
+#include "ais/grib.h"
 #include "ais/timeutil.h"
 
 #define COORD_EPS 1e-6
@@ -18,23 +17,6 @@ static const char *const UPPER_NAMES[AIS_MET_UPPER_COUNT] = {"u", "v", "w", "z",
 /* in ais_met_field order: U, V, W, HGT (from z), T */
 
 /* ---- decoding ------------------------------------------------------------------------------ */
-
-static int get_str(codes_handle *h, const char *key, char *buf, size_t size)
-{
-    size_t len = size;
-    buf[0] = '\0';
-    return codes_get_string(h, key, buf, &len) == CODES_SUCCESS;
-}
-
-static int get_long(codes_handle *h, const char *key, long *out)
-{
-    return codes_get_long(h, key, out) == CODES_SUCCESS;
-}
-
-static int get_double(codes_handle *h, const char *key, double *out)
-{
-    return codes_get_double(h, key, out) == CODES_SUCCESS;
-}
 
 /* lon - west reduced to [0, 360) (within COORD_EPS of 360 counts as 0). */
 static double lon_offset(double lon, double west)
@@ -53,29 +35,24 @@ typedef struct grib_geom {
     long j_positive;
 } grib_geom;
 
-static ais_status read_geom(codes_handle *h, size_t msg, grib_geom *g, char *errbuf, size_t es)
+static ais_status read_geom(const ais_grib_message *m, size_t msg, grib_geom *g, char *errbuf,
+                            size_t es)
 {
-    char grid_type[64];
-    if (!get_str(h, "gridType", grid_type, sizeof grid_type) || strcmp(grid_type, "regular_ll") != 0)
+    if (!m->has_grid_type || strcmp(m->grid_type, "regular_ll") != 0)
         return ais_status_fail(AIS_ERR_PARSE, errbuf, es,
                                "message %zu: gridType \"%s\" is not supported (regular_ll only)",
-                               msg, grid_type);
-    long i_negative = 0, j_consecutive = 0;
-    if (!get_long(h, "Ni", &g->ni) || !get_long(h, "Nj", &g->nj) ||
-        !get_double(h, "latitudeOfFirstGridPointInDegrees", &g->lat_first) ||
-        !get_double(h, "longitudeOfFirstGridPointInDegrees", &g->lon_first) ||
-        !get_double(h, "iDirectionIncrementInDegrees", &g->di) ||
-        !get_double(h, "jDirectionIncrementInDegrees", &g->dj) ||
-        !get_long(h, "iScansNegatively", &i_negative) ||
-        !get_long(h, "jScansPositively", &g->j_positive) ||
-        !get_long(h, "jPointsAreConsecutive", &j_consecutive))
+                               msg, m->grid_type);
+    if (!m->has_grid || !m->has_scanning)
         return ais_status_fail(AIS_ERR_PARSE, errbuf, es, "message %zu: grid keys missing", msg);
+    *g = (grib_geom){.ni = m->ni, .nj = m->nj, .lat_first = m->lat_first,
+                     .lon_first = m->lon_first, .di = m->di, .dj = m->dj,
+                     .j_positive = m->j_positive};
     if (g->ni < 2 || g->nj < 2 || !(g->di > 0) || !(g->dj > 0) || !isfinite(g->lat_first) ||
         !isfinite(g->lon_first))
         return ais_status_fail(AIS_ERR_PARSE, errbuf, es,
                                "message %zu: impossible grid (Ni %ld, Nj %ld, increments %g, %g)",
                                msg, g->ni, g->nj, g->di, g->dj);
-    if (i_negative || j_consecutive)
+    if (m->i_negative || m->j_consecutive)
         return ais_status_fail(AIS_ERR_PARSE, errbuf, es,
                                "message %zu: scanning mode not supported (points must run west "
                                "to east, rows one after the other)",
@@ -144,38 +121,41 @@ static ais_status cut(const grib_geom *g, const ais_era5_region *region, size_t 
     return AIS_OK;
 }
 
-static ais_status valid_time(codes_handle *h, size_t msg, int64_t *out, char *errbuf, size_t es)
+static ais_status valid_time(const ais_grib_message *m, size_t msg, int64_t *out, char *errbuf,
+                             size_t es)
 {
-    long date = 0, hhmm = 0;
-    if (!get_long(h, "validityDate", &date) || !get_long(h, "validityTime", &hhmm))
+    if (!m->has_validity)
         return ais_status_fail(AIS_ERR_PARSE, errbuf, es, "message %zu: no validity date/time",
                                msg);
-    if (ais_time_from_civil((int)(date / 10000), (int)(date / 100 % 100), (int)(date % 100),
-                            (int)(hhmm / 100), (int)(hhmm % 100), 0, out) != AIS_OK)
+    if (!m->valid_time_ok)
         return ais_status_fail(AIS_ERR_PARSE, errbuf, es,
-                               "message %zu: impossible validity %ld %04ld", msg, date, hhmm);
+                               "message %zu: impossible validity %ld %04ld", msg,
+                               m->validity_date, m->validity_time);
+    *out = m->valid_time;
     return AIS_OK;
 }
 
-static ais_status decode_message(codes_handle *h, size_t msg, const ais_era5_region *region,
-                                 ais_era5_field *f, char *errbuf, size_t es)
+static ais_status decode_message(const ais_grib_message *m, size_t msg,
+                                 const ais_era5_region *region, ais_era5_field *f, char *errbuf,
+                                 size_t es)
 {
-    grib_geom g;
-    ais_status st = read_geom(h, msg, &g, errbuf, es);
+    grib_geom g = {0};
+    ais_status st = read_geom(m, msg, &g, errbuf, es);
     if (st != AIS_OK)
         return st;
-    if (!get_str(h, "shortName", f->name, sizeof f->name) ||
-        !get_str(h, "typeOfLevel", f->level_type, sizeof f->level_type) ||
-        !get_long(h, "level", &f->level))
+    size_t name_len = strlen(m->short_name), type_len = strlen(m->level_type);
+    if (!m->has_short_name || !m->has_level_type || !m->has_level ||
+        name_len >= sizeof f->name || type_len >= sizeof f->level_type)
         return ais_status_fail(AIS_ERR_PARSE, errbuf, es,
                                "message %zu: shortName, typeOfLevel or level missing", msg);
-    f->member = 0;
-    if (codes_is_defined(h, "number") && !get_long(h, "number", &f->member))
-        f->member = 0;
-    if ((st = valid_time(h, msg, &f->valid_time, errbuf, es)) != AIS_OK)
+    memcpy(f->name, m->short_name, name_len + 1);
+    memcpy(f->level_type, m->level_type, type_len + 1);
+    f->level = m->level;
+    f->member = m->member;
+    if ((st = valid_time(m, msg, &f->valid_time, errbuf, es)) != AIS_OK)
         return st;
     size_t n = 0;
-    if (codes_get_size(h, "values", &n) != CODES_SUCCESS || n != (size_t)g.ni * (size_t)g.nj)
+    if (!ais_grib_values_count(m, &n) || n != (size_t)g.ni * (size_t)g.nj)
         return ais_status_fail(AIS_ERR_PARSE, errbuf, es,
                                "message %zu (%s): %zu values for a %ld x %ld grid", msg, f->name,
                                n, g.ni, g.nj);
@@ -190,11 +170,14 @@ static ais_status decode_message(codes_handle *h, size_t msg, const ais_era5_reg
     st = cut(&g, region, msg, &i0, &f->nx, &f->lon0, rows, &f->ny, &f->lat0, errbuf, es);
     long bitmap = 0;
     double missing = 0;
-    if (st == AIS_OK && codes_get_double_array(h, "values", all, &n) != CODES_SUCCESS)
+    if (st == AIS_OK && !ais_grib_values_read(m, all, n))
         st = ais_status_fail(AIS_ERR_PARSE, errbuf, es, "message %zu (%s): values not decodable",
                              msg, f->name);
-    if (st == AIS_OK && get_long(h, "bitmapPresent", &bitmap) && bitmap)
-        get_double(h, "missingValue", &missing);
+    if (st == AIS_OK && m->bitmap) {
+        bitmap = m->bitmap;
+        if (m->has_missing)
+            missing = m->missing;
+    }
     if (st == AIS_OK && (f->values = malloc(f->nx * f->ny * sizeof *f->values)) == NULL)
         st = AIS_ERR_NOMEM;
     for (size_t j = 0; st == AIS_OK && j < f->ny; j++) {
@@ -218,42 +201,47 @@ static ais_status decode_message(codes_handle *h, size_t msg, const ais_era5_reg
     return st;
 }
 
+/* One message through ais_grib_each: the fields so far, the region, where the error goes. */
+typedef struct read_ctx {
+    const char *name;
+    const ais_era5_region *region;
+    ais_era5_fields *out;
+    char *errbuf;
+    size_t errbuf_size;
+} read_ctx;
+
+static ais_status read_message(void *ctx, const ais_grib_message *m)
+{
+    read_ctx *c = ctx;
+    ais_era5_fields *out = c->out;
+    if (out->count % 64 == 0) {
+        ais_era5_field *grown = realloc(out->items, (out->count + 64) * sizeof *grown);
+        if (grown == NULL)
+            return AIS_ERR_NOMEM;
+        out->items = grown;
+    }
+    ais_era5_field *f = &out->items[out->count];
+    memset(f, 0, sizeof *f);
+    out->count++;
+    char why[256] = "";
+    ais_status st = decode_message(m, m->index, c->region, f, why, sizeof why);
+    if (st != AIS_OK)
+        ais_status_fail(st, c->errbuf, c->errbuf_size, "%s: %s", c->name,
+                        why[0] ? why : "out of memory");
+    return st;
+}
+
 /* Decodes every message of an open stream; name labels the errors. */
 static ais_status read_stream(FILE *in, const char *name, const ais_era5_region *region,
                               ais_era5_fields *out, char *errbuf, size_t errbuf_size)
 {
-    ais_status st = AIS_OK;
-    for (;;) {
-        int err = 0;
-        codes_handle *h = codes_handle_new_from_file(NULL, in, PRODUCT_GRIB, &err);
-        if (h == NULL) {
-            if (err != CODES_SUCCESS)
-                st = ais_status_fail(AIS_ERR_PARSE, errbuf, errbuf_size,
-                                     "%s: message %zu: %s", name, out->messages_read + 1,
-                                     codes_get_error_message(err));
-            break;
-        }
-        size_t msg = ++out->messages_read;
-        if (out->count % 64 == 0) {
-            ais_era5_field *grown = realloc(out->items, (out->count + 64) * sizeof *grown);
-            if (grown == NULL) {
-                codes_handle_delete(h);
-                st = AIS_ERR_NOMEM;
-                break;
-            }
-            out->items = grown;
-        }
-        ais_era5_field *f = &out->items[out->count];
-        memset(f, 0, sizeof *f);
-        out->count++;
-        char why[256] = "";
-        st = decode_message(h, msg, region, f, why, sizeof why);
-        codes_handle_delete(h);
-        if (st != AIS_OK) {
-            ais_status_fail(st, errbuf, errbuf_size, "%s: %s", name, why[0] ? why : "out of memory");
-            break;
-        }
-    }
+    read_ctx c = {.name = name, .region = region, .out = out, .errbuf = errbuf,
+                  .errbuf_size = errbuf_size};
+    const char *codes_error = NULL; /* set only when ecCodes cannot read a message */
+    ais_status st = ais_grib_each(in, read_message, &c, &out->messages_read, &codes_error);
+    if (codes_error != NULL)
+        st = ais_status_fail(AIS_ERR_PARSE, errbuf, errbuf_size, "%s: message %zu: %s", name,
+                             out->messages_read + 1, codes_error);
     if (st == AIS_OK && out->messages_read == 0)
         st = ais_status_fail(AIS_ERR_PARSE, errbuf, errbuf_size, "%s: no GRIB message", name);
     return st;

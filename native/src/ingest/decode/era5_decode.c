@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <eccodes.h>
 #include <netcdf.h>
 #include <netcdf_mem.h>
 
 #include "ais/era5.h"
+#include "ais/grib.h"
 #include "ais/timeutil.h"
 
 static const char *const SURFACE[AIS_ERA5_SURFACE_VARS] = {"u10", "v10", "blh", "sp",
@@ -272,130 +272,101 @@ static void finish(reader *r)
 /* ------------------------------------------------------------------------------------------ */
 /* GRIB                                                                                       */
 
-static ais_status grib_message(reader *r, codes_handle *h, const char **reason, char *detail,
-                               size_t dsize)
+static ais_status grib_message(reader *r, const ais_grib_message *m, const char **reason,
+                               char *detail, size_t dsize)
 {
-    char short_name[32] = "", level_type[48] = "", grid_type[32] = "";
-    size_t len = sizeof short_name;
-    long level = 0, date = 0, tm = 0, member = 0, edition = 0, ni = 0, nj = 0, jpos = 0, ineg = 0,
-         jcons = 0, bitmap = 0;
-    double lat0, lon0, di, dj, missing = 9999;
-    if (codes_get_string(h, "shortName", short_name, &len) != 0)
+    const char *short_name = m->short_name, *grid_type = m->grid_type;
+    long ni = m->ni, nj = m->nj, date = m->validity_date, tm = m->validity_time;
+    if (!m->has_short_name)
         return ais_gridded_fail(reason, "grib_decode_failed", detail, dsize, "message %zu has no shortName",
                     r->f->messages);
-    len = sizeof level_type;
-    if (codes_get_string(h, "typeOfLevel", level_type, &len) != 0)
-        level_type[0] = '\0';
-    len = sizeof grid_type;
-    if (codes_get_string(h, "gridType", grid_type, &len) != 0 ||
-        strcmp(grid_type, "regular_ll") != 0)
+    if (!m->has_grid_type || strcmp(grid_type, "regular_ll") != 0)
         return ais_gridded_fail(reason, "unsupported_grid", detail, dsize,
                     "message %zu (%s): gridType %s, only regular_ll is read", r->f->messages,
                     short_name, grid_type);
-    if (codes_get_long(h, "validityDate", &date) != 0 ||
-        codes_get_long(h, "validityTime", &tm) != 0 || codes_get_long(h, "Ni", &ni) != 0 ||
-        codes_get_long(h, "Nj", &nj) != 0 ||
-        codes_get_double(h, "latitudeOfFirstGridPointInDegrees", &lat0) != 0 ||
-        codes_get_double(h, "longitudeOfFirstGridPointInDegrees", &lon0) != 0 ||
-        codes_get_double(h, "iDirectionIncrementInDegrees", &di) != 0 ||
-        codes_get_double(h, "jDirectionIncrementInDegrees", &dj) != 0)
+    if (!m->has_validity || !m->has_grid)
         return ais_gridded_fail(reason, "grib_decode_failed", detail, dsize,
                     "message %zu (%s): validity time or grid keys missing", r->f->messages,
                     short_name);
-    codes_get_long(h, "level", &level);
-    if (codes_get_long(h, "number", &member) != 0)
-        member = 0;
-    codes_get_long(h, "editionNumber", &edition);
-    codes_get_long(h, "jScansPositively", &jpos);
-    codes_get_long(h, "iScansNegatively", &ineg);
-    codes_get_long(h, "jPointsAreConsecutive", &jcons);
-    codes_get_long(h, "bitmapPresent", &bitmap);
-    codes_get_double(h, "missingValue", &missing);
-    if (ni < 1 || nj < 1 || ni * nj > 4000000L || ineg != 0 || jcons != 0 || !(di > 0) ||
-        !(dj > 0))
+    if (ni < 1 || nj < 1 || ni * nj > 4000000L || m->i_negative != 0 || m->j_consecutive != 0 ||
+        !(m->di > 0) || !(m->dj > 0))
         return ais_gridded_fail(reason, "unsupported_grid", detail, dsize,
                     "message %zu (%s): %ldx%ld points, scanning i-negative=%ld consecutive-j=%ld",
-                    r->f->messages, short_name, ni, nj, ineg, jcons);
-    int64_t t;
-    if (date < 10000101 || ais_time_from_civil((int)(date / 10000), (int)(date / 100 % 100),
-                                               (int)(date % 100), (int)(tm / 100),
-                                               (int)(tm % 100), 0, &t) != AIS_OK)
+                    r->f->messages, short_name, ni, nj, m->i_negative, m->j_consecutive);
+    int64_t t = m->valid_time;
+    if (date < 10000101 || !m->valid_time_ok)
         return ais_gridded_fail(reason, "grib_decode_failed", detail, dsize,
                     "message %zu (%s): bad validity %ld %04ld", r->f->messages, short_name, date,
                     tm);
-    snprintf(r->f->file_format, sizeof r->f->file_format, "grib%ld", edition);
-    if (member + 1 > r->f->members)
-        r->f->members = member + 1;
+    snprintf(r->f->file_format, sizeof r->f->file_format, "grib%ld", m->edition);
+    if (m->member + 1 > r->f->members)
+        r->f->members = m->member + 1;
     const char *name = era5_name(short_name);
     add_variable(r->f, name);
     note_time(r->f, t, &r->first_time);
-    bool pressure = strcmp(level_type, "isobaricInhPa") == 0;
+    bool pressure = strcmp(m->level_type, "isobaricInhPa") == 0;
     if (pressure) {
         r->any_pressure = true;
-        add_level(r->f, level);
+        add_level(r->f, m->level);
     } else {
         r->any_single = true;
     }
-    grid g = {.ni = (size_t)ni, .nj = (size_t)nj, .lat0 = lat0, .dlat = jpos ? dj : -dj,
-              .lon0 = lon0, .dlon = di};
+    grid g = {.ni = (size_t)ni, .nj = (size_t)nj, .lat0 = m->lat_first,
+              .dlat = m->j_positive ? m->dj : -m->dj, .lon0 = m->lon_first, .dlon = m->di};
     ais_status st = set_grid(r, &g, reason, detail, dsize);
     if (st != AIS_OK)
         return st;
     int var = surface_index(name);
-    if (pressure || var < 0 || member != 0 || r->sel.n == 0)
+    if (pressure || var < 0 || m->member != 0 || r->sel.n == 0)
         return AIS_OK;
     size_t n = 0;
-    if (codes_get_size(h, "values", &n) != 0 || n != (size_t)(ni * nj))
+    if (!ais_grib_values_count(m, &n) || n != (size_t)(ni * nj))
         return ais_gridded_fail(reason, "grib_decode_failed", detail, dsize,
                     "message %zu (%s): %zu values for %ldx%ld points", r->f->messages,
                     short_name, n, ni, nj);
     double *values = malloc(n * sizeof *values);
     if (values == NULL)
         return AIS_ERR_NOMEM;
-    if (codes_get_double_array(h, "values", values, &n) != 0) {
+    if (!ais_grib_values_read(m, values, n)) {
         free(values);
         return ais_gridded_fail(reason, "grib_decode_failed", detail, dsize,
                     "message %zu (%s): values cannot be decoded", r->f->messages, short_name);
     }
-    if (bitmap)
+    if (m->bitmap)
         for (size_t k = 0; k < n; k++)
-            if (values[k] == missing)
+            if (values[k] == m->missing)
                 values[k] = NAN;
     st = add_surface(r, var, t, values);
     free(values);
     return st;
 }
 
-/* ecCodes writes its own errors to stderr, which must hold only our JSON log lines; every
- * failure reaches the caller through the error code and our reason instead. */
-static void eccodes_quiet(const codes_context *c, int level, const char *mesg)
+/* One GRIB message through ais_grib_each: the reader, and where a rejection's reason goes. */
+typedef struct grib_visit {
+    reader *r;
+    const char **reason;
+    char *detail;
+    size_t dsize;
+} grib_visit;
+
+static ais_status visit_message(void *ctx, const ais_grib_message *m)
 {
-    (void)c;
-    (void)level;
-    (void)mesg;
+    grib_visit *v = ctx;
+    return grib_message(v->r, m, v->reason, v->detail, v->dsize);
 }
 
 static ais_status decode_grib(FILE *fp, reader *r, const char **reason, char *detail,
                               size_t dsize)
 {
-    codes_context_set_logging_proc(codes_context_get_default(), eccodes_quiet);
-    int err = 0;
-    codes_handle *h;
-    ais_status st = AIS_OK;
-    for (;;) {
-        h = codes_handle_new_from_file(NULL, fp, PRODUCT_GRIB, &err);
-        if (h == NULL && err == 0)
-            break;
-        if (h == NULL)
-            return ais_gridded_fail(reason, "grib_decode_failed", detail, dsize,
-                        "message %zu: %s (truncated or corrupt)", r->f->messages + 1,
-                        codes_get_error_message(err));
-        r->f->messages++;
-        st = grib_message(r, h, reason, detail, dsize);
-        codes_handle_delete(h);
-        if (st != AIS_OK)
-            return st;
-    }
+    ais_grib_quiet();
+    grib_visit v = {.r = r, .reason = reason, .detail = detail, .dsize = dsize};
+    const char *codes_error = NULL; /* set only when ecCodes cannot read a message */
+    ais_status st = ais_grib_each(fp, visit_message, &v, &r->f->messages, &codes_error);
+    if (codes_error != NULL)
+        return ais_gridded_fail(reason, "grib_decode_failed", detail, dsize,
+                    "message %zu: %s (truncated or corrupt)", r->f->messages + 1, codes_error);
+    if (st != AIS_OK)
+        return st;
     if (r->f->messages == 0)
         return ais_gridded_fail(reason, "grib_no_messages", detail, dsize, "no GRIB message in the file");
     /* bytes after the last message that ecCodes skipped: a message cut short */
