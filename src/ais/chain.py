@@ -136,7 +136,7 @@ def render() -> str:
 
 
 def _chain(settings: Settings, args: argparse.Namespace) -> int:
-    from ais.cli import print_json
+    from ais.output import print_json
 
     path = settings.project_root / AIRFLOW_CHAIN
     if args.write:

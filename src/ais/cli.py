@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
-import json
 import os
 import subprocess
 import sys
@@ -169,12 +168,6 @@ def _open_log_file(settings: Settings, command: str) -> Path | None:
         return None
     get_logger("cli").info("run_started", command=command, argv=sys.argv[1:])
     return path
-
-
-def print_json(value: object) -> None:
-    """Results for the user go to stdout as one JSON document; logs go to stderr."""
-    sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -299,8 +299,9 @@ def run_serving_checks(settings: Settings, base_url: str, base_hour: dt.datetime
 
 
 def demo(settings: Settings, args: argparse.Namespace) -> int:
-    from ais.cli import JobError, print_json
+    from ais.cli import JobError
     from ais.jsonlog import human_mode
+    from ais.output import print_json
     from ais.progress import echo
 
     if args.profile == "cluster":

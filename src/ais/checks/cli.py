@@ -23,8 +23,8 @@ EXIT_CHECK_FAILED = 3
 
 def _check(settings: Settings, args: argparse.Namespace) -> int:
     from ais.checks.core import API_CHECKS, CHECKS, CheckContext, run_checks
-    from ais.cli import print_json
     from ais.k8s.smoke import local_api, parse_hour
+    from ais.output import print_json
 
     selected: list[str] = args.check
     explicit = "all" not in selected

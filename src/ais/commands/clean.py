@@ -154,7 +154,7 @@ def clean(settings: Settings, landing_retention_hours: float, download_retention
 
 
 def _clean(settings: Settings, args: argparse.Namespace) -> int:
-    from ais.cli import print_json
+    from ais.output import print_json
 
     landing_hours = (args.landing_retention_hours if args.landing_retention_hours is not None
                      else settings.get_float("cleanup.landing_retention_hours"))

@@ -10,14 +10,14 @@ from ais.config import Settings
 
 def _ensure_tables(settings: Settings, args: argparse.Namespace) -> int:
     from ais.catalog import ensure_tables
-    from ais.cli import print_json
+    from ais.output import print_json
 
     print_json(ensure_tables(settings))
     return 0
 
 
 def _config_dump(settings: Settings, args: argparse.Namespace) -> int:
-    from ais.cli import print_json
+    from ais.output import print_json
 
     print_json(settings.dump())
     return 0

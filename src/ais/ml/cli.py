@@ -44,8 +44,8 @@ def _jsonable(value: Any) -> Any:
 
 @_tables_required
 def _train(settings: Settings, args: argparse.Namespace) -> int:
-    from ais.cli import print_json
     from ais.ml.train import train_models
+    from ais.output import print_json
 
     result = train_models(settings, dataset_version=args.dataset_version,
                           feature_set_name=args.feature_set_name, model_type=args.model_type,
@@ -56,8 +56,8 @@ def _train(settings: Settings, args: argparse.Namespace) -> int:
 
 @_tables_required
 def _promote(settings: Settings, args: argparse.Namespace) -> int:
-    from ais.cli import print_json
     from ais.ml.registry import promote
+    from ais.output import print_json
 
     print_json(_jsonable(promote(settings, args.model_run_id, args.location_id or settings.location_id,
                                  args.horizon_hour, args.feature_version or settings.feature_version,
@@ -68,8 +68,8 @@ def _promote(settings: Settings, args: argparse.Namespace) -> int:
 
 @_tables_required
 def _demote(settings: Settings, args: argparse.Namespace) -> int:
-    from ais.cli import print_json
     from ais.ml.registry import demote
+    from ais.output import print_json
 
     print_json(_jsonable(demote(settings, args.location_id or settings.location_id, args.horizon_hour,
                                 args.feature_version or settings.feature_version, args.promoted_by,
@@ -79,8 +79,8 @@ def _demote(settings: Settings, args: argparse.Namespace) -> int:
 
 @_tables_required
 def _rollback(settings: Settings, args: argparse.Namespace) -> int:
-    from ais.cli import print_json
     from ais.ml.registry import rollback
+    from ais.output import print_json
 
     print_json(_jsonable(rollback(settings, args.location_id or settings.location_id, args.horizon_hour,
                                   args.feature_version or settings.feature_version, args.promoted_by,
@@ -90,8 +90,8 @@ def _rollback(settings: Settings, args: argparse.Namespace) -> int:
 
 @_tables_required
 def _predict(settings: Settings, args: argparse.Namespace) -> int:
-    from ais.cli import print_json
     from ais.ml.predict import predict
+    from ais.output import print_json
 
     row = predict(settings, base_hour=args.base_hour or None, location=args.location,
                   model_status=args.model_status, feature_version=args.feature_version,
@@ -104,8 +104,8 @@ def _backtest(settings: Settings, args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from ais.cli import print_json
     from ais.ml.backtest import BacktestWindow, run_backtest
+    from ais.output import print_json
 
     window = BacktestWindow.from_dates(args.train_end, args.test_start, args.test_end, args.train_start)
     work_dir = Path(args.work_dir) if args.work_dir else (

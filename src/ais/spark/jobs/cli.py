@@ -16,7 +16,7 @@ EXIT_CHECK_FAILED = 3  # ais.cli: a check did not hold
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from ais.cli import print_json
+    from ais.output import print_json
     from ais.spark.jobs.common import JobContext
 
     job = JOBS[args.job_type]
