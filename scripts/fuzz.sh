@@ -3,8 +3,9 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      (default 60 s, every target)
 #
-# `make test` already runs each target briefly through the gcc driver (fuzz/fuzz_driver.c and the
-# trajectory replay drivers); this is the longer run. It installs clang and its fuzzer runtime
+# Every target is in native/fuzz/ (fuzz_*.c: the ingest parsers, fuzz_traj_*.c: the trajectory
+# parsers), built by the one CMake option AIS_FUZZ. `make test` already runs each target briefly
+# through the gcc driver (native/fuzz/fuzz_driver.c); this is the longer run. It installs clang and its fuzzer runtime
 # (scripts/setup.sh fuzz), builds build/fuzz with -DAIS_FUZZ=ON (ASan + UBSan + libFuzzer), and
 # runs each target on a working copy of its seed corpus under var/fuzz/ (the seeds in the
 # repository stay as they are). A crash leaves its input under var/fuzz/crashes/<target>/ and
