@@ -114,19 +114,6 @@ typedef struct loader {
     size_t nodes; /* created so far, against MAX_NODES */
 } loader;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void set_error(char *errbuf, size_t errsize, const char *fmt, ...)
-{
-    if (errbuf == NULL || errsize == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errsize, fmt, ap);
-    va_end(ap);
-}
-
 #define LOADER_ERROR(ld, mark, ...)                                                              \
     loader_error_at((ld), (mark)->line + 1, (mark)->column + 1, __VA_ARGS__)
 
@@ -140,7 +127,7 @@ static void loader_error_at(loader *ld, size_t line, size_t column, const char *
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    set_error(ld->errbuf, ld->errsize, "%s:%zu:%zu: %s", ld->path, line, column, msg);
+    ais_format_message(ld->errbuf, ld->errsize, "%s:%zu:%zu: %s", ld->path, line, column, msg);
 }
 
 static ais_status next_event(loader *ld, yaml_event_t *ev)
@@ -151,21 +138,21 @@ static ais_status next_event(loader *ld, yaml_event_t *ev)
     const char *problem = p->problem ? p->problem : "unknown YAML error";
     switch (p->error) {
     case YAML_MEMORY_ERROR:
-        set_error(ld->errbuf, ld->errsize, "%s: out of memory while parsing", ld->path);
+        ais_format_message(ld->errbuf, ld->errsize, "%s: out of memory while parsing", ld->path);
         return AIS_ERR_NOMEM;
     case YAML_READER_ERROR:
         /* The reader reports a byte offset, not a line (e.g. invalid UTF-8). */
-        set_error(ld->errbuf, ld->errsize, "%s: byte %zu: %s", ld->path, p->problem_offset,
-                  problem);
+        ais_format_message(ld->errbuf, ld->errsize, "%s: byte %zu: %s", ld->path, p->problem_offset,
+                           problem);
         return AIS_ERR_CONFIG_SYNTAX;
     default:
         if (p->context != NULL)
-            set_error(ld->errbuf, ld->errsize, "%s:%zu:%zu: %s %s (line %zu, column %zu)",
-                      ld->path, p->problem_mark.line + 1, p->problem_mark.column + 1, problem,
-                      p->context, p->context_mark.line + 1, p->context_mark.column + 1);
+            ais_format_message(ld->errbuf, ld->errsize, "%s:%zu:%zu: %s %s (line %zu, column %zu)",
+                               ld->path, p->problem_mark.line + 1, p->problem_mark.column + 1, problem,
+                               p->context, p->context_mark.line + 1, p->context_mark.column + 1);
         else
-            set_error(ld->errbuf, ld->errsize, "%s:%zu:%zu: %s", ld->path,
-                      p->problem_mark.line + 1, p->problem_mark.column + 1, problem);
+            ais_format_message(ld->errbuf, ld->errsize, "%s:%zu:%zu: %s", ld->path,
+                               p->problem_mark.line + 1, p->problem_mark.column + 1, problem);
         return AIS_ERR_CONFIG_SYNTAX;
     }
 }
@@ -409,7 +396,7 @@ static ais_status parse_document(loader *ld, node **root_out)
     if ((st = next_event(ld, &ev)) != AIS_OK)
         return st;
     if (ev.type == YAML_STREAM_END_EVENT) {
-        set_error(ld->errbuf, ld->errsize, "%s: the configuration is empty", ld->path);
+        ais_format_message(ld->errbuf, ld->errsize, "%s: the configuration is empty", ld->path);
         yaml_event_delete(&ev);
         return AIS_ERR_CONFIG_INVALID;
     }
@@ -582,8 +569,9 @@ static ais_status build_index(ais_config *cfg, char *errbuf, size_t errsize)
     for (size_t i = 0; i < cfg->n_entries; i++) {
         if (i > 0 && strcmp(tmp[i - 1].key, tmp[i].key) == 0) {
             /* e.g. "a.b: 1" next to "a: {b: 2}" */
-            set_error(errbuf, errsize, "%s: two keys flatten to the same name '%s'", cfg->path,
-                      tmp[i].key);
+            ais_format_message(errbuf, errsize,
+                               "%s: two keys flatten to the same name '%s'", cfg->path,
+                               tmp[i].key);
             free(tmp);
             return AIS_ERR_CONFIG_INVALID;
         }
@@ -639,20 +627,22 @@ static ais_status apply_env_overrides(ais_config *cfg, const node *root, char *e
     const node *aliases = map_find(root, "env_aliases");
 
     if (runtime != NULL && runtime->kind != NODE_MAP) {
-        set_error(errbuf, errsize, "%s:%zu:%zu: 'runtime' must be a mapping", cfg->path,
-                  runtime->line, runtime->column);
+        ais_format_message(errbuf, errsize, "%s:%zu:%zu: 'runtime' must be a mapping", cfg->path,
+                           runtime->line, runtime->column);
         return AIS_ERR_CONFIG_INVALID;
     }
     if (aliases != NULL && aliases->kind != NODE_MAP) {
-        set_error(errbuf, errsize, "%s:%zu:%zu: 'env_aliases' must be a mapping", cfg->path,
-                  aliases->line, aliases->column);
+        ais_format_message(errbuf, errsize,
+                           "%s:%zu:%zu: 'env_aliases' must be a mapping", cfg->path,
+                           aliases->line, aliases->column);
         return AIS_ERR_CONFIG_INVALID;
     }
     for (size_t i = 0; aliases != NULL && i < aliases->count; i++) {
         const node *target = aliases->children[i];
         if (target->kind != NODE_SCALAR || map_find(runtime, target->text) == NULL) {
-            set_error(errbuf, errsize, "%s:%zu:%zu: env_aliases.%s must name a runtime key",
-                      cfg->path, target->line, target->column, aliases->keys[i]);
+            ais_format_message(errbuf, errsize,
+                               "%s:%zu:%zu: env_aliases.%s must name a runtime key",
+                               cfg->path, target->line, target->column, aliases->keys[i]);
             return AIS_ERR_CONFIG_INVALID;
         }
     }
@@ -660,8 +650,9 @@ static ais_status apply_env_overrides(ais_config *cfg, const node *root, char *e
         const char *key = runtime->keys[i];
         const node *value = runtime->children[i];
         if (value->kind != NODE_SCALAR) {
-            set_error(errbuf, errsize, "%s:%zu:%zu: runtime.%s must be a scalar", cfg->path,
-                      value->line, value->column, key);
+            ais_format_message(errbuf, errsize,
+                               "%s:%zu:%zu: runtime.%s must be a scalar", cfg->path,
+                               value->line, value->column, key);
             return AIS_ERR_CONFIG_INVALID;
         }
         char *env_name = env_name_of(key);
@@ -717,8 +708,9 @@ static ais_status read_secrets(ais_config *cfg, const node *root, char *errbuf, 
     if (list == NULL)
         return AIS_OK;
     if (list->kind != NODE_SEQ) {
-        set_error(errbuf, errsize, "%s:%zu:%zu: 'secrets' must be a sequence of names", cfg->path,
-                  list->line, list->column);
+        ais_format_message(errbuf, errsize,
+                           "%s:%zu:%zu: 'secrets' must be a sequence of names", cfg->path,
+                           list->line, list->column);
         return AIS_ERR_CONFIG_INVALID;
     }
     cfg->secrets = calloc(list->count ? list->count : 1, sizeof *cfg->secrets);
@@ -727,8 +719,8 @@ static ais_status read_secrets(ais_config *cfg, const node *root, char *errbuf, 
     for (size_t i = 0; i < list->count; i++) {
         const node *item = list->children[i];
         if (item->kind != NODE_SCALAR || item->text[0] == '\0') {
-            set_error(errbuf, errsize, "%s:%zu:%zu: secrets.%zu must be a variable name",
-                      cfg->path, item->line, item->column, i);
+            ais_format_message(errbuf, errsize, "%s:%zu:%zu: secrets.%zu must be a variable name",
+                               cfg->path, item->line, item->column, i);
             return AIS_ERR_CONFIG_INVALID;
         }
         secret *s = &cfg->secrets[cfg->n_secrets++];
@@ -786,7 +778,7 @@ static ais_status locate_config(const char *path_arg, char **out, char *errbuf, 
     const char *given = path_arg != NULL ? path_arg : (env != NULL && env[0] ? env : NULL);
     if (given != NULL) {
         if (given[0] == '\0') {
-            set_error(errbuf, errsize, "empty configuration path");
+            ais_format_message(errbuf, errsize, "empty configuration path");
             return AIS_ERR_INVALID_ARG;
         }
         *out = strdup(given);
@@ -795,7 +787,8 @@ static ais_status locate_config(const char *path_arg, char **out, char *errbuf, 
 
     char *dir = current_dir();
     if (dir == NULL) {
-        set_error(errbuf, errsize, "cannot read the current directory: %s", strerror(errno));
+        ais_format_message(errbuf, errsize,
+                           "cannot read the current directory: %s", strerror(errno));
         return AIS_ERR_IO;
     }
     for (;;) {
@@ -816,10 +809,10 @@ static ais_status locate_config(const char *path_arg, char **out, char *errbuf, 
         strip_last_component(dir);
     }
     free(dir);
-    set_error(errbuf, errsize,
-              "no configuration: pass a path, set %s, or run inside the project "
-              "(looked for %s in the current directory and its parents)",
-              AIS_CONFIG_ENV_PATH, AIS_CONFIG_DEFAULT_RELPATH);
+    ais_format_message(errbuf, errsize,
+                       "no configuration: pass a path, set %s, or run inside the project "
+                       "(looked for %s in the current directory and its parents)",
+                       AIS_CONFIG_ENV_PATH, AIS_CONFIG_DEFAULT_RELPATH);
     return AIS_ERR_CONFIG_NOT_FOUND;
 }
 
@@ -883,14 +876,14 @@ ais_status ais_config_load_ex(const char *path_or_null, ais_config **out, char *
     cfg->path = realpath(path, NULL);
     if (cfg->path == NULL || !is_regular_file(cfg->path)) {
         int err = cfg->path == NULL ? errno : EISDIR;
-        set_error(errbuf, errbuf_size, "%s: %s", path, strerror(err));
+        ais_format_message(errbuf, errbuf_size, "%s: %s", path, strerror(err));
         st = err == ENOENT || err == ENOTDIR ? AIS_ERR_CONFIG_NOT_FOUND
                                              : (err == ENOMEM ? AIS_ERR_NOMEM : AIS_ERR_IO);
         goto done;
     }
     fp = fopen(cfg->path, "rb");
     if (fp == NULL) {
-        set_error(errbuf, errbuf_size, "%s: %s", cfg->path, strerror(errno));
+        ais_format_message(errbuf, errbuf_size, "%s: %s", cfg->path, strerror(errno));
         st = errno == ENOENT ? AIS_ERR_CONFIG_NOT_FOUND : AIS_ERR_IO;
         goto done;
     }
@@ -920,7 +913,7 @@ ais_status ais_config_load_ex(const char *path_or_null, ais_config **out, char *
 
 done:
     if (st == AIS_ERR_NOMEM)
-        set_error(errbuf, errbuf_size, "%s: out of memory", path);
+        ais_format_message(errbuf, errbuf_size, "%s: out of memory", path);
     if (fp != NULL)
         fclose(fp);
     node_free(root);

@@ -21,20 +21,6 @@ struct ais_window_lock {
     int fd;
 };
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static ais_status fail(ais_status st, char *errbuf, size_t size, const char *fmt, ...)
-{
-    if (errbuf != NULL && size > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, size, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
 static int is_valid_source(const char *source)
 {
     if (source == NULL || source[0] == '\0' || source[0] == '.')
@@ -114,10 +100,12 @@ static ais_status read_state(const char *path, const char *source, json_t **root
     if (st == AIS_ERR_IO && errno == ENOENT)
         return AIS_OK;
     if (st == AIS_ERR_RANGE)
-        return fail(AIS_ERR_PARSE, errbuf, size, "window state %s is larger than %d bytes", path,
-                    STATE_MAX_BYTES);
+        return ais_status_fail(AIS_ERR_PARSE, errbuf, size,
+                               "window state %s is larger than %d bytes", path,
+                               STATE_MAX_BYTES);
     if (st != AIS_OK)
-        return fail(st, errbuf, size, "cannot read window state %s: %s", path, strerror(errno));
+        return ais_status_fail(st, errbuf, size,
+                               "cannot read window state %s: %s", path, strerror(errno));
     json_error_t err;
     json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
     free(text);
@@ -126,9 +114,9 @@ static ais_status read_state(const char *path, const char *source, json_t **root
     if (doc == NULL || !json_is_object(doc) || !json_is_object(windows) || named == NULL ||
         strcmp(named, source) != 0) {
         json_decref(doc);
-        return fail(AIS_ERR_PARSE, errbuf, size,
-                    "window state %s is not a state file of source '%s'%s%s; fix or remove it",
-                    path, source, doc == NULL ? ": " : "", doc == NULL ? err.text : "");
+        return ais_status_fail(AIS_ERR_PARSE, errbuf, size,
+                               "window state %s is not a state file of source '%s'%s%s; fix or remove it",
+                               path, source, doc == NULL ? ": " : "", doc == NULL ? err.text : "");
     }
     *root = doc;
     return AIS_OK;
@@ -157,9 +145,9 @@ ais_status ais_window_state_load(const char *dir, const char *source, const char
             if (!json_is_object(entry) || !get_time(entry, "next_start_utc", &out->next_start) ||
                 !get_time(entry, "last_window_start_utc", &out->last_start) ||
                 !get_time(entry, "last_window_end_utc", &out->last_end))
-                st = fail(AIS_ERR_PARSE, errbuf, errbuf_size,
-                          "window state %s: entry '%s' lacks valid *_utc times; fix or remove it",
-                          path, key);
+                st = ais_status_fail(AIS_ERR_PARSE, errbuf, errbuf_size,
+                                     "window state %s: entry '%s' lacks valid *_utc times; fix or remove it",
+                                     path, key);
             else
                 out->found = true;
         }
@@ -186,7 +174,8 @@ ais_status ais_window_state_save(const char *dir, const char *source, const char
     json_t *root = NULL;
     ais_status st = ais_window_state_path(dir, source, &path);
     if (st == AIS_OK && ais_fs_mkdir_p(dir, 0755) != AIS_OK)
-        st = fail(AIS_ERR_IO, errbuf, errbuf_size, "cannot create %s: %s", dir, strerror(errno));
+        st = ais_status_fail(AIS_ERR_IO, errbuf, errbuf_size,
+                             "cannot create %s: %s", dir, strerror(errno));
     if (st == AIS_OK)
         st = read_state(path, source, &root, errbuf, errbuf_size);
     if (st == AIS_OK && root == NULL) {
@@ -247,8 +236,9 @@ ais_status ais_window_state_save(const char *dir, const char *source, const char
             text[len] = '\n';
             text[len + 1] = '\0';
             if (ais_fs_write_atomic(path, text, len + 1) != AIS_OK)
-                st = fail(AIS_ERR_IO, errbuf, errbuf_size, "cannot write window state %s: %s",
-                          path, strerror(errno));
+                st = ais_status_fail(AIS_ERR_IO, errbuf, errbuf_size,
+                                     "cannot write window state %s: %s",
+                                     path, strerror(errno));
         }
     }
     free(text);

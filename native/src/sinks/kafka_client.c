@@ -54,9 +54,7 @@ static ais_status set(rd_kafka_conf_t *conf, const char *name, const char *value
     char err[256];
     if (rd_kafka_conf_set(conf, name, value, err, sizeof err) == RD_KAFKA_CONF_OK)
         return AIS_OK;
-    if (errbuf != NULL && size > 0)
-        snprintf(errbuf, size, "librdkafka setting %s: %s", name, err);
-    return AIS_ERR_KAFKA;
+    return ais_status_fail(AIS_ERR_KAFKA, errbuf, size, "librdkafka setting %s: %s", name, err);
 }
 
 ais_status ais_kafka_client_new(const char *bootstrap_servers, const char *const *conf_pairs,
@@ -99,18 +97,15 @@ ais_status ais_kafka_client_new(const char *bootstrap_servers, const char *const
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     if (rk == NULL) {
         rd_kafka_conf_destroy(conf);
-        if (errbuf != NULL && errbuf_size > 0)
-            snprintf(errbuf, errbuf_size, "cannot create the Kafka client: %s", err);
-        return AIS_ERR_KAFKA;
+        return ais_status_fail(AIS_ERR_KAFKA, errbuf, errbuf_size,
+                               "cannot create the Kafka client: %s", err);
     }
     /* conf now belongs to rk */
     rd_kafka_resp_err_t qerr = rd_kafka_set_log_queue(rk, NULL);
     if (qerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_destroy(rk);
-        if (errbuf != NULL && errbuf_size > 0)
-            snprintf(errbuf, errbuf_size, "cannot route Kafka client logs: %s",
-                     rd_kafka_err2str(qerr));
-        return AIS_ERR_KAFKA;
+        return ais_status_fail(AIS_ERR_KAFKA, errbuf, errbuf_size,
+                               "cannot route Kafka client logs: %s", rd_kafka_err2str(qerr));
     }
     *out = rk;
     return AIS_OK;

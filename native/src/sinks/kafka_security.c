@@ -39,18 +39,6 @@ static const char *runtime(const ais_config *cfg, const char *name)
     return value != NULL ? value : "";
 }
 
-__attribute__((format(printf, 3, 4))) static ais_status invalid(char *errbuf, size_t size,
-                                                                const char *fmt, ...)
-{
-    if (errbuf != NULL && size > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, size, fmt, ap);
-        va_end(ap);
-    }
-    return AIS_ERR_CONFIG_INVALID;
-}
-
 ais_status ais_kafka_security_from_config(const ais_config *cfg, ais_kafka_security *out,
                                           char *errbuf, size_t errbuf_size)
 {
@@ -68,22 +56,22 @@ ais_status ais_kafka_security_from_config(const ais_config *cfg, ais_kafka_secur
                                : lookup(PROTOCOLS, sizeof PROTOCOLS / sizeof *PROTOCOLS,
                                         protocol_text);
     if (protocol == NULL)
-        return invalid(errbuf, errbuf_size,
-                       "runtime.kafka_security_protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or "
-                       "SASL_SSL, not '%s'",
-                       protocol_text);
+        return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errbuf_size,
+                               "runtime.kafka_security_protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or "
+                               "SASL_SSL, not '%s'",
+                               protocol_text);
     bool sasl = strncmp(protocol, "sasl_", 5) == 0;
     bool tls = strcmp(protocol, "ssl") == 0 || strcmp(protocol, "sasl_ssl") == 0;
     if (!sasl && (mechanism_text[0] != '\0' || username[0] != '\0'))
-        return invalid(errbuf, errbuf_size,
-                       "runtime.kafka_sasl_mechanism and kafka_sasl_username need a SASL "
-                       "kafka_security_protocol (SASL_PLAINTEXT or SASL_SSL), not %s",
-                       protocol_text[0] != '\0' ? protocol_text : "PLAINTEXT");
+        return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errbuf_size,
+                               "runtime.kafka_sasl_mechanism and kafka_sasl_username need a SASL "
+                               "kafka_security_protocol (SASL_PLAINTEXT or SASL_SSL), not %s",
+                               protocol_text[0] != '\0' ? protocol_text : "PLAINTEXT");
     if (!tls && ca_location[0] != '\0')
-        return invalid(errbuf, errbuf_size,
-                       "runtime.kafka_ssl_ca_location needs a TLS kafka_security_protocol (SSL or "
-                       "SASL_SSL), not %s",
-                       protocol_text[0] != '\0' ? protocol_text : "PLAINTEXT");
+        return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errbuf_size,
+                               "runtime.kafka_ssl_ca_location needs a TLS kafka_security_protocol (SSL or "
+                               "SASL_SSL), not %s",
+                               protocol_text[0] != '\0' ? protocol_text : "PLAINTEXT");
     if (strcmp(protocol, "plaintext") == 0)
         return AIS_OK; /* nothing set: librdkafka's default */
 
@@ -94,17 +82,18 @@ ais_status ais_kafka_security_from_config(const ais_config *cfg, ais_kafka_secur
         const char *mechanism =
             lookup(MECHANISMS, sizeof MECHANISMS / sizeof *MECHANISMS, mechanism_text);
         if (mechanism == NULL)
-            return invalid(errbuf, errbuf_size,
-                           "runtime.kafka_sasl_mechanism must be PLAIN, SCRAM-SHA-256 or "
-                           "SCRAM-SHA-512 with a SASL protocol, not '%s'",
-                           mechanism_text);
+            return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errbuf_size,
+                                   "runtime.kafka_sasl_mechanism must be PLAIN, SCRAM-SHA-256 or "
+                                   "SCRAM-SHA-512 with a SASL protocol, not '%s'",
+                                   mechanism_text);
         if (username[0] == '\0')
-            return invalid(errbuf, errbuf_size, "runtime.kafka_sasl_username is empty (%s)",
-                           "a SASL protocol logs in as a user");
+            return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errbuf_size,
+                                   "runtime.kafka_sasl_username is empty (%s)",
+                                   "a SASL protocol logs in as a user");
         if (password_env[0] == '\0')
-            return invalid(errbuf, errbuf_size,
-                           "runtime.kafka_sasl_password_env is empty (%s)",
-                           "it names the environment variable of the SASL password");
+            return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errbuf_size,
+                                   "runtime.kafka_sasl_password_env is empty (%s)",
+                                   "it names the environment variable of the SASL password");
         bool listed = false;
         for (size_t i = 0; i < ais_config_secret_count(cfg); i++) {
             const char *name;
@@ -114,15 +103,15 @@ ais_status ais_kafka_security_from_config(const ais_config *cfg, ais_kafka_secur
                 listed = true;
         }
         if (!listed)
-            return invalid(errbuf, errbuf_size,
-                           "runtime.kafka_sasl_password_env names %s, which is not listed under "
-                           "secrets:",
-                           password_env);
+            return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errbuf_size,
+                                   "runtime.kafka_sasl_password_env names %s, which is not listed under "
+                                   "secrets:",
+                                   password_env);
         const char *password = ais_config_secret(cfg, password_env);
         if (password == NULL || password[0] == '\0')
-            return invalid(errbuf, errbuf_size,
-                           "the Kafka SASL password (environment variable %s) is not set",
-                           password_env);
+            return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errbuf_size,
+                                   "the Kafka SASL password (environment variable %s) is not set",
+                                   password_env);
         out->conf[n++] = "sasl.mechanisms";
         out->conf[n++] = mechanism;
         out->conf[n++] = "sasl.username";
@@ -138,8 +127,9 @@ ais_status ais_kafka_security_from_config(const ais_config *cfg, ais_kafka_secur
         size_t len = strlen(resolved);
         if (len >= sizeof out->ca_location) {
             free(resolved);
-            return invalid(errbuf, errbuf_size, "runtime.kafka_ssl_ca_location is too long (%s)",
-                           "4095 bytes at most");
+            return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errbuf_size,
+                                   "runtime.kafka_ssl_ca_location is too long (%s)",
+                                   "4095 bytes at most");
         }
         memcpy(out->ca_location, resolved, len + 1);
         free(resolved);

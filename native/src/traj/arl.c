@@ -314,22 +314,15 @@ ais_status ais_arl_unpack(const unsigned char *packed, size_t nx, size_t ny, int
 /* ------------------------------------------------------------------------------------------ */
 /* Errors */
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 6, 7)))
-#endif
-static ais_status fail(ais_status st, ais_arl_problem pr, ais_arl_problem *problem, char *errbuf,
-                       size_t errsize, const char *fmt, ...)
+static void set_problem(ais_arl_problem *problem, ais_arl_problem pr)
 {
     if (problem != NULL)
         *problem = pr;
-    if (errbuf != NULL && errsize > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errsize, fmt, ap);
-        va_end(ap);
-    }
-    return st;
 }
+
+/* *problem = pr (problem may be NULL), then the message into errbuf (ais_status_fail) */
+#define fail(st, pr, problem, errbuf, errsize, ...)                                                \
+    (set_problem((problem), (pr)), ais_status_fail((st), (errbuf), (errsize), __VA_ARGS__))
 
 /* ------------------------------------------------------------------------------------------ */
 /* Index record */

@@ -12,20 +12,6 @@
 #include "ais/traj.h"
 #include "ais/traj_output.h"
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static ais_status usage(char *errbuf, size_t errsize, const char *fmt, ...)
-{
-    if (errbuf != NULL && errsize > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errsize, fmt, ap);
-        va_end(ap);
-    }
-    return AIS_ERR_USAGE;
-}
-
 /* Which commands accept a flag: bit per command. */
 #define F_RUN (1u << AIS_TRAJ_CMD_RUN)
 #define F_SIM (1u << AIS_TRAJ_CMD_SIMULATE_MET)
@@ -100,22 +86,26 @@ static ais_status collect_flags(int argc, char **argv, int first, ais_traj_comma
             if (strlen(FLAGS[k].name) == name_len && strncmp(FLAGS[k].name, arg, name_len) == 0)
                 def = &FLAGS[k];
         if (def == NULL)
-            return usage(errbuf, errsize, "unknown argument \"%.60s\"", arg);
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "unknown argument \"%.60s\"", arg);
         if (!(def->commands & (1u << cmd)))
-            return usage(errbuf, errsize, "%s does not apply to this command", def->name);
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "%s does not apply to this command", def->name);
         const char *value;
         if (eq != NULL) {
             value = eq + 1;
         } else {
             if (i + 1 >= argc)
-                return usage(errbuf, errsize, "%s needs a value", def->name);
+                return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                       "%s needs a value", def->name);
             value = argv[++i];
         }
         const char **slot = (const char **)((char *)raw + def->offset);
         if (*slot != NULL)
-            return usage(errbuf, errsize, "%s given twice", def->name);
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "%s given twice", def->name);
         if (value[0] == '\0')
-            return usage(errbuf, errsize, "%s has an empty value", def->name);
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "%s has an empty value", def->name);
         *slot = value;
     }
     return AIS_OK;
@@ -125,49 +115,57 @@ static ais_status convert(const raw_flags *raw, ais_traj_args *a, char *errbuf, 
 {
     if (raw->start != NULL) {
         if (ais_time_parse_iso(raw->start, &a->start) != AIS_OK)
-            return usage(errbuf, errsize, "--start \"%.40s\" is not an ISO-8601 UTC time",
-                         raw->start);
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--start \"%.40s\" is not an ISO-8601 UTC time",
+                                   raw->start);
         a->has_start = true;
     }
     if (raw->end != NULL) {
         if (ais_time_parse_iso(raw->end, &a->end) != AIS_OK)
-            return usage(errbuf, errsize, "--end \"%.40s\" is not an ISO-8601 UTC time",
-                         raw->end);
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--end \"%.40s\" is not an ISO-8601 UTC time",
+                                   raw->end);
         a->has_end = true;
     }
     if (raw->lat != NULL) {
         if (!parse_number(raw->lat, &a->lat) || a->lat < -90.0 || a->lat > 90.0)
-            return usage(errbuf, errsize, "--lat must be a number in -90..90");
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--lat must be a number in -90..90");
         a->has_lat = true;
     }
     if (raw->lon != NULL) {
         if (!parse_number(raw->lon, &a->lon) || a->lon < -180.0 || a->lon > 360.0)
-            return usage(errbuf, errsize, "--lon must be a number in -180..360");
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--lon must be a number in -180..360");
         a->has_lon = true;
     }
     if (raw->height != NULL) {
         if (!parse_number(raw->height, &a->height_m) || a->height_m < 0.0 ||
             a->height_m > 100000.0)
-            return usage(errbuf, errsize, "--height-m must be metres above ground, 0..100000");
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--height-m must be metres above ground, 0..100000");
         a->has_height = true;
     }
     if (raw->hours != NULL) {
         double h;
         if (!parse_number(raw->hours, &h) || h != floor(h) || h == 0.0 ||
             fabs(h) > AIS_TRAJ_MAX_HOURS)
-            return usage(errbuf, errsize, "--hours must be a non-zero whole number in -%d..%d",
-                         AIS_TRAJ_MAX_HOURS, AIS_TRAJ_MAX_HOURS);
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--hours must be a non-zero whole number in -%d..%d",
+                                   AIS_TRAJ_MAX_HOURS, AIS_TRAJ_MAX_HOURS);
         a->hours = (int)h;
         a->has_hours = true;
     }
     if (raw->seed != NULL) {
         if (!parse_u64(raw->seed, &a->seed))
-            return usage(errbuf, errsize, "--seed must be a non-negative integer");
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--seed must be a non-negative integer");
         a->has_seed = true;
     }
     if (raw->run_id != NULL && !ais_traj_run_id_valid(raw->run_id))
-        return usage(errbuf, errsize, "--run-id must be 1..%d printable characters",
-                     AIS_TRAJ_RUN_ID_MAX);
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                               "--run-id must be 1..%d printable characters",
+                               AIS_TRAJ_RUN_ID_MAX);
     a->config_path = raw->config;
     a->met_path = raw->met;
     a->out_path = raw->out;
@@ -185,42 +183,48 @@ static ais_status check_required(ais_traj_args *a, char *errbuf, size_t errsize)
     switch (a->command) {
     case AIS_TRAJ_CMD_RUN:
         if (a->met_path == NULL)
-            return usage(errbuf, errsize, "--met FILE.arl is required");
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--met FILE.arl is required");
         if (a->batch_path != NULL) {
             if (a->has_start || a->has_lat || a->has_lon || a->has_height || a->has_hours ||
                 a->run_id != NULL)
-                return usage(errbuf, errsize,
-                             "--batch takes the runs from the file: --start, --lat, --lon, "
-                             "--height-m, --hours and --run-id do not apply");
+                return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                       "--batch takes the runs from the file: --start, --lat, --lon, "
+                                       "--height-m, --hours and --run-id do not apply");
         } else if (!a->has_start || !a->has_lat || !a->has_lon) {
-            return usage(errbuf, errsize, "--start, --lat and --lon are required (or --batch)");
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--start, --lat and --lon are required (or --batch)");
         }
         if (a->out_path == NULL)
             a->out_path = "-";
         break;
     case AIS_TRAJ_CMD_SIMULATE_MET:
         if (!a->has_start || !a->has_end || a->out_path == NULL)
-            return usage(errbuf, errsize, "--start, --end and --out FILE.arl are required");
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--start, --end and --out FILE.arl are required");
         if (a->end < a->start)
-            return usage(errbuf, errsize, "--end is before --start");
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--end is before --start");
         if (strcmp(a->out_path, "-") == 0)
-            return usage(errbuf, errsize, "--out must be a file for simulate-met");
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--out must be a file for simulate-met");
         break;
     case AIS_TRAJ_CMD_PARSE_TDUMP:
         if (a->tdump_path == NULL || a->run_id == NULL)
-            return usage(errbuf, errsize, "--tdump FILE and --run-id ID are required");
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--tdump FILE and --run-id ID are required");
         if (a->out_path == NULL)
             a->out_path = "-";
         break;
     case AIS_TRAJ_CMD_ARL_INFO:
         if (a->met_path == NULL)
-            return usage(errbuf, errsize, "--met FILE.arl is required");
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--met FILE.arl is required");
         break;
     case AIS_TRAJ_CMD_MET_FROM_ERA5:
         if (a->grib_path == NULL || a->out_path == NULL)
-            return usage(errbuf, errsize, "--grib PL.grib and --out FILE.arl are required");
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--grib PL.grib and --out FILE.arl are required");
         if (strcmp(a->out_path, "-") == 0)
-            return usage(errbuf, errsize, "--out must be a file for met-from-era5");
+            return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                                   "--out must be a file for met-from-era5");
         break;
     case AIS_TRAJ_CMD_HELP:
     case AIS_TRAJ_CMD_VERSION: break;
@@ -237,16 +241,18 @@ ais_status ais_traj_parse_args(int argc, char **argv, ais_traj_args *out, char *
         return AIS_ERR_INVALID_ARG;
     memset(out, 0, sizeof *out);
     if (argc < 2)
-        return usage(errbuf, errbuf_size, "missing command or flags");
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size, "missing command or flags");
     const char *first = argv[1];
     int next = 2;
     if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0 || strcmp(first, "help") == 0) {
         out->command = AIS_TRAJ_CMD_HELP;
-        return argc == 2 ? AIS_OK : usage(errbuf, errbuf_size, "--help takes no arguments");
+        return argc == 2 ? AIS_OK : ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size,
+                                                    "--help takes no arguments");
     }
     if (strcmp(first, "--version") == 0) {
         out->command = AIS_TRAJ_CMD_VERSION;
-        return argc == 2 ? AIS_OK : usage(errbuf, errbuf_size, "--version takes no arguments");
+        return argc == 2 ? AIS_OK : ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size,
+                                                    "--version takes no arguments");
     }
     if (strcmp(first, "run") == 0) {
         out->command = AIS_TRAJ_CMD_RUN;
@@ -262,7 +268,8 @@ ais_status ais_traj_parse_args(int argc, char **argv, ais_traj_args *out, char *
         out->command = AIS_TRAJ_CMD_RUN; /* the trajectory run is the default command */
         next = 1;
     } else {
-        return usage(errbuf, errbuf_size, "unknown command \"%.40s\"", first);
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errbuf_size,
+                               "unknown command \"%.40s\"", first);
     }
     raw_flags raw;
     memset(&raw, 0, sizeof raw);

@@ -49,20 +49,6 @@ typedef struct replay {
     size_t errsize;
 } replay;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static ais_status fail(replay *r, ais_status st, const char *fmt, ...)
-{
-    if (r->errbuf != NULL && r->errsize > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(r->errbuf, r->errsize, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
 static ais_status cand_push(cand_vec *v, const candidate *c)
 {
     if (v->count == v->cap) {
@@ -249,7 +235,8 @@ static ais_status read_file(replay *r, uint32_t file_index)
         return reject_file(r, "file_too_large", detail, fi->path, 0, NULL, 0);
     }
     if (st != AIS_OK)
-        return fail(r, st, "cannot read %s: %s", fi->path, strerror(errno));
+        return ais_status_fail(st, r->errbuf, r->errsize,
+                               "cannot read %s: %s", fi->path, strerror(errno));
     r->stats->files_read++;
 
     file_row *rows = NULL;
@@ -411,10 +398,10 @@ ais_status ais_airnow_replay(const char *dir, int utc_offset_hours, const ais_en
     ais_path_list list;
     ais_status st = ais_fs_list_files(dir, ".csv", &list);
     if (st != AIS_OK)
-        return fail(&r, st, "cannot list %s: %s", dir, strerror(errno));
+        return ais_status_fail(st, r.errbuf, r.errsize, "cannot list %s: %s", dir, strerror(errno));
     if (list.count > UINT32_MAX) {
         ais_path_list_free(&list);
-        return fail(&r, AIS_ERR_RANGE, "too many files under %s", dir);
+        return ais_status_fail(AIS_ERR_RANGE, r.errbuf, r.errsize, "too many files under %s", dir);
     }
     r.files = calloc(list.count ? list.count : 1, sizeof *r.files);
     if (r.files == NULL) {

@@ -283,11 +283,8 @@ static ais_status replay_file(replay *r, const char *dir, const char *path, char
         r->stats->files_rejected++;
         return ais_dlq_reject(r->dlq, &dl);
     }
-    if (st != AIS_OK) {
-        if (errbuf != NULL && errsize > 0)
-            snprintf(errbuf, errsize, "cannot read %s: %s", path, strerror(errno));
-        return st;
-    }
+    if (st != AIS_OK)
+        return ais_status_fail(st, errbuf, errsize, "cannot read %s: %s", path, strerror(errno));
     st = ais_weather_ingest_body(r, r->province, r->slug, NULL, path, body, len);
     free(body);
     return st;
@@ -304,11 +301,9 @@ ais_status ais_weather_replay(const char *dir, const ais_envelope *env, const ai
         errbuf[0] = '\0';
     ais_path_list list;
     ais_status st = ais_fs_list_files(dir, ".json", &list);
-    if (st != AIS_OK) {
-        if (errbuf != NULL && errbuf_size > 0)
-            snprintf(errbuf, errbuf_size, "cannot list %s: %s", dir, strerror(errno));
-        return st;
-    }
+    if (st != AIS_OK)
+        return ais_status_fail(st, errbuf, errbuf_size, "cannot list %s: %s", dir,
+                               strerror(errno));
     replay *r = NULL;
     st = ais_weather_ingest_new(env, sink, dlq, stats, &r);
     for (size_t i = 0; i < list.count && st == AIS_OK; i++)
