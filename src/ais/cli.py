@@ -4,8 +4,8 @@ Thin by design: parse arguments, load the settings, call one function, map error
 Each command module exposes ``register(subparsers)`` and sets ``func(settings, args) -> int`` on its
 parser; this file only lists the modules.
 
-Exit codes: 0 success, 1 the job failed (data or runtime), 2 usage or configuration error,
-3 a check did not hold (checks only).
+Exit codes (ais.errors, the one table of them): 0 success, 1 the job failed (data or runtime),
+2 usage or configuration error, 3 a check did not hold (checks only), 130 interrupted.
 
 Logs (``--log-format``): ``human`` writes the JSON log lines of a run to ``var/log/<command>-<UTC
 time>-<pid>.jsonl`` and keeps stderr for people (progress lines, warnings and errors); ``json``
@@ -24,10 +24,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ais.config import ConfigError, Settings, load_settings
+from ais.config import Settings, load_settings
+from ais.errors import EXIT_INTERRUPTED, EXIT_USAGE, AisError
+from ais.errors import JobError as JobError  # its name where the command modules import it from
 from ais.jsonlog import LOG_FORMATS, close_file, configure, get_logger, route
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 # Modules that add subcommands, in the order they appear in --help.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -44,10 +44,6 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the checkout, when ais runs from one
 LOG_DIR = Path("var") / "log"
-
-
-class JobError(RuntimeError):
-    """A job could not complete; the message says why. Maps to exit code 1."""
 
 
 def package_version() -> str:
@@ -140,17 +136,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if log_format == "human":
             log_file = _open_log_file(settings, args.command)
         return int(args.func(settings, args))
-    except ConfigError as exc:
-        log.error("config_error", command=args.command, error=str(exc), status="failed")
-        return EXIT_USAGE
-    except JobError as exc:
-        log.error("job_failed", command=args.command, error=str(exc), status="failed")
-        if log_file is not None:
+    except AisError as exc:  # the exit code of each error: ais.errors
+        log.error(exc.event, command=args.command, error=str(exc), status="failed")
+        if log_file is not None and exc.exit_code != EXIT_USAGE:
             sys.stderr.write(f"(the JSON log of this run: {log_file})\n")
-        return EXIT_FAILED
+        return exc.exit_code
     except KeyboardInterrupt:
         log.info("interrupted", command=args.command, status="interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     finally:
         close_file()
         route("json")  # a caller in the same process (tests) gets the library default back

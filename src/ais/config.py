@@ -23,12 +23,10 @@ from typing import Any
 
 import yaml
 
+from ais.errors import ConfigError
+
 CONFIG_ENV = "HANOI_PIPELINE_CONFIG"
 CONFIG_RELPATH = Path("config") / "hanoi_pipeline.yaml"
-
-
-class ConfigError(ValueError):
-    """The configuration file is missing, malformed, or a value has the wrong type."""
 
 
 def find_config_file(explicit: str | os.PathLike[str] | None = None,

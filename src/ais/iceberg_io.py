@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from ais.catalog import iceberg_schema
+from ais.errors import MergeError
 from ais.jsonlog import get_logger
 from ais.tables import VOLATILE_COLUMNS, TableSpec
 
@@ -25,10 +26,6 @@ if TYPE_CHECKING:
     from pyiceberg.table import Table
 
 log = get_logger("iceberg_io")
-
-
-class MergeError(ValueError):
-    """The rows to merge are not acceptable (missing or duplicate keys, unknown columns)."""
 
 
 @dataclass(frozen=True)

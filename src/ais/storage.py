@@ -25,16 +25,14 @@ from urllib.parse import ParseResult, unquote, urlparse, urlsplit
 
 from pyiceberg.io.fsspec import FsspecFileIO
 
+from ais.errors import StorageError
+
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
 HDFS_SCHEMES = frozenset({"hdfs", "viewfs"})
 LOCAL_SCHEMES = frozenset({"", "file"})
 COPY_CHUNK = 8 << 20
-
-
-class StorageError(ValueError):
-    """A URI names a store AIS cannot reach, or a file operation on it failed."""
 
 
 def scheme(uri: str) -> str:

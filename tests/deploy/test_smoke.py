@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from ais import errors
 from ais.k8s import smoke
 from tests.conftest import CONFIG_PATH, isolated_env
 from tests.json_server import Routes, json_server
@@ -84,15 +85,15 @@ def test_unreachable_api_fails() -> None:
 def test_main_exit_codes(api: Callable[[Routes], str], capsys: pytest.CaptureFixture[str]) -> None:
     ok = smoke.main(["--config", str(CONFIG_PATH), "--base-url", api(healthy()),
                      "--expect-base-hour", "2026-05-01T09Z"])
-    assert ok == smoke.EXIT_OK
+    assert ok == errors.EXIT_OK
     assert json.loads(capsys.readouterr().out)["status"] == "success"
     stale = smoke.main(["--config", str(CONFIG_PATH), "--base-url", api(healthy()),
                         "--expect-base-hour", "2026-05-02T00:00:00Z"])
-    assert stale == smoke.EXIT_CHECK_FAILED
+    assert stale == errors.EXIT_CHECK_FAILED
     capsys.readouterr()
-    assert smoke.main(["--config", str(CONFIG_PATH)]) == smoke.EXIT_USAGE  # no URL anywhere
+    assert smoke.main(["--config", str(CONFIG_PATH)]) == errors.EXIT_USAGE  # no URL anywhere
     assert smoke.main(["--config", str(CONFIG_PATH), "--base-url", "http://127.0.0.1:1",
-                       "--expect-base-hour", "yesterday"]) == smoke.EXIT_USAGE
+                       "--expect-base-hour", "yesterday"]) == errors.EXIT_USAGE
 
 
 def test_serve_local_probes_the_real_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -108,6 +109,6 @@ def test_serve_local_probes_the_real_api(tmp_path: Path, monkeypatch: pytest.Mon
         monkeypatch.setenv(key, value)
     code = smoke.main(["--config", str(CONFIG_PATH), "--serve-local", "--startup-timeout", "60"])
     summary = json.loads(capsys.readouterr().out)
-    assert code == smoke.EXIT_CHECK_FAILED
+    assert code == errors.EXIT_CHECK_FAILED
     assert (summary["healthz_status"], summary["readyz_status"], summary["forecast_status"]) == (200, 200, 404)
     assert summary["base_url"].startswith("http://127.0.0.1:")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ais import errors
 from ais.config import ConfigError, Settings, load_settings
 from ais.k8s import submit
 from ais.spark.jobs.registry import JOBS
@@ -141,7 +142,7 @@ def test_secrets_never_enter_the_command() -> None:
 def test_usage_errors() -> None:
     with pytest.raises(submit.SubmitError, match="unknown job type 'nope'") as exc:
         submit.build_plan(cluster_settings(), "nope", [])
-    assert exc.value.exit_code == submit.EXIT_USAGE
+    assert exc.value.exit_code == errors.EXIT_USAGE
     for name in JOBS:  # the message lists every known job, from the registry
         assert name in str(exc.value)
     with pytest.raises(submit.SubmitError, match="--end-date"):

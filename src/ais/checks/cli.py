@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ais.config import Settings
-
-EXIT_CHECK_FAILED = 3
+from ais.errors import EXIT_CHECK_FAILED, EXIT_OK
 
 
 def _check(settings: Settings, args: argparse.Namespace) -> int:
@@ -41,7 +40,7 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
                            api_base_url=base_url, explicit=explicit)
         summary = run_checks(ctx, names)
     print_json(summary)
-    return 0 if summary["status"] == "success" else EXIT_CHECK_FAILED
+    return EXIT_OK if summary["status"] == "success" else EXIT_CHECK_FAILED
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,10 +34,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ais.config import ConfigError, Settings, load_settings
+from ais.config import Settings, load_settings
+from ais.errors import EXIT_CHECK_FAILED, EXIT_OK, AisError, ConfigError
 from ais.jsonlog import configure, get_logger
 
-EXIT_OK, EXIT_USAGE, EXIT_CHECK_FAILED = 0, 2, 3
 FORECAST_PATH = "/api/v1/hanoi/pm25/forecast/latest"
 FORECAST_KEYS = ("base_hour", "location", "forecast", "model", "created_at")
 
@@ -194,9 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not base_url:
                 raise ConfigError("no API to probe: pass --base-url or --serve-local, or set PM25_API_BASE_URL")
             summary = run_probes(base_url, expect, args.timeout)
-    except ConfigError as exc:
-        log.error("smoke_config_error", error=str(exc), status="failed")
-        return EXIT_USAGE
+    except AisError as exc:  # a ConfigError exits 2 (ais.errors)
+        log.error(f"smoke_{exc.event}", error=str(exc), status="failed")
+        return exc.exit_code
     log.info("api_smoke_done", **summary)
     sys.stdout.write(json.dumps(summary, default=str) + "\n")
     return EXIT_OK if summary["status"] == "success" else EXIT_CHECK_FAILED

@@ -47,13 +47,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ais.config import ConfigError, Settings, load_settings
+from ais.config import Settings, load_settings
+from ais.errors import EXIT_FAILED, EXIT_OK, AisError, ConfigError, SubmitError
 from ais.jsonlog import configure, get_logger
 from ais.spark.jobs import registry
 from ais.spark.jobs.registry import JOBS, JobDef
 from ais.spark.session import session_conf
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 APP_RESOURCE = "local:///opt/ais/bin/ais-job.py"
 POD_TEMPLATE = Path("deploy") / "k8s" / "spark" / "spark-pod-template.yaml"
@@ -78,14 +77,6 @@ _SECRET_CONF_SUFFIXES = (".jdbc.user", ".jdbc.password", ".credential", ".token"
 _PHASE = re.compile(r"\bphase: ([A-Za-z]+)")
 
 log = get_logger("k8s.submit")
-
-
-class SubmitError(Exception):
-    """The submission cannot be built or run; ``exit_code`` says which kind of failure."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 class _JobArgParser(argparse.ArgumentParser):
@@ -265,12 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.spark_submit:
             raise SubmitError("--spark-submit is required to run (the wrapper passes $SPARK_HOME/bin/spark-submit)")
         return run_plan(plan, spark_submit)
-    except SubmitError as exc:
-        log.error("submit_error", job=args.job_type, error=str(exc), status="failed")
+    except AisError as exc:  # SubmitError, ConfigError ...: their exit codes are in ais.errors
+        log.error(exc.event, job=args.job_type, error=str(exc), status="failed")
         return exc.exit_code
-    except ConfigError as exc:
-        log.error("config_error", job=args.job_type, error=str(exc), status="failed")
-        return EXIT_USAGE
 
 
 if __name__ == "__main__":

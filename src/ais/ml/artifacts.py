@@ -12,12 +12,9 @@ from __future__ import annotations
 
 from ais import storage
 from ais.config import Settings
+from ais.errors import ArtifactError
 
 ARTIFACT_PREFIX = "hanoi_pm25"
-
-
-class ArtifactError(ValueError):
-    """An artifact location is unsupported or unusable."""
 
 
 def artifact_root(settings: Settings, output_dir: str | None = None) -> str:

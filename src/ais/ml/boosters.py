@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ais.errors import ModelTypeError
 from ais.features.columns import FEATURE_NAMES
 from ais.ml.features import CATEGORICAL_FEATURES, categorical_indices
 
@@ -25,10 +26,6 @@ NUM_THREADS = 2
 DEFAULT_NUM_BOOST_ROUND = 1000
 DEFAULT_EARLY_STOPPING_ROUNDS = 50
 MODEL_FILE = {"lightgbm": "model.txt", "xgboost": "model.json"}
-
-
-class ModelTypeError(ValueError):
-    """The model type is unknown or its library is not installed."""
 
 
 class FittedModel(Protocol):

@@ -24,14 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ais.errors import FeatureMatrixError
 from ais.features.columns import FEATURE_NAMES, FEATURES, SEASONS
 
 SEASON_CODES: dict[str, float] = {name: float(index) for index, name in enumerate(SEASONS)}
 CATEGORICAL_FEATURES: tuple[str, ...] = ("season",)
-
-
-class FeatureMatrixError(ValueError):
-    """The input cannot be turned into the model matrix (a column is missing or has a bad value)."""
 
 
 def _is_missing(value: Any) -> bool:

@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ais.errors import ServingRowError
+
 # the columns of the two tables, in the order of their INSERT statements (ais.serving.cassandra)
 WEATHER_COLUMNS: tuple[str, ...] = (
     "province", "day", "event_time", "event_id", "query_date", "location_name", "lat", "lon", "temp_c",
@@ -48,10 +50,6 @@ OPENAQ_BRONZE_COLUMNS: tuple[str, ...] = (
     "latitude", "longitude", "coverage_pct")
 
 _MASK64 = (1 << 64) - 1
-
-
-class ServingRowError(ValueError):
-    """A bronze row lacks what its serving row's key needs; the message names the event."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ais.errors import DuplicateKeyError
 from ais.spark.schema import conform
 from ais.tables import VOLATILE_COLUMNS, TableSpec
 
@@ -18,10 +19,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 _view_ids = itertools.count()
-
-
-class DuplicateKeyError(ValueError):
-    """The input holds the same merge key twice; the caller must deduplicate first."""
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,8 @@ import argparse
 from typing import Any
 
 from ais.config import Settings
+from ais.errors import EXIT_CHECK_FAILED, EXIT_FAILED, EXIT_OK
 from ais.spark.jobs.registry import JOBS, job_parser
-
-EXIT_CHECK_FAILED = 3  # ais.cli: a check did not hold
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -30,8 +29,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     print_json(summary)
     status = summary.get("status")
     if status in ("success", "no_input"):
-        return 0
-    return EXIT_CHECK_FAILED if status == "mismatch" else 1
+        return EXIT_OK
+    return EXIT_CHECK_FAILED if status == "mismatch" else EXIT_FAILED
 
 
 def register(sub: Any) -> None:
