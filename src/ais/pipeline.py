@@ -11,16 +11,16 @@ Ingest is either ``simulate`` (the C simulators write events directly) or ``live
 live adapters against the five APIs simulated on loopback, ais.simulated_providers); both label
 every record source ``simulated``.
 
-Every step is the same function the cluster profile runs (``ais job ...``, ``ais train`` ...), so
-this file only picks the targets and the window. The window is explicit: it ends at
-``simulate.end_utc`` (or ``--end``) and spans ``simulate.span_days`` (or ``--span-days``).
+Ingest runs the C ``ais-ingest`` (ais.ingest_runner). Every step is the same function the cluster
+profile runs (``ais job ...``, ``ais train`` ...), so this file only picks the targets and the
+window. The window is explicit: it ends at ``simulate.end_utc`` (or ``--end``) and spans
+``simulate.span_days`` (or ``--span-days``).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import subprocess
 import threading
@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from ais.config import ConfigError, Settings
+from ais.ingest_runner import ensure_topics, run_ingest, uses_kafka
 from ais.jsonlog import get_logger
 from ais.simulated_providers import SimulatedProviders
 
 log = get_logger("pipeline")
-INGEST_BINARY = Path("build") / "native" / "ais-ingest"
 DEMO_PROMOTER = "ais-demo"
 GRIDDED_SOURCES = ("sentinel5p", "maiac", "era5")
 INGEST_MODES = ("simulate", "live-fixture")
@@ -64,63 +64,6 @@ def _iso(t: dt.datetime) -> str:
 def ingest_simulated(settings: Settings, source: str, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     """Run the C simulator of ``source`` into the landing folder; returns its one-line JSON summary."""
     return run_ingest(settings, source, "simulate", start, end)
-
-
-def _ingest_binary(settings: Settings) -> Path:
-    from ais.cli import JobError
-
-    binary = settings.project_root / INGEST_BINARY
-    if not binary.is_file():
-        raise JobError(f"{binary} is missing: run `make build` first")
-    return binary
-
-
-def _run_ingest_command(settings: Settings, args: list[str],
-                        extra_env: dict[str, str] | None = None) -> dict[str, Any]:
-    """``ais-ingest ARGS`` with the settings of this process (and ``extra_env`` over them); its
-    last stdout line (JSON)."""
-    from ais.cli import JobError
-
-    cmd = [str(_ingest_binary(settings)), *args, "--config", str(settings.path)]
-    env = settings.child_environ() | (extra_env or {})
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
-    if done.returncode != 0:
-        raise JobError(f"ais-ingest {args[0]} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
-    summary: dict[str, Any] = json.loads(lines[-1])
-    return summary
-
-
-def uses_kafka(settings: Settings) -> bool:
-    """The bus: Kafka when runtime.kafka_bootstrap_servers is set, else the landing folder."""
-    return bool(settings.runtime("kafka_bootstrap_servers").strip())
-
-
-def ensure_topics(settings: Settings) -> dict[str, Any]:
-    """Create the configured Kafka topics that are missing (``ais-ingest topics --create``)."""
-    summary = _run_ingest_command(settings, ["topics", "--create"])
-    log.info("topics_ready", topics=[t.get("topic") for t in summary.get("topics", [])])
-    return summary
-
-
-def run_ingest(settings: Settings, source: str, mode: str, start: dt.datetime, end: dt.datetime,
-               replay_dir: Path | None = None, providers: SimulatedProviders | None = None) -> dict[str, Any]:
-    """Run ``ais-ingest <source> --mode <mode>`` (simulate, replay of the files under
-    ``replay_dir``, or live against ``providers``, the simulated APIs) onto the bus (Kafka topics
-    or the landing folder); returns its one-line JSON summary."""
-    args = [source, "--mode", mode, "--start", _iso(start), "--end", _iso(end),
-            "--state-dir", str(settings.runtime_path("ingest_state_dir"))]
-    if providers is not None:
-        args += ["--provider", "simulated"]
-    if uses_kafka(settings):
-        args += ["--sink", "kafka"]
-    else:
-        args += ["--sink", "landing", "--landing-dir", str(settings.runtime_path("landing_dir"))]
-    if replay_dir is not None:
-        args += ["--replay-dir", str(replay_dir)]
-    summary = _run_ingest_command(settings, args, providers.environ() if providers is not None else None)
-    log.info("ingest_done", **{k: v for k, v in summary.items() if k != "rejected_by_reason"})
-    return summary
 
 
 def ingest_all(settings: Settings, start: dt.datetime, end: dt.datetime, ingest: str,

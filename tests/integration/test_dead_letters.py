@@ -17,7 +17,7 @@ import pytest
 
 from ais import tables
 from ais.config import Settings
-from ais.pipeline import run_ingest
+from ais.ingest_runner import run_ingest
 from ais.spark.jobs.common import JobContext
 from ais.spark.jobs.dead_letters import UNPARSEABLE, run_dead_letters
 from tests.integration.events import write_jsonl

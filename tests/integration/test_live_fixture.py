@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ais.config import Settings
-from ais.pipeline import run_ingest
+from ais.ingest_runner import run_ingest
 from ais.simulated_providers import SimulatedProviders, whole_days
 
 pytestmark = [pytest.mark.native]

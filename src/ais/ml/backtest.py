@@ -117,7 +117,7 @@ def build_gold(settings: Settings, spark: SparkSession, pm25_dir: Path, window: 
     declares (ais.chain.reachable: bronze, the OpenAQ silver, the spatial gradient, master gold),
     each a step of ``run``. Returns each step's summary."""
     from ais.catalog import ensure_tables
-    from ais.pipeline import run_ingest
+    from ais.ingest_runner import run_ingest
     from ais.spark.jobs.common import JobContext
     from ais.spark.jobs.registry import JOBS, invoke, takes_window
 
