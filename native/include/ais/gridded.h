@@ -28,6 +28,7 @@
 #include "ais/dlq.h"
 #include "ais/envelope.h"
 #include "ais/fsutil.h"
+#include "ais/progress.h"
 #include "ais/simulate.h" /* ais_bbox */
 #include "ais/sink.h"
 #include "ais/status.h"
@@ -76,6 +77,8 @@ typedef struct ais_gridded_out {
      * ingest_decode.*: a decoder's crash, hang or limit hit is that file's dead letter); NULL:
      * decoded in this process. */
     const struct ais_decode_limits *isolate;
+    /* One progress step per file of the loop (ais/progress.h); NULL: none. */
+    ais_progress *progress;
 } ais_gridded_out;
 
 /* What events and dead letters name a file read from path (see local_dir/record_dir): a new
@@ -95,6 +98,12 @@ ais_status ais_gridded_reject_file(ais_gridded_out *out, const char *path, const
  * by path. */
 ais_status ais_gridded_list(const char *dir, const char *const *suffixes, ais_path_list *out,
                             char *errbuf, size_t errbuf_size);
+
+/* The file loop's progress (out->progress): ais_gridded_progress_begin before the loop, then
+ * ais_gridded_progress_file at the top of each file (the step is named by the file's name) and
+ * ais_progress_end(out->progress, false) after the loop. */
+void ais_gridded_progress_begin(ais_gridded_out *out, size_t n_files);
+void ais_gridded_progress_file(ais_gridded_out *out, const char *path);
 
 /* The end of a file loop: AIS_ERR_PARSE with errbuf naming the count if any file was
  * rejected, else AIS_OK. */

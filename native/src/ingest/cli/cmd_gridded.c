@@ -177,10 +177,15 @@ ais_status ais_gridded_run(ais_source source, ais_source_mode mode, const char *
     json_t *obj = json_object();
     if (obj == NULL)
         return AIS_ERR_NOMEM;
+    /* one progress line per file on stderr (human log format), or a step_done JSON line */
+    ais_progress progress;
+    ais_progress_init(&progress, ais_source_name(source), ais_log_format_from_env(), stderr,
+                      logger);
     ais_gridded_out out = {.env = env, .sink = sink, .dlq = dlq, .stats = input,
                            .local_dir = record_dir != NULL ? replay_dir : NULL,
-                           .record_dir = record_dir};
+                           .record_dir = record_dir, .progress = &progress};
     ais_status st = replay(source, replay_dir, cfg, &out, obj, errbuf, errbuf_size);
+    ais_progress_end(&progress, true); /* a file still under way ended the run */
     ais_log(logger, st == AIS_OK ? AIS_LOG_INFO : AIS_LOG_WARNING, "gridded_replay_done",
             AIS_F_STR("source", ais_gridded_event_source(source)),
             AIS_F_STR("replay_dir", replay_dir), AIS_F_STR("status", ais_status_str(st)),

@@ -158,7 +158,9 @@ ais_status ais_era5_ingest_files(const char *const *paths, size_t n_paths, const
 {
     if ((paths == NULL && n_paths > 0) || box == NULL || out == NULL)
         return AIS_ERR_INVALID_ARG;
+    ais_gridded_progress_begin(out, n_paths);
     for (size_t i = 0; i < n_paths; i++) {
+        ais_gridded_progress_file(out, paths[i]);
         ais_era5_file_info f;
         const char *reason = NULL;
         char detail[320];
@@ -196,6 +198,7 @@ ais_status ais_era5_ingest_files(const char *const *paths, size_t n_paths, const
         if (st != AIS_OK)
             return st;
     }
+    ais_progress_end(out->progress, false);
     return ais_gridded_finish(out, errbuf, errbuf_size);
 }
 

@@ -296,3 +296,14 @@ ais_status ais_gridded_fail(const char **reason, const char *code, char *detail,
     va_end(ap);
     return AIS_ERR_PARSE;
 }
+
+void ais_gridded_progress_begin(ais_gridded_out *out, size_t n_files)
+{
+    ais_progress_begin(out->progress, n_files);
+}
+
+void ais_gridded_progress_file(ais_gridded_out *out, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    ais_progress_next(out->progress, slash != NULL ? slash + 1 : path);
+}

@@ -118,7 +118,9 @@ ais_status ais_maiac_ingest_files(const char *const *paths, size_t n_paths, cons
 {
     if ((paths == NULL && n_paths > 0) || box == NULL || out == NULL)
         return AIS_ERR_INVALID_ARG;
+    ais_gridded_progress_begin(out, n_paths);
     for (size_t i = 0; i < n_paths; i++) {
+        ais_gridded_progress_file(out, paths[i]);
         ais_maiac_granule g;
         const char *reason = NULL;
         char detail[256];
@@ -154,6 +156,7 @@ ais_status ais_maiac_ingest_files(const char *const *paths, size_t n_paths, cons
         if (st != AIS_OK)
             return st;
     }
+    ais_progress_end(out->progress, false);
     return ais_gridded_finish(out, errbuf, errbuf_size);
 }
 

@@ -154,7 +154,9 @@ ais_status ais_s5p_ingest_files(const char *const *paths, size_t n_paths,
 {
     if ((paths == NULL && n_paths > 0) || opts == NULL || out == NULL)
         return AIS_ERR_INVALID_ARG;
+    ais_gridded_progress_begin(out, n_paths);
     for (size_t i = 0; i < n_paths; i++) {
+        ais_gridded_progress_file(out, paths[i]);
         ais_s5p_result r;
         const char *reason = NULL;
         char detail[320];
@@ -193,5 +195,6 @@ ais_status ais_s5p_ingest_files(const char *const *paths, size_t n_paths,
         if (st != AIS_OK)
             return st;
     }
+    ais_progress_end(out->progress, false);
     return ais_gridded_finish(out, errbuf, errbuf_size);
 }
