@@ -33,6 +33,7 @@ from ais.config import ConfigError, Settings
 from ais.ingest_runner import ensure_topics, run_ingest, uses_kafka
 from ais.jsonlog import get_logger
 from ais.simulated_providers import SimulatedProviders
+from ais.timeutil import iso_z, parse_iso
 
 log = get_logger("pipeline")
 DEMO_PROMOTER = "ais-demo"
@@ -49,16 +50,12 @@ class ChainResult:
 
 
 def parse_utc(text: str) -> dt.datetime:
+    """An ISO-8601 time as an aware UTC datetime, floored to the hour; a bad one is a ConfigError."""
     try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = parse_iso(text)
     except ValueError as exc:
         raise ConfigError(f"not an ISO-8601 time: {text!r}") from exc
-    value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def _iso(t: dt.datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.replace(minute=0, second=0, microsecond=0)
 
 
 def ingest_simulated(settings: Settings, source: str, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
@@ -72,7 +69,7 @@ def ingest_all(settings: Settings, start: dt.datetime, end: dt.datetime, ingest:
     APIs on loopback)."""
     sources = ("openaq", "weather", *GRIDDED_SOURCES)
     names = {"openaq": "ingest"}  # the first step's historical name
-    span = f"{_iso(start)}..{_iso(end)}"
+    span = f"{iso_z(start)}..{iso_z(end)}"
     if ingest == "simulate":
         for source in sources:
             step(names.get(source, f"ingest_{source}"), ingest_simulated, settings, source, start, end,

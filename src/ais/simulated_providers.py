@@ -23,6 +23,7 @@ from typing import Any
 
 from ais.config import Settings
 from ais.jsonlog import get_logger
+from ais.timeutil import iso_z
 
 log = get_logger("simulated_providers")
 PROVIDER_SIM_BINARY = Path("build") / "native" / "ais-provider-sim"
@@ -43,10 +44,6 @@ def whole_days(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.da
     first = start.replace(hour=0, minute=0, second=0, microsecond=0)
     last = end.replace(hour=0, minute=0, second=0, microsecond=0)
     return first, last if last == end else last + dt.timedelta(days=1)
-
-
-def _iso(t: dt.datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class SimulatedProviders:
@@ -89,7 +86,7 @@ class SimulatedProviders:
         scratch = self.settings.project_root / "var" / "tmp"
         scratch.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix="providers-", dir=scratch))
-        cmd = [str(binary), "all", "--start", _iso(self.start), "--end", _iso(self.end),
+        cmd = [str(binary), "all", "--start", iso_z(self.start), "--end", iso_z(self.end),
                "--out", str(self.folder), "--config", str(self.settings.path)]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False,
                               env=self.settings.child_environ())

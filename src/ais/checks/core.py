@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ais.checks import kube
 from ais.config import Settings
 from ais.jsonlog import get_logger
+from ais.timeutil import as_utc, iso_z
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -72,12 +73,8 @@ class CheckContext:
         return read_rows(self.catalog().load_table(spec.identifier), equals(**equal) if equal else None, columns)
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
 def _iso(value: dt.datetime | None) -> str | None:
-    return _utc(value).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+    return iso_z(value) if value is not None else None
 
 
 def freshness_item(latest: dt.datetime | None, reference: dt.datetime, threshold_minutes: float) -> dict[str, Any]:
@@ -85,14 +82,14 @@ def freshness_item(latest: dt.datetime | None, reference: dt.datetime, threshold
     if latest is None:
         return {"latest_base_hour": None, "age_minutes": None, "threshold_minutes": threshold_minutes,
                 "status": FAILED, "reason": "no_rows"}
-    age = (reference - _utc(latest)).total_seconds() / 60.0
+    age = (reference - as_utc(latest)).total_seconds() / 60.0
     return {"latest_base_hour": _iso(latest), "age_minutes": round(age, 1), "threshold_minutes": threshold_minutes,
             "status": SUCCESS if age <= threshold_minutes else FAILED}
 
 
 def _newest_at_or_before(rows: list[dict[str, Any]], reference: dt.datetime) -> dict[str, Any] | None:
-    eligible = [r for r in rows if r.get("base_hour") is not None and _utc(r["base_hour"]) <= reference]
-    return max(eligible, key=lambda r: (_utc(r["base_hour"]), _utc(r["created_at"]) if r.get("created_at") else
+    eligible = [r for r in rows if r.get("base_hour") is not None and as_utc(r["base_hour"]) <= reference]
+    return max(eligible, key=lambda r: (as_utc(r["base_hour"]), as_utc(r["created_at"]) if r.get("created_at") else
                                         dt.datetime.min.replace(tzinfo=dt.UTC)), default=None)
 
 
@@ -139,7 +136,7 @@ def check_feature_null_ratio(ctx: CheckContext) -> list[dict[str, Any]]:
 
         raise ConfigError(f"checks.critical_features names unknown features {unknown}")
     start = ctx.reference - dt.timedelta(hours=s.get_int("checks.null_ratio_window_hours"))
-    rows = [r for r in _serving_rows(ctx, *features) if start < _utc(r["base_hour"]) <= ctx.reference]
+    rows = [r for r in _serving_rows(ctx, *features) if start < as_utc(r["base_hour"]) <= ctx.reference]
     return null_ratio_items(rows, features, s.get_float("checks.null_ratio_max"))
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ais.jsonlog import get_logger
+from ais.timeutil import iso_z
 
 log = get_logger("checks")
 
@@ -44,7 +45,7 @@ def default_api_client() -> Any:
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+    return iso_z(value) if value else None
 
 
 def _job_failed(job: Any) -> bool:

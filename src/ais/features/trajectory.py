@@ -54,11 +54,6 @@ class RunPlanConfig:
     heights_m: tuple[float, ...]
 
 
-def parse_utc(text: str) -> dt.datetime:
-    """An ISO UTC time ("...Z" or with an offset) as an aware UTC datetime."""
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.UTC)
-
-
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as plain Python values (NaN/NaT -> None, numpy scalars -> int/float, Timestamp ->
     datetime), ready for spark.createDataFrame."""

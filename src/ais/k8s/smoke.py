@@ -37,6 +37,7 @@ from typing import Any
 from ais.config import Settings, load_settings
 from ais.errors import EXIT_CHECK_FAILED, EXIT_OK, AisError, ConfigError
 from ais.jsonlog import configure, get_logger
+from ais.timeutil import parse_iso
 
 FORECAST_PATH = "/api/v1/hanoi/pm25/forecast/latest"
 FORECAST_KEYS = ("base_hour", "location", "forecast", "model", "created_at")
@@ -87,11 +88,11 @@ def http_get(base_url: str, path: str, timeout_s: float) -> Probe:
 
 
 def parse_hour(text: str) -> dt.datetime:
+    """An ISO-8601 time as an aware UTC datetime; a bad one is a ConfigError."""
     try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_iso(text)
     except ValueError as exc:
         raise ConfigError(f"not an ISO-8601 time: {text!r}") from exc
-    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
 
 
 def forecast_problem(body: Any, expect_base_hour: dt.datetime | None) -> str | None:

@@ -23,6 +23,7 @@ from typing import Any
 from ais import tables
 from ais.config import ConfigError, Settings
 from ais.spark.jobs.common import Window
+from ais.timeutil import parse_iso
 
 ARRIVAL_COLUMNS = ("ingest_time", "updated_at")
 EVENT_COLUMNS = ("event_time", "hour", "date", "base_hour")
@@ -30,10 +31,9 @@ EVENT_COLUMNS = ("event_time", "hour", "date", "base_hour")
 
 def _utc(text: str, flag: str) -> dt.datetime:
     try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_iso(text)
     except ValueError as exc:
         raise ConfigError(f"{flag} is not an ISO-8601 time: {text!r}") from exc
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def input_tables(job_names: list[str]) -> list[tables.TableSpec]:

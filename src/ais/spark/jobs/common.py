@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ais.config import ConfigError, Settings
 from ais.jsonlog import EventLogger, get_logger
+from ais.timeutil import parse_iso
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -41,10 +42,9 @@ class Window:
         if len(start) == 10 and len(end) == 10:
             return cls.from_dates(start, end)
         try:
-            a, b = (dt.datetime.fromisoformat(x.replace("Z", "+00:00")) for x in (start, end))
+            a, b = parse_iso(start), parse_iso(end)
         except ValueError as exc:
             raise ConfigError(f"window bounds must be YYYY-MM-DD or ISO UTC times: {exc}") from exc
-        a, b = (x.replace(tzinfo=dt.UTC) if x.tzinfo is None else x.astimezone(dt.UTC) for x in (a, b))
         if a.minute or a.second or b.minute or b.second:
             raise ConfigError("window times must be whole hours")
         if b <= a:

@@ -42,6 +42,7 @@ from ais import storage, tables
 from ais.features import trajectory as tf
 from ais.spark.jobs.common import JobContext, Window
 from ais.spark.merge import merge_into
+from ais.timeutil import as_utc, iso_z, parse_iso
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -89,15 +90,11 @@ def _json_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _iso(t: dt.datetime) -> str:
-    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _run_ais_traj(cfg: TrajConfig, met_file: str, runs: list[dict[str, Any]], tmp: Path
                   ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     batch, points, results = tmp / "runs.jsonl", tmp / "points.jsonl", tmp / "results.jsonl"
     batch.write_text("".join(json.dumps({"run_id": r["run_id"], "lat": r["receptor_lat"], "lon": r["receptor_lon"],
-                                         "start": _iso(r["start_time"]), "height_m": r["release_height_m"],
+                                         "start": iso_z(r["start_time"]), "height_m": r["release_height_m"],
                                          "hours": r["hours"]}) + "\n" for r in runs))
     done = subprocess.run([cfg.binary, "--met", met_file, "--batch", str(batch), "--out", str(points),
                            "--runs-out", str(results), "--config", cfg.config_path],
@@ -197,7 +194,7 @@ def execute_runs(cfg: TrajConfig, runs: Iterable[dict[str, Any]]) -> Iterator[st
                 message = None if stop == "completed" else f"partial: {stop} at {float(res.get('end_age_h', 0)):.1f} h"
             yield json.dumps({"kind": "run", "run_id": r["run_id"], "status": "success" if ok else "failed",
                               "error_message": message, "engine": cfg.engine,
-                              "started_at": _iso(started), "finished_at": _iso(finished)})
+                              "started_at": iso_z(started), "finished_at": iso_z(finished)})
         for p in points:
             if p["run_id"] in ok_runs:
                 yield json.dumps({"kind": "point", **p, "source": sources.get(p["run_id"])})
@@ -206,7 +203,7 @@ def execute_runs(cfg: TrajConfig, runs: Iterable[dict[str, Any]]) -> Iterator[st
 # ---- met files ------------------------------------------------------------------------------
 
 def _file_row(summary: dict[str, Any], arl_file_id: str, era5_event_id: str | None, source: str) -> dict[str, Any]:
-    parse = tf.parse_utc
+    parse = parse_iso
     return {"arl_file_id": arl_file_id, "era5_event_id": era5_event_id, "path": summary["out"],
             "size_bytes": summary.get("bytes"), "sha256": summary.get("sha256"),
             "period_start": parse(summary["first_time"]), "period_end": parse(summary["last_time"]),
@@ -280,7 +277,7 @@ def run_met_arl(ctx: JobContext, window: Window, full_refresh: bool, simulate: b
     tasks: list[dict[str, Any]] = []
     if simulate:
         fid = f"simulated_{wide.start:%Y%m%dT%H}_{wide.end:%Y%m%dT%H}"
-        tasks.append({"kind": "simulate", "start": _iso(wide.start), "end": _iso(wide.end),
+        tasks.append({"kind": "simulate", "start": iso_z(wide.start), "end": iso_z(wide.end),
                       "out": storage.join(cfg.met_dir, "simulated", f"{fid}.arl"), "arl_file_id": fid})
     else:
         files = (ctx.spark.table(tables.table("weather.era5_files_bronze").qualified(ctx.catalog))
@@ -374,10 +371,6 @@ def choose_met(files: list[dict[str, Any]], start: dt.datetime, hours: int,
     return chosen
 
 
-def _utc(t: dt.datetime) -> dt.datetime:
-    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
-
-
 def run_trajectories(ctx: JobContext, window: Window, full_refresh: bool = False) -> dict[str, Any]:
     from pyspark.sql import functions as F
 
@@ -385,7 +378,7 @@ def run_trajectories(ctx: JobContext, window: Window, full_refresh: bool = False
     spark, cat = ctx.spark, ctx.catalog
     runs_spec = tables.table("trajectory.hysplit_runs_bronze")
     points_spec = tables.table("trajectory.hysplit_trajectories_silver")
-    pm25 = [(_utc(r.hour), r.pm25_median) for r in
+    pm25 = [(as_utc(r.hour), r.pm25_median) for r in
             spark.table(tables.table("air_quality.openaq_hanoi_hourly_silver").qualified(cat))
             .where((F.col("hour") >= window.start_sql) & (F.col("hour") < window.end_sql))
             .select("hour", "pm25_median").collect()]
@@ -395,7 +388,7 @@ def run_trajectories(ctx: JobContext, window: Window, full_refresh: bool = False
                 .select("run_id", "status", "attempts").collect()}
     todo = [r for r in planned if full_refresh or previous.get(r["run_id"]) is None
             or previous[r["run_id"]].status != "success"]
-    files = [{**r.asDict(), "period_start": _utc(r.period_start), "period_end": _utc(r.period_end)}
+    files = [{**r.asDict(), "period_start": as_utc(r.period_start), "period_end": as_utc(r.period_end)}
              for r in spark.table(tables.table("weather.era5_arl_files_bronze").qualified(cat))
              .select("path", "period_start", "period_end", "source", "updated_at", *MET_GRID_KEYS[1:]).collect()]
     max_gap = dt.timedelta(hours=ctx.settings.get_float("trajectories.met_max_gap_h"))
@@ -412,7 +405,7 @@ def run_trajectories(ctx: JobContext, window: Window, full_refresh: bool = False
     results: dict[str, dict[str, Any]] = {
         r["run_id"]: {"status": WAITING_MET, "engine": cfg.engine, "started_at": now, "finished_at": now,
                       "error_message": f"no ARL met file covers {r['direction']} {r['duration_h']} h from "
-                                       f"{_iso(r['start_time'])}"} for r in unmet}
+                                       f"{iso_z(r['start_time'])}"} for r in unmet}
     n_points = 0
     if runnable:
         # sorted by met chain, so each task reads few chains (each is one ais-traj batch)
@@ -423,8 +416,8 @@ def run_trajectories(ctx: JobContext, window: Window, full_refresh: bool = False
         try:
             for line in tagged.filter(lambda s: s.startswith('{"kind": "run"')).collect():
                 rec = json.loads(line)
-                results[rec["run_id"]] = {**rec, "started_at": tf.parse_utc(rec["started_at"]),
-                                          "finished_at": tf.parse_utc(rec["finished_at"])}
+                results[rec["run_id"]] = {**rec, "started_at": parse_iso(rec["started_at"]),
+                                          "finished_at": parse_iso(rec["finished_at"])}
             points = spark.read.schema(
                 "run_id string, traj_id string, age_h double, lat double, lon double, alt_m double, "
                 "pressure_hpa double, timestamp string, source string").json(
