@@ -454,44 +454,34 @@ static ais_status era5_fn(const char *path, const void *arg, void *out, const ch
     return ais_era5_file_decode(path, arg, out, reason, detail, detail_size);
 }
 
-ais_status ais_maiac_decode_isolated(const ais_decode_limits *lim, const char *path,
-                                     const ais_bbox *box, ais_maiac_granule *out,
-                                     const char **reason, char *detail, size_t detail_size)
-{
-    if (lim == NULL)
-        return ais_maiac_decode(path, box, out, reason, detail, detail_size);
-    if (box == NULL)
-        return AIS_ERR_INVALID_ARG;
-    return ais_decode_isolated(lim, path, maiac_fn, box, out, sizeof *out, NULL, reason, detail,
-                               detail_size);
-}
+/* per ais_decoder: the function, the size of its result and the array the result may own */
+static const struct {
+    ais_decode_fn fn;
+    size_t out_size;
+    bool has_tail;
+    ais_decode_tail tail;
+} DECODERS[] = {
+    [AIS_DECODER_MAIAC] = {maiac_fn, sizeof(ais_maiac_granule), false, {0, 0, 0}},
+    [AIS_DECODER_S5P] = {s5p_fn, sizeof(ais_s5p_result), true,
+                         {offsetof(ais_s5p_result, cells), offsetof(ais_s5p_result, n_cells),
+                          sizeof(ais_s5p_cell)}},
+    [AIS_DECODER_ERA5] = {era5_fn, sizeof(ais_era5_file_info), true,
+                          {offsetof(ais_era5_file_info, hours),
+                           offsetof(ais_era5_file_info, n_hours), sizeof(ais_era5_hour_values)}},
+};
 
-ais_status ais_s5p_decode_isolated(const ais_decode_limits *lim, const char *path,
-                                   const ais_s5p_options *opts, ais_s5p_result *out,
-                                   const char **reason, char *detail, size_t detail_size)
+ais_status ais_decode_file(const ais_decode_limits *lim, ais_decoder decoder, const char *path,
+                           const void *arg, void *out, const char **reason, char *detail,
+                           size_t detail_size)
 {
-    if (lim == NULL)
-        return ais_s5p_decode(path, opts, out, reason, detail, detail_size);
-    if (opts == NULL)
+    if ((unsigned)decoder >= sizeof DECODERS / sizeof *DECODERS)
         return AIS_ERR_INVALID_ARG;
-    static const ais_decode_tail cells = {.ptr_offset = offsetof(ais_s5p_result, cells),
-                                          .count_offset = offsetof(ais_s5p_result, n_cells),
-                                          .elem_size = sizeof(ais_s5p_cell)};
-    return ais_decode_isolated(lim, path, s5p_fn, opts, out, sizeof *out, &cells, reason, detail,
-                               detail_size);
-}
-
-ais_status ais_era5_file_decode_isolated(const ais_decode_limits *lim, const char *path,
-                                         const ais_bbox *box, ais_era5_file_info *out,
-                                         const char **reason, char *detail, size_t detail_size)
-{
     if (lim == NULL)
-        return ais_era5_file_decode(path, box, out, reason, detail, detail_size);
-    if (box == NULL)
+        return DECODERS[decoder].fn(path, arg, out, reason, detail, detail_size);
+    if (arg == NULL)
         return AIS_ERR_INVALID_ARG;
-    static const ais_decode_tail hours = {.ptr_offset = offsetof(ais_era5_file_info, hours),
-                                          .count_offset = offsetof(ais_era5_file_info, n_hours),
-                                          .elem_size = sizeof(ais_era5_hour_values)};
-    return ais_decode_isolated(lim, path, era5_fn, box, out, sizeof *out, &hours, reason, detail,
-                               detail_size);
+    return ais_decode_isolated(lim, path, DECODERS[decoder].fn, arg, out,
+                               DECODERS[decoder].out_size,
+                               DECODERS[decoder].has_tail ? &DECODERS[decoder].tail : NULL,
+                               reason, detail, detail_size);
 }

@@ -64,15 +64,17 @@ ais_status ais_decode_isolated(const ais_decode_limits *lim, const char *path, a
                                const ais_decode_tail *tail, const char **reason, char *detail,
                                size_t detail_size);
 
-/* The three decoders through ais_decode_isolated; lim NULL: called in the process. */
-ais_status ais_maiac_decode_isolated(const ais_decode_limits *lim, const char *path,
-                                     const ais_bbox *box, ais_maiac_granule *out,
-                                     const char **reason, char *detail, size_t detail_size);
-ais_status ais_s5p_decode_isolated(const ais_decode_limits *lim, const char *path,
-                                   const ais_s5p_options *opts, ais_s5p_result *out,
-                                   const char **reason, char *detail, size_t detail_size);
-ais_status ais_era5_file_decode_isolated(const ais_decode_limits *lim, const char *path,
-                                         const ais_bbox *box, ais_era5_file_info *out,
-                                         const char **reason, char *detail, size_t detail_size);
+/* The three decoders of the gridded sources. */
+typedef enum ais_decoder {
+    AIS_DECODER_MAIAC, /* ais_maiac_decode: arg const ais_bbox *, out ais_maiac_granule * */
+    AIS_DECODER_S5P,   /* ais_s5p_decode: arg const ais_s5p_options *, out ais_s5p_result * */
+    AIS_DECODER_ERA5   /* ais_era5_file_decode: arg const ais_bbox *, out ais_era5_file_info * */
+} ais_decoder;
+
+/* decoder(path, arg, out, ...) through ais_decode_isolated (the result's array, if any, copied
+ * back too); lim NULL: called in the process. */
+ais_status ais_decode_file(const ais_decode_limits *lim, ais_decoder decoder, const char *path,
+                           const void *arg, void *out, const char **reason, char *detail,
+                           size_t detail_size);
 
 #endif

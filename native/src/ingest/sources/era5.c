@@ -165,8 +165,8 @@ ais_status ais_era5_ingest_files(const char *const *paths, size_t n_paths, const
         const char *reason = NULL;
         char detail[320];
         out->stats->files_read++;
-        ais_status st = ais_era5_file_decode_isolated(out->isolate, paths[i], box, &f, &reason,
-                                                      detail, sizeof detail);
+        ais_status st = ais_decode_file(out->isolate, AIS_DECODER_ERA5, paths[i], box, &f,
+                                        &reason, detail, sizeof detail);
         if (st == AIS_ERR_PARSE) {
             if ((st = ais_gridded_reject_file(out, paths[i], reason, detail)) != AIS_OK)
                 return st;

@@ -125,8 +125,8 @@ ais_status ais_maiac_ingest_files(const char *const *paths, size_t n_paths, cons
         const char *reason = NULL;
         char detail[256];
         out->stats->files_read++;
-        ais_status st = ais_maiac_decode_isolated(out->isolate, paths[i], box, &g, &reason, detail,
-                                                  sizeof detail);
+        ais_status st = ais_decode_file(out->isolate, AIS_DECODER_MAIAC, paths[i], box, &g,
+                                        &reason, detail, sizeof detail);
         if (st == AIS_ERR_PARSE) {
             if ((st = ais_gridded_reject_file(out, paths[i], reason, detail)) != AIS_OK)
                 return st;

@@ -160,8 +160,8 @@ ais_status ais_s5p_ingest_files(const char *const *paths, size_t n_paths,
         ais_s5p_result r;
         const char *reason = NULL;
         char detail[320];
-        ais_status st = ais_s5p_decode_isolated(out->isolate, paths[i], opts, &r, &reason, detail,
-                                                sizeof detail);
+        ais_status st = ais_decode_file(out->isolate, AIS_DECODER_S5P, paths[i], opts, &r,
+                                        &reason, detail, sizeof detail);
         if (st == AIS_ERR_PARSE && strcmp(reason, "not_configured_product") == 0) {
             out->skipped++;
             continue;
