@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -195,3 +197,57 @@ def test_routing_and_new_loggers_keep_the_configured_level(tmp_path: Path, capsy
         configure("info")
         route("json")
     capsys.readouterr()
+
+
+def _fake_job(monkeypatch: pytest.MonkeyPatch, needs_spark: bool, run: Any) -> None:
+    from ais.spark.jobs import cli as jobs_cli
+    from ais.spark.jobs.registry import JobDef
+
+    monkeypatch.setitem(jobs_cli.JOBS, "fake-gold", JobDef("fake-gold", "a stand-in job", lambda p: None, run,
+                                                           needs_spark=needs_spark))
+
+
+def test_ais_job_prints_the_spark_session_and_the_job_with_its_window(
+        human: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from ais.config import load_settings
+    from ais.spark import session
+    from ais.spark.jobs import cli as jobs_cli
+
+    seen: list[Any] = []
+    monkeypatch.setattr(session, "get_spark", lambda settings, app_name: f"spark for {app_name}")
+    _fake_job(monkeypatch, True, lambda ctx, args: seen.append((ctx.spark, ctx.name)) or {"status": "success"})
+    args = argparse.Namespace(job_type="fake-gold", start_date="2026-09-02", end_date="2026-11-01")
+    assert jobs_cli._run(load_settings(ROOT / "config" / "hanoi_pipeline.yaml"), args) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"status": "success"}
+    assert seen == [("spark for ais-fake-gold", "fake_gold")]
+    lines = [LINE.fullmatch(line) for line in err.splitlines()]
+    assert all(lines) and [(m.group(1), m.group(2), m.group(3)) for m in lines if m] == [
+        ("1", "2", "spark session"), ("2", "2", "fake-gold 2026-09-02..2026-11-01")], err
+    assert [e["step"] for e in json_lines(human) if e["event"] == "step_done"] == [
+        "spark session", "fake-gold 2026-09-02..2026-11-01"]
+
+
+def test_ais_job_without_spark_or_window_is_one_step_and_a_failure_says_so(
+        human: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from ais.config import load_settings
+    from ais.errors import JobError
+    from ais.spark.jobs import cli as jobs_cli
+
+    settings = load_settings(ROOT / "config" / "hanoi_pipeline.yaml")
+    _fake_job(monkeypatch, False, lambda ctx, args: {"status": "failed", "spark": ctx.spark})
+    assert jobs_cli._run(settings, argparse.Namespace(job_type="fake-gold")) == 1
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"status": "failed", "spark": None}
+    match = LINE.fullmatch(err.strip())
+    assert match and (match.group(1), match.group(2), match.group(3), match.group(4)) == ("1", "1", "fake-gold", None)
+
+    def boom(ctx: Any, args: Any) -> dict[str, Any]:
+        raise JobError("no input table")
+
+    _fake_job(monkeypatch, False, boom)
+    with pytest.raises(JobError, match="no input table"):
+        jobs_cli._run(settings, argparse.Namespace(job_type="fake-gold"))
+    out, err = capsys.readouterr()
+    match = LINE.fullmatch(err.strip())
+    assert out == "" and match and (match.group(3), match.group(4)) == ("fake-gold", "failed after ")

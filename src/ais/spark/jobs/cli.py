@@ -1,4 +1,6 @@
-"""``ais job <type> [flags]``: run one registered Spark job in this process.
+"""``ais job <type> [flags]``: run one registered Spark job in this process. In the human log mode
+it prints a progress line per step on stderr (the Spark session, then the job with its window:
+ais.progress); the job's summary is the JSON document on stdout.
 
 Exit codes (as ais.cli): 0 when the summary's status is success or no_input, 3 when it is
 ``mismatch`` (a check job's comparison did not hold, e.g. reconcile-serving below its tolerance),
@@ -16,21 +18,30 @@ from ais.spark.jobs.registry import JOBS, job_parser
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from ais.output import print_json
+    from ais.progress import steps
     from ais.spark.jobs.common import JobContext
 
     job = JOBS[args.job_type]
-    if job.needs_spark:
-        from ais.spark.session import get_spark
+    with steps(f"job {job.name}", 1 + job.needs_spark) as run:
+        spark: Any = None
+        if job.needs_spark:
+            from ais.spark.session import get_spark
 
-        spark: Any = get_spark(settings, app_name=f"ais-{job.name}")
-    else:
-        spark = None
-    summary = job.run(JobContext(job.name.replace("-", "_"), settings, spark), args)
+            spark = run("spark session", get_spark, settings, app_name=f"ais-{job.name}")
+        summary = run(step_label(job.name, args), job.run, JobContext(job.name.replace("-", "_"), settings, spark),
+                      args)
     print_json(summary)
     status = summary.get("status")
     if status in ("success", "no_input"):
         return EXIT_OK
     return EXIT_CHECK_FAILED if status == "mismatch" else EXIT_FAILED
+
+
+def step_label(name: str, args: argparse.Namespace) -> str:
+    """The job's progress line: its name, and its window when it was given one
+    (``hanoi-master-features-gold 2026-09-02..2026-11-01``)."""
+    start, end = getattr(args, "start_date", None), getattr(args, "end_date", None)
+    return f"{name} {start}..{end}" if start and end else name
 
 
 def register(sub: Any) -> None:
