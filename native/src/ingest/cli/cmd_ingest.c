@@ -593,6 +593,10 @@ static ais_status run_adapter(run *r)
     char errbuf[sizeof r->error] = "";
     ais_status st;
     r->ran = true;
+    /* the replays: one progress line per file on stderr (human log format, ais/progress.h) */
+    ais_progress progress;
+    ais_progress_init(&progress, ais_source_name(r->args.source), ais_log_format_from_env(),
+                      stderr, r->logger);
     if (ais_gridded_source(r->args.source) && r->args.mode == AIS_MODE_LIVE)
         st = run_gridded_live(r, errbuf, sizeof errbuf);
     else if (ais_gridded_source(r->args.source))
@@ -614,10 +618,10 @@ static ais_status run_adapter(run *r)
                            &r->dlq, &r->input, errbuf, sizeof errbuf);
     else if (r->args.source == AIS_SOURCE_OPENAQ)
         st = ais_airnow_replay(r->args.replay_dir, r->params.utc_offset_hours, &r->env, &r->sink,
-                               &r->dlq, &r->input, errbuf, sizeof errbuf);
+                               &r->dlq, &r->input, &progress, errbuf, sizeof errbuf);
     else
         st = ais_weather_replay(r->args.replay_dir, &r->env, &r->sink, &r->dlq, &r->input,
-                                errbuf, sizeof errbuf);
+                                &progress, errbuf, sizeof errbuf);
     if (r->http != NULL)
         ais_http_client_stats(r->http, &r->http_stats);
     if (st != AIS_OK) {
