@@ -2,7 +2,7 @@
 # Set up everything AIS needs on a fresh Debian/Ubuntu machine. Idempotent and cached: each step
 # leaves a stamp under var/stamps/ keyed on what it installed, and is skipped while that holds.
 #
-#   scripts/setup.sh [all|apt|venv|jars|airflow|fuzz|lock]     (default: all; fuzz and lock are not part of all)
+#   scripts/setup.sh [all|apt|venv|jars|airflow|web|fuzz|lock]     (default: all; fuzz and lock are not part of all)
 #
 # apt   Debian packages: C toolchain and libraries of ARCHITECTURE.md, JDK 17, Maven.
 # venv  .venv from requirements/lock/dev.txt (pyproject.toml's extras api, ml and spark plus the test and
@@ -11,6 +11,8 @@
 # jars  the JVM jars Spark loads (jvm/pom.xml) into jvm/lib/, with Maven, from Maven Central.
 # airflow  .venv-airflow with Airflow's pinned packages (requirements/airflow.txt): its own venv,
 #       because Airflow pins versions that clash with ours (FastAPI, Starlette).
+# web   the dashboard (web/dashboard): `npm ci` of its package-lock.json (when the lockfile changed), then
+#       its build into web/dashboard/dist/, which the API serves at / (when the lockfile or the sources changed).
 # fuzz  clang and its libFuzzer runtime, for `make fuzz` only (gcc has no libFuzzer).
 # lock  regenerate requirements/lock/{api,ml,spark,dev}.txt from pyproject.toml (and requirements/dev.txt)
 #       with pip-compile (PIP_TOOLS_VERSION, in its own venv under var/), hashes included; run it after
@@ -29,6 +31,7 @@ APT_PACKAGES=(
   python3 python3-venv python3-dev libgomp1
   nginx-light wrk
   postgresql
+  chromium
 )
 
 log() { printf '{"ts":"%s","level":"info","logger":"setup","event":"%s"%s}\n' \
@@ -103,6 +106,23 @@ step_airflow() {
   log airflow_done
 }
 
+step_web() {
+  local dir="$ROOT/web/dashboard" lock_key key
+  lock_key="$(sha256sum < "$dir/package-lock.json" | cut -c1-16)"
+  key="$(cd "$dir" && cat package-lock.json build.mjs $(find src -type f | LC_ALL=C sort) | sha256sum | cut -c1-16)"
+  if [ -f "$dir/dist/index.html" ] && stamp_ok web "$key"; then log web_cached; return; fi
+  command -v npm >/dev/null || { echo "setup: npm (Node.js 20) is required for the dashboard" >&2; exit 2; }
+  if [ ! -d "$dir/node_modules" ] || ! stamp_ok web-deps "$lock_key"; then
+    log web_npm_ci
+    # the exact tree of the lockfile; no install scripts (esbuild's binary is an optional dependency)
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    stamp_set web-deps "$lock_key"
+  fi
+  (cd "$dir" && npm run --silent build)
+  stamp_set web "$key"
+  log web_done
+}
+
 step_fuzz() {
   if command -v clang >/dev/null && stamp_ok fuzz clang; then log fuzz_cached; return; fi
   local missing=()
@@ -152,8 +172,9 @@ case "${1:-all}" in
   venv) step_venv ;;
   jars) step_jars ;;
   airflow) step_airflow ;;
+  web) step_web ;;
   fuzz) step_fuzz ;;
   lock) step_lock ;;
-  all) step_apt; step_venv; step_jars; step_airflow ;;
-  *) echo "usage: $0 [all|apt|venv|jars|airflow|fuzz|lock]" >&2; exit 2 ;;
+  all) step_apt; step_venv; step_jars; step_airflow; step_web ;;
+  *) echo "usage: $0 [all|apt|venv|jars|airflow|web|fuzz|lock]" >&2; exit 2 ;;
 esac

@@ -105,8 +105,8 @@ def job_steps(targets: tuple[str, ...] | list[str]) -> list[str]:
 def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
               promoted_by: str = DEMO_PROMOTER, ingest: str = "simulate") -> ChainResult:
     """Everything from ingest to the prediction row for the latest base hour: ingest, then the
-    Spark jobs of :data:`DEMO_TARGETS` in the order the job registry declares, then train, promote
-    and predict."""
+    Spark jobs of :data:`DEMO_TARGETS` in the order the job registry declares, then train, promote,
+    predict and forecast-scoring (the archive and skill)."""
     from ais.catalog import ensure_tables
     from ais.cli import JobError
     from ais.ml.predict import predict
@@ -122,7 +122,7 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
     jobs = job_steps(DEMO_TARGETS)
     window_text = f"{start.date().isoformat()}..{(end - dt.timedelta(hours=1)).date().isoformat()}"
     ingest_count = 5 + (ingest == "live-fixture")  # five sources, plus the provider files
-    total = 1 + uses_kafka(settings) + ingest_count + len(jobs) + 1 + len(settings.horizons) + 1
+    total = 1 + uses_kafka(settings) + ingest_count + len(jobs) + 1 + len(settings.horizons) + 1 + 1
 
     with progress_steps("demo", total) as run:
         def step(name: str, fn: Any, *args: Any, label: str | None = None, **kwargs: Any) -> Any:
@@ -150,6 +150,9 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
             step(f"promote_{horizon}h", promote, settings, trained.model_run_id, settings.location_id, horizon,
                  settings.feature_version, promoted_by=promoted_by)
         result.prediction = step("predict", predict, settings)
+        # the forecast archive and skill the dashboard shows (issue 14): every forecast with its
+        # observation where the target hour is in silver
+        step("forecast-scoring", invoke, "forecast-scoring", JobContext("forecast_scoring", settings, spark), [])
     if not result.prediction:
         raise JobError("the chain produced no prediction")
     log.info("chain_done", window_start=start, window_end=end, step_seconds=timings, status="success")
@@ -270,14 +273,25 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
         if args.no_serve:
             return 0
         url = f"{base_url}/api/v1/hanoi/pm25/forecast/latest"
-        log.info("serving", url=url, hint="Ctrl-C to stop")
+        dashboard = dashboard_line(base_url)
+        log.info("serving", url=url, dashboard_url=f"{base_url}/", dashboard=dashboard, hint="Ctrl-C to stop")
         if human_mode():
-            echo(f"serving the forecast at {url} (Ctrl-C to stop)")
+            echo(f"serving the forecast at {url}")
+            echo(f"{dashboard} (Ctrl-C to stop)")
         while server.thread.is_alive():
             server.thread.join(timeout=1.0)
         return 0
     finally:
         server.stop()
+
+
+def dashboard_line(base_url: str) -> str:
+    """Where the dashboard is (the API serves it at /), or how to build it when it is not built."""
+    from ais.api.app import DASHBOARD_DIR
+
+    if (DASHBOARD_DIR / "index.html").is_file():
+        return f"dashboard: {base_url}/"
+    return f"dashboard: {base_url}/ once built (scripts/setup.sh web)"
 
 
 def _stop_spark() -> None:

@@ -1,11 +1,11 @@
-"""The tracer: the whole embedded chain at a small span, twice. The second run adds no row to
-bronze, silver, gold, model runs (the chain reuses the identical run), registry or predictions."""
+"""The tracer: the whole embedded chain at a small span, twice (the first run is the session's
+shared demo chain, tests/integration/conftest.py). The second run adds no row to bronze, silver,
+gold, model runs (the chain reuses the identical run), registry or predictions."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,11 +16,12 @@ from ais.api.app import create_app
 from ais.aqi import risk_level
 from ais.config import Settings
 from ais.pipeline import run_chain
+from tests.integration.conftest import DEMO_END, DEMO_SPAN_DAYS, DemoChain
 
 pytestmark = [pytest.mark.spark, pytest.mark.native]
 
-END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-SPAN_DAYS = 21
+END = DEMO_END
+SPAN_DAYS = DEMO_SPAN_DAYS
 COUNTED = (tables.OPENAQ_BRONZE, tables.table("weather.weather_history_bronze"),
            tables.table("weather.weather_hanoi_surface_proxy_silver"), tables.OPENAQ_STATION_HOURLY,
            tables.OPENAQ_CITY_HOURLY, tables.MASTER_GOLD, tables.TRAINING_GOLD, tables.SERVING_GOLD,
@@ -31,10 +32,9 @@ def _counts(spark: Any, settings: Settings) -> dict[str, int]:
     return {s.identifier: int(spark.table(s.qualified(settings.catalog_name)).count()) for s in COUNTED}
 
 
-def test_chain_end_to_end_and_rerun_adds_nothing(spark: Any, spark_settings: Callable[..., Settings]) -> None:
-    settings = spark_settings()
-    start = END - dt.timedelta(days=SPAN_DAYS)
-    first = run_chain(settings, start, END)
+def test_chain_end_to_end_and_rerun_adds_nothing(spark: Any, demo_chain: DemoChain) -> None:
+    settings, start, first = demo_chain.settings, demo_chain.start, demo_chain.result  # the session's first run
+    assert (start, demo_chain.end) == (END - dt.timedelta(days=SPAN_DAYS), END)
     counts = _counts(spark, settings)
     hours = SPAN_DAYS * 24
     stations = settings.get_int("simulate.openaq_stations")

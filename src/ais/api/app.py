@@ -10,7 +10,11 @@
                                               keyset-paginated (ais.api.routes.history)
     GET /api/v1/hanoi/pm25/observations       hourly city PM2.5 from silver, with coverage
     GET /api/v1/hanoi/pm25/forecast/skill     skill by lead time over 7 or 30 days
+    GET /api/v1/hanoi/map/latest              stations, trajectory paths and source attribution of
+                                              the latest hour (ais.api.dashboard)
+    GET /api/v1/pipeline/health               freshness, dead letters, job runs, production models
     GET /metrics                              Prometheus text (ais.api.metrics)
+    GET /, GET /assets/...                    the dashboard (web/dashboard, built by scripts/setup.sh web)
     GET /openapi.json, GET /docs              the OpenAPI description and its browsable page
 
 No Spark, no model, no feature table in a request: the forecast comes from the in-memory copy of
@@ -34,17 +38,21 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ais.api import routes
+from ais.api.dashboard import HEALTH_PATH, MAP_PATH, HealthReader, MapResponse, ViewCache, read_map, reference_hour
+from ais.api.dashboard import HealthResponse as PipelineHealth
 from ais.api.metrics import UNMATCHED, ApiMetrics
 from ais.api.schemas import (
     ErrorResponse,
@@ -446,6 +454,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.monotoni
         body = answer.model_dump_json(by_alias=True).encode("utf-8")
         return cached_response(request, body, etag_of(body))
 
+    add_dashboard(app, store, metrics, location, _safe_error)
+
     @app.get(METRICS_PATH, include_in_schema=False)
     async def prometheus_metrics() -> Response:
         return Response(content=metrics.render(), media_type=metrics.content_type)
@@ -453,3 +463,49 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.monotoni
     app.state.metrics = metrics
     app.state.tables = {HISTORY_PATH: archive, OBSERVATIONS_PATH: observed, SKILL_PATH: skill}
     return app
+
+
+DASHBOARD_DIR = Path(__file__).resolve().parents[3] / "web" / "dashboard" / "dist"  # scripts/setup.sh web builds it
+
+
+def add_dashboard(app: FastAPI, store: PredictionStore, metrics: ApiMetrics, location: str,
+                  safe_error: Callable[[BaseException], str], static_dir: Path | None = None) -> None:
+    """The dashboard's data routes (ais.api.dashboard: the map, the pipeline's health) and its
+    static files: ``/`` is web/dashboard/dist/index.html, ``/assets/...`` the built scripts and
+    styles (a 404 in the error shape naming the build step while they are not built)."""
+    static = static_dir or DASHBOARD_DIR
+    health = HealthReader(location)
+    views = {MAP_PATH: ViewCache(store, "map", lambda catalog: read_map(catalog, location)),
+             HEALTH_PATH: ViewCache(store, "pipeline-health", lambda catalog: health(catalog, reference_hour(store)))}
+    bad: dict[int | str, dict[str, Any]] = {503: {"model": ErrorResponse}}
+
+    async def view_response(request: Request, route: str) -> Response:
+        cache = views[route]
+        try:
+            if cache.loaded:
+                body, etag = cache.cached()
+                metrics.hit(route)
+            else:
+                body, etag = await run_in_threadpool(cache.first, FIRST_READ_WAIT_S)
+        except StoreUnavailable as exc:
+            return _error(request, 503, "view_unavailable", safe_error(exc), view=cache.identifier, location=location)
+        return cached_response(request, body, etag)
+
+    @app.get(MAP_PATH, response_model=MapResponse, responses=bad)
+    async def hanoi_map(request: Request) -> Response:
+        return await view_response(request, MAP_PATH)
+
+    @app.get(HEALTH_PATH, response_model=PipelineHealth, responses=bad)
+    async def pipeline_health(request: Request) -> Response:
+        return await view_response(request, HEALTH_PATH)
+
+    @app.get("/", include_in_schema=False)
+    async def dashboard(request: Request) -> Response:
+        index = static / "index.html"
+        if not index.is_file():
+            return _error(request, 404, "dashboard_not_built",
+                          f"{index} is missing: build the dashboard with `scripts/setup.sh web`")
+        return FileResponse(index, headers={"cache-control": "no-cache"})
+
+    app.mount("/assets", StaticFiles(directory=static / "assets", check_dir=False), name="dashboard-assets")
+    app.state.views = views

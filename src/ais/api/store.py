@@ -177,6 +177,8 @@ class _Published:
     _lock: threading.Lock
     refreshes: SingleFlight
 
+    _last_error: BaseException | None
+
     def _publish(self, flight: Flight, **fields: Any) -> bool:
         with self._lock:
             if not self.refreshes.is_current(flight):
@@ -184,6 +186,15 @@ class _Published:
             for name, value in fields.items():
                 setattr(self, name, value)
             return True
+
+    def _await_first(self, wait_s: float, due: bool, request: Callable[[], Flight]) -> None:
+        """While nothing is cached: wait up to ``wait_s`` for the refresh in flight (one is started
+        if none runs), unless the last refresh failed and none is due (then return at once)."""
+        flight = self.refreshes.running()
+        if flight is None and (self._last_error is None or due):
+            flight = request()
+        if flight is not None and self._last_error is None:
+            flight.done.wait(wait_s)
 
 
 class PredictionStore(_Published):
@@ -487,11 +498,7 @@ class TableCache(_Published):
         flight unless the last one failed (then StoreUnavailable at once). Blocks: worker thread."""
         if self._loaded:
             return self.cached()
-        flight = self.refreshes.running()
-        if flight is None and (self._last_error is None or self._due()):
-            flight = self._request_refresh()
-        if flight is not None and self._last_error is None:
-            flight.done.wait(wait_s)
+        self._await_first(wait_s, self._due(), self._request_refresh)
         if self._loaded:
             return self._rows, self._snapshot_id
         reason = type(self._last_error).__name__ if self._last_error else "no answer yet"
