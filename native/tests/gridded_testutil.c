@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ais/provsim_gridded.h"
 #include "ais/timeutil.h"
 
 ais_status gt_keep(void *ctx, const json_t *ev)
@@ -83,4 +84,70 @@ char *gt_reasons(const gt_run *r)
         strcat(s, json_string_value(json_object_get(json_array_get(r->letters, i), "reason")));
     }
     return s;
+}
+
+void gt_write_s5p(const char *path, ais_s5p_product product, const char *start, bool all_good)
+{
+    float lat[GT_S5P_NS * GT_S5P_NP], lon[GT_S5P_NS * GT_S5P_NP], val[GT_S5P_NS * GT_S5P_NP];
+    unsigned char qa[GT_S5P_NS * GT_S5P_NP];
+    for (int s = 0; s < GT_S5P_NS; s++)
+        for (int p = 0; p < GT_S5P_NP; p++) {
+            int k = s * GT_S5P_NP + p;
+            lat[k] = (float)gt_s5p_lat(s, p);
+            lon[k] = (float)gt_s5p_lon(s, p);
+            qa[k] = all_good ? 100 : (unsigned char)gt_s5p_qa(s, p);
+            val[k] = !all_good && gt_s5p_fill(s, p) ? AIS_S5P_FILL : (float)gt_s5p_value(s, p);
+        }
+    int64_t t0, t1, created;
+    assert_int_equal(ais_time_parse_iso(start, &t0), AIS_OK);
+    assert_int_equal(ais_time_parse_iso("2026-10-15T06:40:00Z", &t1), AIS_OK);
+    assert_int_equal(ais_time_parse_iso("2026-10-16T03:00:00Z", &created), AIS_OK);
+    ais_s5p_swath swath = {.product = product,
+                           .title = "HAND-MADE FIXTURE in the S5P L2 layout (not real data)",
+                           .sensing_start = t0,
+                           .sensing_end = t1,
+                           .created = created,
+                           .orbit = 46001,
+                           .processor_version = "2.6.0",
+                           .scanlines = GT_S5P_NS,
+                           .ground_pixels = GT_S5P_NP,
+                           .lat = lat,
+                           .lon = lon,
+                           .value = val,
+                           .qa = qa};
+    char err[256];
+    assert_int_equal(ais_s5p_swath_write(path, &swath, NULL, err, sizeof err), AIS_OK);
+}
+
+gt_cli_result gt_cli_run(const char *tmp, const char *config, const char *const *args,
+                         const char *const *extra_env)
+{
+    char *landing = ais_test_join(tmp, "landing"), *state = ais_test_join(tmp, "state");
+    const char *argv[40] = {AIS_INGEST_BIN};
+    size_t n = 1;
+    for (size_t i = 0; args[i] != NULL && n < 30; i++)
+        argv[n++] = args[i];
+    const char *tail[] = {"--sink", "landing", "--landing-dir", landing, "--state-dir", state,
+                          "--config", config, NULL};
+    for (size_t i = 0; tail[i] != NULL; i++)
+        argv[n++] = tail[i];
+    argv[n] = NULL;
+    char *out = NULL;
+    gt_cli_result r = {0};
+    r.code = ais_test_run(argv, extra_env, &out, &r.err);
+    json_error_t jerr;
+    r.summary = json_loads(out, 0, &jerr);
+    if (r.summary == NULL)
+        print_error("no summary: %s\n%s\n", out, r.err);
+    assert_non_null(r.summary);
+    free(out);
+    free(landing);
+    free(state);
+    return r;
+}
+
+void gt_cli_result_free(gt_cli_result *r)
+{
+    json_decref(r->summary);
+    free(r->err);
 }

@@ -155,3 +155,17 @@ long ais_fixture_get(const ais_fixture_server *s, const char *path, char **body,
     *len = b.n;
     return status;
 }
+
+void ais_live_result_free(ais_live_result *r)
+{
+    free(r->out);
+    free(r->err);
+    json_decref(r->summary);
+    if (r->landing != NULL)
+        ais_test_rm_rf(r->landing);
+    if (r->state != NULL)
+        ais_test_rm_rf(r->state);
+    free(r->landing);
+    free(r->state);
+    memset(r, 0, sizeof *r);
+}

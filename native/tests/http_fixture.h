@@ -26,4 +26,16 @@ json_t *ais_fixture_log_under(const ais_fixture_server *s, const char *prefix);
  * caller frees) in *body and its length in *len. */
 long ais_fixture_get(const ais_fixture_server *s, const char *path, char **body, size_t *len);
 
+/* One ais-ingest run of the live tests: exit code, stdout, stderr, the summary (its last stdout
+ * line), and the landing and state folders it used. */
+typedef struct ais_live_result {
+    int code;
+    char *out, *err;
+    json_t *summary;
+    char *landing, *state;
+} ais_live_result;
+
+/* Frees the strings and the summary and removes the two folders (NULL ones are skipped). */
+void ais_live_result_free(ais_live_result *r);
+
 #endif

@@ -487,7 +487,7 @@ static replayed replay(const char *dir, const char *start, const char *end)
     ais_dlq dlq;
     assert_int_equal(ais_dlq_init(&dlq, &dead, "airnow", "openaq-hourly", env.request_id), AIS_OK);
     char err[256];
-    assert_int_equal(ais_airnow_replay(dir, 7, &env, &sink, &dlq, &r.stats, err, sizeof err),
+    assert_int_equal(ais_airnow_replay(dir, 7, &env, &sink, &dlq, &r.stats, NULL, err, sizeof err),
                      AIS_OK);
     assert_int_equal(dlq.rejected, json_array_size(r.dead));
     r.by_reason = json_deep_copy(dlq.by_reason);
@@ -704,8 +704,8 @@ static void replay_of_a_missing_folder_fails(void **state)
     assert_int_equal(ais_dlq_init(&dlq, &sink, "airnow", "openaq-hourly", "x"), AIS_OK);
     ais_replay_stats stats;
     char err[256];
-    assert_int_equal(ais_airnow_replay("/nonexistent/airnow", 7, &env, &sink, &dlq, &stats, err,
-                                       sizeof err),
+    assert_int_equal(ais_airnow_replay("/nonexistent/airnow", 7, &env, &sink, &dlq, &stats, NULL,
+                                       err, sizeof err),
                      AIS_ERR_IO);
     assert_string_equal(err, "cannot list /nonexistent/airnow: No such file or directory");
     ais_dlq_release(&dlq);

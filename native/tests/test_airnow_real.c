@@ -312,7 +312,8 @@ static void replay_matches_the_recorded_files(void **state)
     assert_int_equal(ais_dlq_init(&dlq, &dead, "airnow", "openaq-hourly", "t"), AIS_OK);
     ais_replay_stats st;
     char err[256];
-    assert_int_equal(ais_airnow_replay(dir, 7, &env, &sink, &dlq, &st, err, sizeof err), AIS_OK);
+    assert_int_equal(ais_airnow_replay(dir, 7, &env, &sink, &dlq, &st, NULL, err, sizeof err),
+                     AIS_OK);
     ais_dlq_release(&dlq);
 
     assert_int_equal(st.files_read, 13);

@@ -57,40 +57,15 @@ static const char *const CPU_LIMITS[] = {
 #define ALLOC_LIMITED 1
 #endif
 
-typedef struct result {
-    int code;
-    json_t *summary;
-    char *err;
-} result;
-
-static result run(const char *tmp, const char *config, const char *source, const char *dir,
-                  const char *start, const char *end, const char *fault)
+static gt_cli_result run(const char *tmp, const char *config, const char *source,
+                         const char *dir, const char *start, const char *end, const char *fault)
 {
-    char *landing = ais_test_join(tmp, "landing"), *state = ais_test_join(tmp, "state");
-    const char *argv[] = {AIS_INGEST_BIN, source, "--mode", "replay", "--replay-dir", dir,
-                          "--start", start, "--end", end, "--sink", "landing", "--landing-dir",
-                          landing, "--state-dir", state, "--config", config, NULL};
+    const char *args[] = {source, "--mode", "replay", "--replay-dir", dir, "--start", start,
+                          "--end", end, NULL};
     char env[256];
     snprintf(env, sizeof env, "AIS_TEST_DECODE_FAULT=%s", fault != NULL ? fault : "");
     const char *extra[] = {env, NULL};
-    char *out = NULL;
-    result r = {0};
-    r.code = ais_test_run(argv, extra, &out, &r.err);
-    json_error_t jerr;
-    r.summary = json_loads(out, 0, &jerr);
-    if (r.summary == NULL)
-        print_error("no summary: %s\n%s\n", out, r.err);
-    assert_non_null(r.summary);
-    free(out);
-    free(landing);
-    free(state);
-    return r;
-}
-
-static void result_free(result *r)
-{
-    json_decref(r->summary);
-    free(r->err);
+    return gt_cli_run(tmp, config, args, extra);
 }
 
 static json_int_t num(const json_t *obj, const char *outer, const char *key)
@@ -277,7 +252,7 @@ static void test_maiac_window(void **state)
         copy_file(good1, paths[i]);
     copy_flipped(good1, paths[6], 560, 4);
     char *config = ais_test_project_config(tmp, LIMITS);
-    result r = run(tmp, config, "maiac", dir, "2026-01-10T00:00:00Z", "2026-01-12T00:00:00Z",
+    gt_cli_result r = run(tmp, config, "maiac", dir, "2026-01-10T00:00:00Z", "2026-01-12T00:00:00Z",
                    "segv:2026012000003,hang:2026012000004,alloc:2026012000005,"
                    "exit:2026012000007");
     assert_int_equal(r.code, 1);
@@ -308,7 +283,7 @@ static void test_maiac_window(void **state)
     char *state_file = ais_test_join(tmp, "state/maiac.json");
     assert_int_not_equal(access(state_file, F_OK), 0);
     free(state_file);
-    result_free(&r);
+    gt_cli_result_free(&r);
     for (size_t i = 0; i < n_bad; i++)
         free(paths[i]);
     free(config);
@@ -335,14 +310,14 @@ static void test_cpu_limit(void **state)
     char *spin = ais_test_join(dir, bad[0].name);
     copy_file(good, spin);
     char *config = ais_test_project_config(tmp, CPU_LIMITS);
-    result r = run(tmp, config, "maiac", dir, "2026-01-10T00:00:00Z", "2026-01-12T00:00:00Z",
+    gt_cli_result r = run(tmp, config, "maiac", dir, "2026-01-10T00:00:00Z", "2026-01-12T00:00:00Z",
                    "spin:2026012000006");
     assert_int_equal(r.code, 1);
     assert_int_equal(num(r.summary, "input", "files_read"), 2);
     assert_int_equal(num(r.summary, "input", "files_rejected"), 1);
     assert_int_equal(num(r.summary, NULL, "events_written"), 1);
     check_letters(tmp, dir, bad, 1);
-    result_free(&r);
+    gt_cli_result_free(&r);
     free(config);
     free(spin);
     free(good);
@@ -361,18 +336,18 @@ static void test_hook_ignored_in_process(void **state)
     write_maiac(good, "2026-01-10", "2026-01-12T09:30:15Z");
     static const char *const off[] = {"  isolate: true", "  isolate: false", NULL};
     char *config = ais_test_project_config(tmp, off);
-    result r = run(tmp, config, "maiac", dir, "2026-01-10T00:00:00Z", "2026-01-11T00:00:00Z",
+    gt_cli_result r = run(tmp, config, "maiac", dir, "2026-01-10T00:00:00Z", "2026-01-11T00:00:00Z",
                    "segv");
     assert_int_equal(r.code, 0);
     assert_int_equal(num(r.summary, NULL, "events_written"), 1);
-    result_free(&r);
+    gt_cli_result_free(&r);
     /* isolated, the same spec crashes every file's decoder */
     free(config);
     config = ais_test_project_config(tmp, NULL);
     r = run(tmp, config, "maiac", dir, "2026-01-11T00:00:00Z", "2026-01-12T00:00:00Z", "segv");
     assert_int_equal(r.code, 1);
     assert_int_equal(num(r.summary, "input", "files_rejected"), 1);
-    result_free(&r);
+    gt_cli_result_free(&r);
     /* a limit that is not a positive integer is a configuration error */
     static const char *const bad_limit[] = {"  cpu_seconds: 300", "  cpu_seconds: -5", NULL};
     free(config);
@@ -382,7 +357,7 @@ static void test_hook_ignored_in_process(void **state)
     char *text = json_dumps(r.summary, 0);
     assert_non_null(strstr(text, "ingest_decode.cpu_seconds must be a positive integer"));
     free(text);
-    result_free(&r);
+    gt_cli_result_free(&r);
     free(config);
     free(good);
     free(dir);
@@ -391,37 +366,6 @@ static void test_hook_ignored_in_process(void **state)
 }
 
 /* ---- Sentinel-5P ------------------------------------------------------------------------ */
-
-#define NS 20
-#define NP 10
-
-static void write_s5p(const char *path, ais_s5p_product product)
-{
-    float lat[NS * NP], lon[NS * NP], val[NS * NP];
-    unsigned char qa[NS * NP];
-    for (int s = 0; s < NS; s++)
-        for (int p = 0; p < NP; p++) {
-            lat[s * NP + p] = (float)(20.025 + 0.1 * s + 0.002 * p);
-            lon[s * NP + p] = (float)(105.025 + 0.1 * p + 0.001 * s);
-            qa[s * NP + p] = 100;
-            val[s * NP + p] = (float)(1.0e-4 * (1.0 + 0.5 * sin(s * 0.7) + 0.05 * p));
-        }
-    ais_s5p_swath swath = {.product = product,
-                           .title = "HAND-MADE FIXTURE in the S5P L2 layout (not real data)",
-                           .sensing_start = iso("2026-10-15T05:50:00Z"),
-                           .sensing_end = iso("2026-10-15T06:40:00Z"),
-                           .created = iso("2026-10-16T03:00:00Z"),
-                           .orbit = 46001,
-                           .processor_version = "2.6.0",
-                           .scanlines = NS,
-                           .ground_pixels = NP,
-                           .lat = lat,
-                           .lon = lon,
-                           .value = val,
-                           .qa = qa};
-    char err[256];
-    assert_int_equal(ais_s5p_swath_write(path, &swath, NULL, err, sizeof err), AIS_OK);
-}
 
 #define S5P_NAME(p)                                                                              \
     "S5P_OFFL_L2__" p "_20261015T053000_20261015T071000_46001_03_020600_20261016T030000.nc"
@@ -434,8 +378,8 @@ static void test_s5p_window(void **state)
     assert_int_equal(mkdir(dir, 0755), 0);
     char *no2 = ais_test_join(dir, S5P_NAME("NO2___"));
     char *co = ais_test_join(dir, S5P_NAME("CO____"));
-    write_s5p(no2, AIS_S5P_NO2);
-    write_s5p(co, AIS_S5P_CO);
+    gt_write_s5p(no2, AIS_S5P_NO2, "2026-10-15T05:50:00Z", true);
+    gt_write_s5p(co, AIS_S5P_CO, "2026-10-15T05:50:00Z", true);
     static const expect bad[] = {
         {S5P_NAME("SO2___"), "netcdf_open_failed", NULL},
         {S5P_NAME("O3____"), "netcdf_open_failed", NULL},
@@ -449,7 +393,7 @@ static void test_s5p_window(void **state)
     copy_flipped(no2, o3, 0, 8);                     /* the HDF5 signature */
     copy_file(no2, ai);
     char *config = ais_test_project_config(tmp, LIMITS);
-    result r = run(tmp, config, "sentinel5p", dir, "2026-10-15T00:00:00Z",
+    gt_cli_result r = run(tmp, config, "sentinel5p", dir, "2026-10-15T00:00:00Z",
                    "2026-10-16T00:00:00Z", "segv:AER_AI");
     assert_int_equal(r.code, 1);
     assert_int_equal(num(r.summary, "input", "files_read"), 5);
@@ -473,14 +417,14 @@ static void test_s5p_window(void **state)
             json_t *c;
             json_array_foreach(cells, j, c)
                 sum += json_integer_value(json_object_get(c, "valid_count"));
-            assert_int_equal(sum, NS * NP); /* every pixel lies in the grid area */
+            assert_int_equal(sum, GT_S5P_NS * GT_S5P_NP); /* every pixel lies in the grid area */
             with_cells++;
         }
     }
     assert_int_equal(with_cells, 1);
     json_decref(events);
     check_letters(tmp, dir, bad, 3);
-    result_free(&r);
+    gt_cli_result_free(&r);
     free(config);
     free(no2);
     free(co);
@@ -621,8 +565,8 @@ static void test_live_checksum_mismatch(void **state)
     assert_int_equal(mkdir(src, 0755), 0);
     char *no2 = ais_test_join(src, S5P_NAME("NO2___"));
     char *co = ais_test_join(src, S5P_NAME("CO____"));
-    write_s5p(no2, AIS_S5P_NO2);
-    write_s5p(co, AIS_S5P_CO);
+    gt_write_s5p(no2, AIS_S5P_NO2, "2026-10-15T05:50:00Z", true);
+    gt_write_s5p(co, AIS_S5P_CO, "2026-10-15T05:50:00Z", true);
     cdse c = {.no2 = no2, .co = co};
     digest_hex(EVP_md5(), no2, c.no2_md5);
     /* the CO product's listed MD5 is that of other bytes (the NO2 file's, one digit changed) */
@@ -717,7 +661,7 @@ static void test_era5_window(void **state)
         "bbox: {west: 105.25, east: 106.10, south: 20.55, north: 21.40}",
         "bbox: {west: 5.0, east: 15.0, south: 45.0, north: 50.0}", NULL};
     char *config = ais_test_project_config(tmp, europe);
-    result r = run(tmp, config, "era5", dir, "2017-01-01T00:00:00Z", "2017-01-03T00:00:00Z",
+    gt_cli_result r = run(tmp, config, "era5", dir, "2017-01-01T00:00:00Z", "2017-01-03T00:00:00Z",
                    "alloc:era5_alloc");
     assert_int_equal(r.code, 1);
     assert_int_equal(num(r.summary, "input", "files_read"), 4);
@@ -749,7 +693,7 @@ static void test_era5_window(void **state)
     ais_era5_file_info_free(&f);
     json_decref(events);
     check_letters(tmp, dir, bad, 3);
-    result_free(&r);
+    gt_cli_result_free(&r);
     free(config);
     free(src);
     free(good);

@@ -9,44 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-typedef struct result {
-    int code;
-    json_t *summary;
-    char *err;
-} result;
-
-static result run(const char *tmp, const char *config, const char *const *args)
-{
-    char *landing = ais_test_join(tmp, "landing"), *state = ais_test_join(tmp, "state");
-    const char *argv[32] = {AIS_INGEST_BIN};
-    int n = 1;
-    for (; args[n - 1] != NULL; n++)
-        argv[n] = args[n - 1];
-    const char *tail[] = {"--sink", "landing", "--landing-dir", landing, "--state-dir", state,
-                          "--config", config, NULL};
-    for (int i = 0; tail[i] != NULL; i++)
-        argv[n++] = tail[i];
-    argv[n] = NULL;
-    char *out = NULL;
-    result r = {0};
-    r.code = ais_test_run(argv, NULL, &out, &r.err);
-    json_error_t jerr;
-    r.summary = json_loads(out, 0, &jerr);
-    if (r.summary == NULL)
-        print_error("no summary: %s\n%s\n", out, r.err);
-    assert_non_null(r.summary);
-    free(out);
-    free(landing);
-    free(state);
-    return r;
-}
-
-static void result_free(result *r)
-{
-    json_decref(r->summary);
-    free(r->err);
-}
-
 static json_int_t num(const json_t *obj, const char *path)
 {
     char key[64];
@@ -82,7 +44,7 @@ static void test_maiac_replay_real(void **state)
     char *config = ais_test_project_config(tmp, luzon);
     const char *args[] = {"maiac", "--mode", "replay", "--replay-dir", data, "--start",
                           "2026-03-29T00:00:00Z", "--end", "2026-03-31T00:00:00Z", NULL};
-    result r = run(tmp, config, args);
+    gt_cli_result r = gt_cli_run(tmp, config, args, NULL);
     assert_int_equal(r.code, 0);
     assert_int_equal(num(r.summary, "events_written"), 1);
     assert_int_equal(num(r.summary, "input.files_read"), 3);
@@ -98,7 +60,7 @@ static void test_maiac_replay_real(void **state)
     assert_int_equal(json_integer_value(json_object_get(ev, "valid_pixel_count")), 4395);
     assert_double_near(json_real_value(json_object_get(ev, "stats_mean")), 0.38975221843003416, 1e-9);
     json_decref(events);
-    result_free(&r);
+    gt_cli_result_free(&r);
 
     /* a truncated granule next to a good one: a dead letter, exit 1, no window state */
     char *bad_dir = ais_test_join(tmp, "bad");
@@ -108,7 +70,7 @@ static void test_maiac_replay_real(void **state)
     gt_copy_prefix(src, bad, 100000);
     const char *args2[] = {"maiac", "--mode", "replay", "--replay-dir", bad_dir, "--start",
                            "2026-04-01T00:00:00Z", "--end", "2026-04-02T00:00:00Z", NULL};
-    r = run(tmp, config, args2);
+    r = gt_cli_run(tmp, config, args2, NULL);
     assert_int_equal(r.code, 1);
     assert_string_equal(json_string_value(json_object_get(r.summary, "status")), "error");
     assert_int_equal(num(r.summary, "input.files_rejected"), 1);
@@ -127,7 +89,7 @@ static void test_maiac_replay_real(void **state)
     assert_null(strstr(text, "2026-04-02"));
     free(text);
     free(state_file);
-    result_free(&r);
+    gt_cli_result_free(&r);
     free(src);
     free(bad);
     free(bad_dir);
@@ -147,7 +109,7 @@ static void test_era5_replay_real(void **state)
     char *config = ais_test_project_config(tmp, NULL);
     const char *args[] = {"era5", "--mode", "replay", "--replay-dir", data, "--start",
                           "2017-01-01T00:00:00Z", "--end", "2017-01-03T00:00:00Z", NULL};
-    result r = run(tmp, config, args);
+    gt_cli_result r = gt_cli_run(tmp, config, args, NULL);
     assert_int_equal(r.code, 0);
     assert_int_equal(num(r.summary, "events_written"), 2);
     assert_int_equal(num(r.summary, "input.records_read"), 161); /* GRIB messages */
@@ -159,7 +121,7 @@ static void test_era5_replay_real(void **state)
         assert_int_equal(strlen(json_string_value(json_object_get(ev, "sha256"))), 64);
     }
     json_decref(events);
-    result_free(&r);
+    gt_cli_result_free(&r);
     free(config);
     ais_test_rm_rf(tmp);
     free(tmp);
@@ -181,7 +143,7 @@ static void test_simulate_all(void **state)
         const char *args[] = {cases[c].source, "--mode", "simulate", "--start",
                               "2026-02-01T00:00:00Z", "--end", "2026-02-04T00:00:00Z", "--seed",
                               "5", NULL};
-        result r = run(tmp, config, args);
+        gt_cli_result r = gt_cli_run(tmp, config, args, NULL);
         assert_int_equal(r.code, 0);
         assert_int_equal(num(r.summary, "events_written"), cases[c].events);
         json_t *events = events_of(tmp, cases[c].topic);
@@ -191,7 +153,7 @@ static void test_simulate_all(void **state)
                 json_string_value(json_object_get(json_array_get(events, i), "source")),
                 "simulated");
         json_decref(events);
-        result_free(&r);
+        gt_cli_result_free(&r);
     }
     free(config);
     ais_test_rm_rf(tmp);

@@ -117,23 +117,7 @@ static int teardown(void **state)
     return 0;
 }
 
-typedef struct result {
-    int code;
-    char *out, *err;
-    json_t *summary;
-    char *landing, *state;
-} result;
-
-static void result_free(result *r)
-{
-    free(r->out);
-    free(r->err);
-    json_decref(r->summary);
-    ais_test_rm_rf(r->landing);
-    ais_test_rm_rf(r->state);
-    free(r->landing);
-    free(r->state);
-}
+typedef ais_live_result result;
 
 /* extra: more "NAME=value" entries for the environment (the store's), NULL-terminated */
 static result run_ingest_env(const char *source, const char *mode, const char *replay_dir,
@@ -290,8 +274,8 @@ static void maiac_live_pages_downloads_and_matches_replay(void **state)
     char **names = ais_test_list_dir(store, &count);
     assert_int_equal(count, 3); /* no temporary left */
     ais_test_free_names(names);
-    result_free(&live);
-    result_free(&replay);
+    ais_live_result_free(&live);
+    ais_live_result_free(&replay);
     free(dir);
 }
 
@@ -376,7 +360,7 @@ static void era5_live_jobs_and_matches_replay(void **state)
     }
     json_decref(levents);
     json_decref(aevents);
-    result_free(&again);
+    ais_live_result_free(&again);
 
     /* the replay of the same two files gives the same events */
     char *rdir = ais_test_mkdtemp();
@@ -411,10 +395,10 @@ static void era5_live_jobs_and_matches_replay(void **state)
     }
     json_decref(le);
     json_decref(re);
-    result_free(&replay);
+    ais_live_result_free(&replay);
     ais_test_rm_rf(rdir);
     free(rdir);
-    result_free(&live);
+    ais_live_result_free(&live);
     free(dir);
 }
 
@@ -432,7 +416,7 @@ static void era5_failed_job_fails_the_window(void **state)
     assert_true(text == NULL || strstr(text, "live/landing") == NULL);
     free(text);
     free(sp);
-    result_free(&r);
+    ais_live_result_free(&r);
 }
 
 /* The source file the fixture served for an ERA5 download name */
@@ -500,7 +484,7 @@ static void era5_live_puts_the_files_on_a_file_uri_store(void **state)
     assert_non_null(strstr(text, "live/landing"));
     free(text);
     free(sp);
-    result_free(&r);
+    ais_live_result_free(&r);
     ais_test_rm_rf(store);
     free(store);
     free(dir);
@@ -544,7 +528,7 @@ static void era5_live_puts_the_files_on_hdfs(void **state)
         free(src);
     }
     json_decref(events);
-    result_free(&r);
+    ais_live_result_free(&r);
     free(dir);
 }
 
@@ -609,7 +593,7 @@ static void a_failing_store_fails_the_window_without_events(void **state)
             assert_null(json_object_get(r.summary, "download"));
             assert_int_equal(log_count("/cds/ok/retrieve/v1/processes/", "POST"), posts);
         }
-        result_free(&r);
+        ais_live_result_free(&r);
     }
     free(blocker);
     ais_test_rm_rf(tmp);
@@ -661,7 +645,7 @@ static void s5p_live_every_product_and_token_refresh(void **state)
     assert_true(text == NULL || strstr(text, "live/landing") == NULL);
     free(text);
     free(sp);
-    result_free(&r);
+    ais_live_result_free(&r);
 }
 
 int main(void)

@@ -88,23 +88,7 @@ static int teardown(void **state)
     return 0;
 }
 
-typedef struct result {
-    int code;
-    char *out, *err;
-    json_t *summary; /* the last stdout line */
-    char *landing, *state;
-} result;
-
-static void result_free(result *r)
-{
-    free(r->out);
-    free(r->err);
-    json_decref(r->summary);
-    ais_test_rm_rf(r->landing);
-    ais_test_rm_rf(r->state);
-    free(r->landing);
-    free(r->state);
-}
+typedef ais_live_result result;
 
 /* Runs ais-ingest <args...> --config --landing-dir --state-dir with the base URLs pointing at
  * scenario prefixes of the fixture server. */
@@ -281,7 +265,7 @@ static void weather_live_matches_replay(void **state)
     ais_test_rm_rf(rs);
     free(rl);
     free(rs);
-    result_free(&r);
+    ais_live_result_free(&r);
 }
 
 /* The first request of each URL gets 429 Retry-After: 1; the retry waits it out. */
@@ -303,7 +287,7 @@ static void weather_429_waits_retry_after(void **state)
     assert_true(gap >= 0.9); /* Retry-After, not the 50 ms backoff */
     assert_non_null(strstr(r.err, "\"http_retry\""));
     json_decref(log);
-    result_free(&r);
+    ais_live_result_free(&r);
 }
 
 static void weather_500_then_success(void **state)
@@ -318,7 +302,7 @@ static void weather_500_then_success(void **state)
     assert_int_equal(sum_int(r.summary, "http", "requests"), 2);
     assert_int_equal(sum_int(r.summary, "http", "retries"), 2);
     assert_true(state_recorded(&r, "weather"));
-    result_free(&r);
+    ais_live_result_free(&r);
 }
 
 /* Every attempt fails: exit 1, the error names status and attempts, the window is not recorded
@@ -338,7 +322,7 @@ static void weather_persistent_500_fails_the_window(void **state)
     assert_int_equal(sum_int(r.summary, "http", "attempts"), 3);
     assert_int_equal(sum_int(r.summary, NULL, "events_written"), 0);
     assert_false(state_recorded(&r, "weather"));
-    result_free(&r);
+    ais_live_result_free(&r);
 }
 
 /* Slower than total_timeout_seconds (1 s here): every attempt times out. */
@@ -353,7 +337,7 @@ static void weather_slow_response_times_out(void **state)
     assert_non_null(strstr(error, "Timeout"));
     assert_non_null(strstr(error, "after 3 attempts"));
     assert_false(state_recorded(&r, "weather"));
-    result_free(&r);
+    ais_live_result_free(&r);
 }
 
 /* A truncated body is a dead letter (malformed_json) with the URL minus the key, and it fails
@@ -403,7 +387,7 @@ static void weather_bad_bodies_are_dead_letters(void **state)
      * 17:00-20:00 UTC 3 h */
     assert_int_equal(sum_int(again.summary, NULL, "events_written"), 27);
     assert_true(state_recorded(&again, "weather"));
-    result_free(&again);
+    ais_live_result_free(&again);
     free(state_dir);
 
     /* the 400 alone does not fail a window */
@@ -415,7 +399,7 @@ static void weather_bad_bodies_are_dead_letters(void **state)
     by = json_object_get(r.summary, "rejected_by_reason");
     assert_int_equal(json_integer_value(json_object_get(by, "http_400")), 1);
     assert_true(state_recorded(&r, "weather"));
-    result_free(&r);
+    ais_live_result_free(&r);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -490,7 +474,7 @@ static void openaq_every_page_every_sensor(void **state)
     assert_int_equal(sum_int(r.summary, "input", "files_read"), (json_int_t)json_array_size(log));
     json_decref(log);
     json_decref(ev);
-    result_free(&r);
+    ais_live_result_free(&r);
 }
 
 static void openaq_500_then_success_same_events(void **state)
@@ -501,7 +485,7 @@ static void openaq_500_then_success_same_events(void **state)
     assert_int_equal(sum_int(r.summary, NULL, "events_written"), 20);
     /* every URL failed once: 2 location pages + 3 + 3 + 3 + 4 hours pages */
     assert_int_equal(sum_int(r.summary, "http", "retries"), 15);
-    result_free(&r);
+    ais_live_result_free(&r);
 }
 
 /* Sensor 2002's first hours page is not JSON: a dead letter, and the window fails (its hours
@@ -532,14 +516,14 @@ static void openaq_malformed_page_and_missing_sensor(void **state)
     }
     assert_true(seen);
     json_decref(dl);
-    result_free(&r);
+    ais_live_result_free(&r);
 
     r = run_live("ok", "gone", OPENAQ_ARGS, NULL);
     assert_int_equal(r.code, 0);
     assert_int_equal(sum_int(r.summary, NULL, "events_written"), 15); /* not sensor 2004 */
     by = json_object_get(r.summary, "rejected_by_reason");
     assert_int_equal(json_integer_value(json_object_get(by, "http_404")), 1);
-    result_free(&r);
+    ais_live_result_free(&r);
 }
 
 /* A missing key is a configuration error before any request. */
@@ -562,7 +546,7 @@ static void openaq_without_key_fails(void **state)
     json_t *log = ais_fixture_log_under(&fx.server, "/openaq/nokey/");
     assert_int_equal(json_array_size(log), 0);
     json_decref(log);
-    result_free(&r);
+    ais_live_result_free(&r);
 }
 
 /* --window realtime: two polls from an explicit start; the second continues from the state
@@ -603,7 +587,7 @@ static void openaq_realtime_two_polls(void **state)
     json_decref(ids);
     json_decref(ev);
     json_decref(lines);
-    result_free(&r);
+    ais_live_result_free(&r);
 }
 
 /* Runs ais-ingest in the background (stdout and stderr to files), waits until stdout holds

@@ -45,24 +45,7 @@ static int teardown(void **state)
     return 0;
 }
 
-typedef struct result {
-    int code;
-    char *out, *err;
-    json_t *summary; /* the last stdout line */
-    char *landing, *state;
-} result;
-
-static void result_free(result *r)
-{
-    free(r->out);
-    free(r->err);
-    json_decref(r->summary);
-    ais_test_rm_rf(r->landing);
-    ais_test_rm_rf(r->state);
-    free(r->landing);
-    free(r->state);
-    memset(r, 0, sizeof *r);
-}
+typedef ais_live_result result;
 
 /* ais-ingest <source> --mode live --start --end with env (NULL-terminated) and the given state
  * folder (NULL: a new one, removed by result_free; else borrowed and kept). */
@@ -205,7 +188,7 @@ static void openaq_broken_second_page_fails_the_window(void **state)
             assert_int_equal(page2, 3); /* max_attempts */
             json_decref(log);
         }
-        result_free(&r);
+        ais_live_result_free(&r);
 
         /* fixed: the same window, the same state folder */
         r = run_openaq("ok", state_dir);
@@ -214,7 +197,7 @@ static void openaq_broken_second_page_fails_the_window(void **state)
                             "flags");
         assert_int_equal(summary_int(&r, "events_written"), 20);
         assert_true(recorded(state_dir, "openaq"));
-        result_free(&r);
+        ais_live_result_free(&r);
         ais_test_rm_rf(state_dir);
         free(state_dir);
     }
@@ -247,7 +230,7 @@ static void weather_key_stays_out_of_logs_and_dead_letters(void **state)
     json_decref(dl);
     free(dlq_dir);
     assert_no_secret(&r, state_dir, "test-weather-key");
-    result_free(&r);
+    ais_live_result_free(&r);
     ais_test_rm_rf(state_dir);
     free(state_dir);
 
@@ -260,7 +243,7 @@ static void weather_key_stays_out_of_logs_and_dead_letters(void **state)
     assert_non_null(strstr(r.err, "history.json?key=***&q="));
     assert_non_null(strstr(error_of(&r), "key=***"));
     assert_no_secret(&r, state_dir, "test-weather-key");
-    result_free(&r);
+    ais_live_result_free(&r);
     ais_test_rm_rf(state_dir);
     free(state_dir);
 }
@@ -294,7 +277,7 @@ static void openaq_key_does_not_follow_a_redirect(void **state)
     json_decref(first);
     json_decref(second);
     assert_no_secret(&r, state_dir, "test-openaq-key");
-    result_free(&r);
+    ais_live_result_free(&r);
     ais_test_rm_rf(state_dir);
     free(state_dir);
 }
@@ -321,7 +304,7 @@ static void maiac_listing_without_entries_fails(void **state)
     json_t *by = json_object_get(r.summary, "rejected_by_reason");
     assert_int_equal(json_integer_value(json_object_get(by, "missing_entry")), 1);
     assert_no_secret(&r, state_dir, "test-earthdata-token");
-    result_free(&r);
+    ais_live_result_free(&r);
     ais_test_rm_rf(state_dir);
     free(state_dir);
 }

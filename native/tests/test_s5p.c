@@ -168,44 +168,6 @@ static void test_real_headers_replay(void **state)
 
 /* ---- hand-made fixture ------------------------------------------------------------------ */
 
-#define NS 20
-#define NP 10
-
-static double fx_lat(int s, int p) { return 20.025 + 0.1 * s + 0.002 * p; }
-static double fx_lon(int s, int p) { return 105.025 + 0.1 * p + 0.001 * s; }
-static int fx_qa(int s, int p) { return (s * 37 + p * 11) % 101; }
-static bool fx_fill(int s, int p) { return (s + 2 * p) % 13 == 0; }
-static double fx_value(int s, int p) { return 1.0e-4 * (1.0 + 0.5 * sin(s * 0.7) + 0.05 * p); }
-
-/* A product file in the S5P L2 layout (the provider simulator's writer), values from the fx_*
- * formulas. */
-static void write_fixture(const char *path, ais_s5p_product product, const char *start)
-{
-    float lat[NS * NP], lon[NS * NP], val[NS * NP];
-    unsigned char qa[NS * NP];
-    for (int s = 0; s < NS; s++)
-        for (int p = 0; p < NP; p++) {
-            lat[s * NP + p] = (float)fx_lat(s, p);
-            lon[s * NP + p] = (float)fx_lon(s, p);
-            qa[s * NP + p] = (unsigned char)fx_qa(s, p);
-            val[s * NP + p] = fx_fill(s, p) ? AIS_S5P_FILL : (float)fx_value(s, p);
-        }
-    ais_s5p_swath swath = {.product = product,
-                           .title = "HAND-MADE FIXTURE in the S5P L2 layout (not real data)",
-                           .sensing_start = iso(start),
-                           .sensing_end = iso("2026-10-15T06:40:00Z"),
-                           .created = iso("2026-10-16T03:00:00Z"),
-                           .orbit = 46001,
-                           .processor_version = "2.6.0",
-                           .scanlines = NS,
-                           .ground_pixels = NP,
-                           .lat = lat,
-                           .lon = lon,
-                           .value = val,
-                           .qa = qa};
-    char err[256];
-    assert_int_equal(ais_s5p_swath_write(path, &swath, NULL, err, sizeof err), AIS_OK);
-}
 
 #define FX_NO2 "S5P_OFFL_L2__NO2____20261015T053000_20261015T071000_46001_03_020600_20261016T030000.nc"
 #define FX_CO "S5P_OFFL_L2__CO_____20261015T053000_20261015T071000_46001_03_020600_20261016T030000.nc"
@@ -215,7 +177,7 @@ static void test_fixture_statistics(void **state)
     (void)state;
     char *tmp = ais_test_mkdtemp();
     char *path = ais_test_join(tmp, FX_NO2);
-    write_fixture(path, AIS_S5P_NO2, "2026-10-15T05:50:00Z");
+    gt_write_s5p(path, AIS_S5P_NO2, "2026-10-15T05:50:00Z", false);
     ais_s5p_options o = options();
     ais_s5p_result r;
     const char *reason = NULL;
@@ -225,15 +187,15 @@ static void test_fixture_statistics(void **state)
     /* independent brute force over the formula (float geometry, as stored) */
     uint64_t total = 0, valid = 0;
     double sum = 0, sum2 = 0, mn = INFINITY, mx = -INFINITY;
-    for (int s = 0; s < NS; s++)
-        for (int p = 0; p < NP; p++) {
-            double la = (float)fx_lat(s, p), lo = (float)fx_lon(s, p);
+    for (int s = 0; s < GT_S5P_NS; s++)
+        for (int p = 0; p < GT_S5P_NP; p++) {
+            double la = (float)gt_s5p_lat(s, p), lo = (float)gt_s5p_lon(s, p);
             if (!(la >= 20.55 && la <= 21.40 && lo >= 105.25 && lo <= 106.10))
                 continue;
             total++;
-            if (fx_qa(s, p) < 75 || fx_fill(s, p))
+            if (gt_s5p_qa(s, p) < 75 || gt_s5p_fill(s, p))
                 continue;
-            double v = (float)fx_value(s, p);
+            double v = (float)gt_s5p_value(s, p);
             valid++;
             sum += v;
             sum2 += v * v;
@@ -255,13 +217,13 @@ static void test_fixture_statistics(void **state)
     /* grid cells: 0.25 degree, edges on multiples of 0.25 */
     double csum[40][40] = {{0}};
     int ccount[40][40] = {{0}};
-    for (int s = 0; s < NS; s++)
-        for (int p = 0; p < NP; p++) {
-            if (fx_qa(s, p) < 75 || fx_fill(s, p))
+    for (int s = 0; s < GT_S5P_NS; s++)
+        for (int p = 0; p < GT_S5P_NP; p++) {
+            if (gt_s5p_qa(s, p) < 75 || gt_s5p_fill(s, p))
                 continue;
-            double la = (float)fx_lat(s, p), lo = (float)fx_lon(s, p);
+            double la = (float)gt_s5p_lat(s, p), lo = (float)gt_s5p_lon(s, p);
             int i = (int)floor(la / 0.25) - 80, j = (int)floor(lo / 0.25) - 420;
-            csum[i][j] += (float)fx_value(s, p);
+            csum[i][j] += (float)gt_s5p_value(s, p);
             ccount[i][j]++;
         }
     size_t cells = 0;
@@ -295,14 +257,14 @@ static void test_fixture_statistics(void **state)
 
     /* CO: not a grid product; its threshold is 0.5 */
     char *co = ais_test_join(tmp, FX_CO);
-    write_fixture(co, AIS_S5P_CO, "2026-10-15T05:50:00Z");
+    gt_write_s5p(co, AIS_S5P_CO, "2026-10-15T05:50:00Z", false);
     assert_int_equal(ais_s5p_decode(co, &o, &r, &reason, detail, sizeof detail), AIS_OK);
     uint64_t valid50 = 0;
-    for (int s = 0; s < NS; s++)
-        for (int p = 0; p < NP; p++) {
-            double la = (float)fx_lat(s, p), lo = (float)fx_lon(s, p);
+    for (int s = 0; s < GT_S5P_NS; s++)
+        for (int p = 0; p < GT_S5P_NP; p++) {
+            double la = (float)gt_s5p_lat(s, p), lo = (float)gt_s5p_lon(s, p);
             valid50 += la >= 20.55 && la <= 21.40 && lo >= 105.25 && lo <= 106.10 &&
-                       fx_qa(s, p) >= 50 && !fx_fill(s, p);
+                       gt_s5p_qa(s, p) >= 50 && !gt_s5p_fill(s, p);
         }
     assert_int_equal(r.stats.n, valid50);
     assert_int_equal(r.n_cells, 0);
@@ -322,11 +284,11 @@ static void test_fixture_ingest(void **state)
     char *co = ais_test_join(tmp, FX_CO);
     char *late = ais_test_join(tmp, "S5P_OFFL_L2__AER_AI_20261017T053000_20261017T071000_46030_03_020600_20261018T030000.nc");
     char *bad = ais_test_join(tmp, "S5P_OFFL_L2__SO2____20261015T053000_20261015T071000_46001_03_020600_20261016T030000.nc");
-    write_fixture(no2, AIS_S5P_NO2, "2026-10-15T05:50:00Z");
-    write_fixture(co, AIS_S5P_CO, "2026-10-15T05:50:00Z");
-    write_fixture(late, AIS_S5P_AER_AI, "2026-10-17T05:50:00Z");
+    gt_write_s5p(no2, AIS_S5P_NO2, "2026-10-15T05:50:00Z", false);
+    gt_write_s5p(co, AIS_S5P_CO, "2026-10-15T05:50:00Z", false);
+    gt_write_s5p(late, AIS_S5P_AER_AI, "2026-10-17T05:50:00Z", false);
     char *full = ais_test_join(tmp, "full.bin");
-    write_fixture(full, AIS_S5P_SO2, "2026-10-15T05:50:00Z");
+    gt_write_s5p(full, AIS_S5P_SO2, "2026-10-15T05:50:00Z", false);
     gt_copy_prefix(full, bad, 3000);
     const char *paths[] = {no2, co, late, bad};
     ais_s5p_options o = options();

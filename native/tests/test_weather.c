@@ -623,7 +623,27 @@ static void replay_of_a_folder(void **state)
     assert_int_equal(ais_dlq_init(&dlq, &dsink, "weatherapi", "weather_history", "r"), AIS_OK);
     ais_replay_stats st;
     char err[256];
-    assert_int_equal(ais_weather_replay(dir, &env, &sink, &dlq, &st, err, sizeof err), AIS_OK);
+    FILE *lines = tmpfile(); /* the human progress lines: one per file, in path order */
+    assert_non_null(lines);
+    ais_progress progress;
+    ais_progress_init(&progress, "weather", AIS_LOG_FORMAT_HUMAN, lines, NULL);
+    assert_int_equal(ais_weather_replay(dir, &env, &sink, &dlq, &st, &progress, err, sizeof err),
+                     AIS_OK);
+    assert_int_equal(progress.done, 7);
+    char line[256];
+    rewind(lines);
+    const char *names[] = {"Ha_Noi/2025-01-01.json", "Ha_Noi/2025-01-02.json",
+                           "Ho_Chi_Minh_City/2025-01-01.json", "Son_La/2025-01-01.json",
+                           "stray.json", "zz_copies/Ha_Noi/2025-01-01.json",
+                           "zz_copies2/Ha_Noi/2025-01-01.json"};
+    for (size_t i = 0; i < 7; i++) {
+        assert_non_null(fgets(line, sizeof line, lines));
+        char want[128];
+        snprintf(want, sizeof want, "[%zu/7] weather %s \xe2\x80\xa6 ", i + 1, names[i]);
+        assert_memory_equal(line, want, strlen(want));
+    }
+    assert_null(fgets(line, sizeof line, lines));
+    fclose(lines);
 
     /* the window holds 00:00 local only (13:00 local = 06:00Z is its end) */
     assert_int_equal(json_array_size(events), 3); /* Ha Noi, Ho Chi Minh City, Son La */

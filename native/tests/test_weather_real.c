@@ -65,7 +65,8 @@ static json_t *replay_all(const char *dir, ais_replay_stats *st)
     ais_dlq dlq;
     assert_int_equal(ais_dlq_init(&dlq, &dead, "weatherapi", "weather_history", "t"), AIS_OK);
     char err[256];
-    assert_int_equal(ais_weather_replay(dir, &env, &sink, &dlq, st, err, sizeof err), AIS_OK);
+    assert_int_equal(ais_weather_replay(dir, &env, &sink, &dlq, st, NULL, err, sizeof err),
+                     AIS_OK);
     ais_dlq_release(&dlq);
     return events;
 }

@@ -51,6 +51,7 @@
 
 #include "ais/dlq.h"
 #include "ais/envelope.h"
+#include "ais/progress.h"
 #include "ais/sink.h"
 #include "ais/status.h"
 
@@ -170,9 +171,10 @@ typedef struct ais_replay_stats {
  * hour with its start in env's window, in hour order, source env->source (normally "airnow").
  * Bad lines and files go to dlq. utc_offset_hours is the files' local time (Hanoi: 7).
  * AIS_ERR_IO if dir or a file cannot be read (errbuf says which); the first sink or dead-letter
- * failure is returned as is. stats is filled as far as the run got. */
+ * failure is returned as is. stats is filled as far as the run got. progress (may be NULL): one
+ * step per file read (ais/progress.h). */
 ais_status ais_airnow_replay(const char *dir, int utc_offset_hours, const ais_envelope *env,
                              const ais_sink *sink, ais_dlq *dlq, ais_replay_stats *stats,
-                             char *errbuf, size_t errbuf_size);
+                             ais_progress *progress, char *errbuf, size_t errbuf_size);
 
 #endif

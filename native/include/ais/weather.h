@@ -174,10 +174,11 @@ void ais_weather_ingest_free(ais_weather_ingest *w);
  * name is used with '_' read as a space. Events whose hour starts in env's window go to sink in
  * file order; the same event id twice in one run is emitted once (identical copies are counted
  * as duplicates_merged; a copy that differs is a dead letter "conflicting_duplicate"). Bad
- * bodies and hours go to dlq. AIS_ERR_IO if dir or a file cannot be read (errbuf says which). */
+ * bodies and hours go to dlq. AIS_ERR_IO if dir or a file cannot be read (errbuf says which).
+ * progress (may be NULL): one step per file (ais/progress.h). */
 ais_status ais_weather_replay(const char *dir, const ais_envelope *env, const ais_sink *sink,
-                              ais_dlq *dlq, ais_replay_stats *stats, char *errbuf,
-                              size_t errbuf_size);
+                              ais_dlq *dlq, ais_replay_stats *stats, ais_progress *progress,
+                              char *errbuf, size_t errbuf_size);
 
 /* Live: WeatherAPI history.json (GET <base_url>/history.json?key=&q=<lat>,<lon>&dt=<local
  * date>) for every local day the window touches, day by day, and in each day for the first

@@ -10,7 +10,8 @@
 #include "ais/timeutil.h"
 #include "ais/weather.h"
 
-static const char *const SOURCE_NAMES[] = {"openaq", "weather", "sentinel5p", "maiac", "era5"};
+static const char *const SOURCE_NAMES[] = {"openaq", "weather", "sentinel5p", "maiac", "era5",
+                                           "weather-vc"};
 static const char *const MODE_NAMES[] = {"live", "replay", "simulate"};
 static const char *const SINK_NAMES[] = {"landing", "kafka"};
 
@@ -226,6 +227,9 @@ static ais_status check_applicable(const raw_flags *raw, const ais_ingest_args *
 {
     const char *src = ais_source_name(a->source);
     const char *mode = ais_source_mode_name(a->mode);
+    if (a->source == AIS_SOURCE_WEATHER_VC && a->mode != AIS_MODE_REPLAY)
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                     "weather-vc has only --mode replay (recorded Visual Crossing exports)");
     if (a->mode == AIS_MODE_REPLAY && raw->replay_dir == NULL)
         return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--mode replay needs --replay-dir DIR");
     if (a->mode != AIS_MODE_REPLAY && raw->replay_dir != NULL)

@@ -51,6 +51,7 @@
 #include "ais/store.h"
 #include "ais/timeutil.h"
 #include "ais/weather.h"
+#include "ais/weather_vc.h"
 #include "ais/window_state.h"
 #include "cmd_gridded.h"
 #include "commands.h"
@@ -114,6 +115,8 @@ static const char *config_topic_key(ais_source source)
 {
     if (ais_gridded_source(source))
         return ais_gridded_topic_key(source);
+    if (source == AIS_SOURCE_WEATHER_VC)
+        return "kafka.topics.weather_vc";
     return source == AIS_SOURCE_WEATHER ? "kafka.topics.weather" : "kafka.topics.openaq";
 }
 
@@ -461,6 +464,8 @@ static ais_status prepare_source(run *r)
                                                            : AIS_AIRNOW_SOURCE;
     if (ais_gridded_source(r->args.source))
         r->event_source = ais_gridded_event_source(r->args.source);
+    if (r->args.source == AIS_SOURCE_WEATHER_VC)
+        r->event_source = AIS_VC_SOURCE;
     struct stat sb;
     if (stat(r->args.replay_dir, &sb) != 0) {
         snprintf(r->error, sizeof r->error, "--replay-dir %s: %s", r->args.replay_dir,
@@ -472,7 +477,7 @@ static ais_status prepare_source(run *r)
                  r->args.replay_dir);
         return AIS_ERR_IO;
     }
-    if (r->args.source == AIS_SOURCE_OPENAQ &&
+    if ((r->args.source == AIS_SOURCE_OPENAQ || r->args.source == AIS_SOURCE_WEATHER_VC) &&
         (st = ais_sim_params_from_config(r->cfg, &r->params)) != AIS_OK) {
         snprintf(r->error, sizeof r->error, "hanoi.utc_offset_hours missing or invalid");
         return st;
@@ -588,6 +593,10 @@ static ais_status run_adapter(run *r)
     char errbuf[sizeof r->error] = "";
     ais_status st;
     r->ran = true;
+    /* the replays: one progress line per file on stderr (human log format, ais/progress.h) */
+    ais_progress progress;
+    ais_progress_init(&progress, ais_source_name(r->args.source), ais_log_format_from_env(),
+                      stderr, r->logger);
     if (ais_gridded_source(r->args.source) && r->args.mode == AIS_MODE_LIVE)
         st = run_gridded_live(r, errbuf, sizeof errbuf);
     else if (ais_gridded_source(r->args.source))
@@ -604,12 +613,15 @@ static ais_status run_adapter(run *r)
         st = run_weather_live(r, errbuf, sizeof errbuf);
     else if (r->args.mode == AIS_MODE_LIVE)
         st = run_openaq_live(r, errbuf, sizeof errbuf);
+    else if (r->args.source == AIS_SOURCE_WEATHER_VC)
+        st = ais_vc_replay(r->args.replay_dir, r->params.utc_offset_hours, &r->env, &r->sink,
+                           &r->dlq, &r->input, errbuf, sizeof errbuf);
     else if (r->args.source == AIS_SOURCE_OPENAQ)
         st = ais_airnow_replay(r->args.replay_dir, r->params.utc_offset_hours, &r->env, &r->sink,
-                               &r->dlq, &r->input, errbuf, sizeof errbuf);
+                               &r->dlq, &r->input, &progress, errbuf, sizeof errbuf);
     else
         st = ais_weather_replay(r->args.replay_dir, &r->env, &r->sink, &r->dlq, &r->input,
-                                errbuf, sizeof errbuf);
+                                &progress, errbuf, sizeof errbuf);
     if (r->http != NULL)
         ais_http_client_stats(r->http, &r->http_stats);
     if (st != AIS_OK) {

@@ -7,7 +7,7 @@
  *
  * stdout carries exactly one JSON document (the dump, or the run summary); stderr carries JSON
  * log lines and, in the human log format (AIS_LOG_FORMAT, ais/progress.h), one progress line
- * per file of a sentinel5p|maiac|era5 replay or backfill ("[3/31] maiac <file> … 1.2 s"). --help (anywhere on the line) prints the usage and --version the version and the
+ * per file of a replay or gridded backfill ("[3/31] maiac <file> … 1.2 s"). --help (anywhere on the line) prints the usage and --version the version and the
  * commit, both on stdout. Exit codes: 0 ok, 1 runtime failure, 2 usage error. */
 #include <stdio.h>
 #include <string.h>
@@ -45,7 +45,7 @@ static const char USAGE[] =
     "The window is [start floored to the hour, end ceiled to the hour). Without --start a run\n"
     "continues where the last successful run of the same source, mode and sink ended.\n"
     "stderr: JSON log lines; AIS_LOG_FORMAT=human (the default outside a Kubernetes pod or an\n"
-    "Airflow task) adds one progress line per file of a sentinel5p|maiac|era5 replay\n"
+    "Airflow task) adds one progress line per file of a replay (every source) or backfill\n"
     "(\"[3/31] maiac <file> ... 1.2 s (~36 s left)\"); AIS_LOG_FORMAT=json logs step_done instead.\n"
     "Exit codes: 0 ok, 1 runtime failure (also: events not delivered), 2 usage error.\n";
 

@@ -384,7 +384,7 @@ static ais_status merge_and_emit(replay *r, size_t n_files)
 
 ais_status ais_airnow_replay(const char *dir, int utc_offset_hours, const ais_envelope *env,
                              const ais_sink *sink, ais_dlq *dlq, ais_replay_stats *stats,
-                             char *errbuf, size_t errbuf_size)
+                             ais_progress *progress, char *errbuf, size_t errbuf_size)
 {
     if (dir == NULL || env == NULL || sink == NULL || dlq == NULL || stats == NULL ||
         utc_offset_hours < -12 || utc_offset_hours > 14)
@@ -410,8 +410,13 @@ ais_status ais_airnow_replay(const char *dir, int utc_offset_hours, const ais_en
     }
     for (size_t i = 0; i < list.count; i++)
         r.files[i].path = list.paths[i];
-    for (size_t i = 0; i < list.count && st == AIS_OK; i++)
+    ais_progress_begin(progress, list.count);
+    for (size_t i = 0; i < list.count && st == AIS_OK; i++) {
+        const char *slash = strrchr(list.paths[i], '/');
+        ais_progress_next(progress, slash != NULL ? slash + 1 : list.paths[i]);
         st = read_file(&r, (uint32_t)i);
+    }
+    ais_progress_end(progress, st != AIS_OK);
     if (st == AIS_OK)
         st = merge_and_emit(&r, list.count);
 

@@ -290,9 +290,18 @@ static ais_status replay_file(replay *r, const char *dir, const char *path, char
     return st;
 }
 
+/* path below dir as <Province>/<date>.json (path itself when it is not below dir) */
+static const char *relative_name(const char *dir, const char *path)
+{
+    size_t n = strlen(dir);
+    if (strncmp(path, dir, n) != 0)
+        return path;
+    return path + n + strspn(path + n, "/");
+}
+
 ais_status ais_weather_replay(const char *dir, const ais_envelope *env, const ais_sink *sink,
-                              ais_dlq *dlq, ais_replay_stats *stats, char *errbuf,
-                              size_t errbuf_size)
+                              ais_dlq *dlq, ais_replay_stats *stats, ais_progress *progress,
+                              char *errbuf, size_t errbuf_size)
 {
     if (dir == NULL || env == NULL || sink == NULL || dlq == NULL || stats == NULL)
         return AIS_ERR_INVALID_ARG;
@@ -306,8 +315,12 @@ ais_status ais_weather_replay(const char *dir, const ais_envelope *env, const ai
                                strerror(errno));
     replay *r = NULL;
     st = ais_weather_ingest_new(env, sink, dlq, stats, &r);
-    for (size_t i = 0; i < list.count && st == AIS_OK; i++)
+    ais_progress_begin(progress, list.count);
+    for (size_t i = 0; i < list.count && st == AIS_OK; i++) {
+        ais_progress_next(progress, relative_name(dir, list.paths[i]));
         st = replay_file(r, dir, list.paths[i], errbuf, errbuf_size);
+    }
+    ais_progress_end(progress, st != AIS_OK);
     ais_weather_ingest_free(r);
     ais_path_list_free(&list);
     return st;
