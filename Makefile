@@ -46,10 +46,10 @@ demo: build
 
 test-native: native native-asan
 	@ctest --test-dir $(NATIVE) --output-on-failure -j$(JOBS)
-	@ctest --test-dir $(NATIVE_SAN) --output-on-failure
+	@ctest --test-dir $(NATIVE_SAN) --output-on-failure -j$(JOBS)
 
 test-python: build
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest --durations=30 $(PYTEST_ARGS)
 
 # One stack of servers (scripts/test_stack.sh) for the whole run, shared by the C and the Python
 # suites. Everything is built before the servers start, so the inner make skips (-o) what is

@@ -62,6 +62,9 @@ def session_conf(settings: Settings, app_name: str) -> dict[str, str]:
     else:
         conf["spark.master"] = settings.runtime("spark_master")
         conf["spark.driver.memory"] = settings.runtime("spark_local_memory")
+        java_options = settings.runtime("spark_local_java_options").strip()
+        if java_options:
+            conf["spark.driver.extraJavaOptions"] = java_options
         conf["spark.jars"] = ",".join(local_jars(settings))
         # Python workers run the interpreter of this process (the project's virtual environment).
         conf["spark.pyspark.python"] = sys.executable
