@@ -63,8 +63,9 @@ WORKLOAD_SECRETS = {
 # spark-submit's client write the Spark work dir and local dirs under the image; not yet proven
 # to run read-only)
 WRITABLE_ROOT = {("Pod", "spark")}
-# runtime keys that only the embedded profile uses (local Spark master and memory, the landing-file bus)
-EMBEDDED_ONLY = {"SPARK_MASTER", "SPARK_LOCAL_MEMORY", "LANDING_DIR"}
+# runtime keys that only the embedded profile uses (local Spark master, memory and JVM options, the
+# landing-file bus)
+EMBEDDED_ONLY = {"SPARK_MASTER", "SPARK_LOCAL_MEMORY", "SPARK_LOCAL_JAVA_OPTIONS", "LANDING_DIR"}
 # runtime keys whose configured default is also the cluster's value (empty: ais-traj's own engine)
 CLUSTER_KEEPS_DEFAULT = {"HYSPLIT_EXEC"}
 # runtime keys of the ingest adapters, which run outside the compute layer in this phase

@@ -62,15 +62,14 @@ def session_conf(settings: Settings, app_name: str) -> dict[str, str]:
     else:
         conf["spark.master"] = settings.runtime("spark_master")
         conf["spark.driver.memory"] = settings.runtime("spark_local_memory")
-        java_options = settings.runtime("spark_local_java_options").strip()
-        if java_options:
-            conf["spark.driver.extraJavaOptions"] = java_options
+        log_config = settings.project_root / "config" / "spark-log4j2.properties"
+        conf["spark.driver.extraJavaOptions"] = " ".join(
+            [f"-Dlog4j2.configurationFile=file:{log_config}", settings.runtime("spark_local_java_options").strip()]
+        ).strip()
         conf["spark.jars"] = ",".join(local_jars(settings))
         # Python workers run the interpreter of this process (the project's virtual environment).
         conf["spark.pyspark.python"] = sys.executable
         conf["spark.pyspark.driver.python"] = sys.executable
-        # Local runs keep Spark's scratch space inside the project's var/ folder.
-        conf["spark.local.dir"] = str(settings.project_root / "var" / "spark-tmp")
     return conf
 
 
@@ -82,6 +81,12 @@ def get_spark(settings: Settings, app_name: str = "ais") -> SparkSession:
         # PySpark picks the worker interpreter from this variable (the conf alone is not enough):
         # local workers must run this virtual environment, not whatever python3 is on PATH.
         os.environ["PYSPARK_PYTHON"] = sys.executable
+        # Local runs keep Spark's scratch space inside the project's var/ folder (given as
+        # SPARK_LOCAL_DIRS: as spark.local.dir, Spark warns on every start that a cluster manager
+        # would override it), and the driver binds the loopback (one JVM; nothing reaches it from
+        # outside), which spares the "hostname resolves to a loopback address" warning.
+        os.environ.setdefault("SPARK_LOCAL_DIRS", str(settings.project_root / "var" / "spark-tmp"))
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder
     for key, value in session_conf(settings, app_name).items():
         builder = builder.config(key, value)
