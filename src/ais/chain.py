@@ -27,7 +27,8 @@ from typing import Any
 
 from ais.config import ConfigError, Settings
 
-INGEST_SOURCES = ("openaq", "weather", "sentinel5p", "maiac", "era5")
+# weather-vc: the Visual Crossing history, replayed only (ais ml backtest --weather-dir)
+INGEST_SOURCES = ("openaq", "weather", "sentinel5p", "maiac", "era5", "weather-vc")
 AIRFLOW_CHAIN = Path("airflow") / "dags" / "ais_chain.json"
 
 

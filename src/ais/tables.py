@@ -140,6 +140,21 @@ WEATHER_FIELDS: tuple[Column, ...] = (
     C("condition_text", "string"), C("is_day", "int"), C("will_it_rain", "int"),
     C("chance_of_rain", "int"),
 )
+# Visual Crossing Timeline history, one record per local day or hour (ais-ingest weather-vc, C:
+# native/include/ais/weather_vc.h); Visual Crossing metric units.
+WEATHER_VC_FIELDS: tuple[Column, ...] = (
+    C("resolution", "string", True, "day | hour"), C("location", "string", True),
+    C("local_date", "string", doc="YYYY-MM-DD in local time (UTC+7)"),
+    C("local_time", "string", doc="YYYY-MM-DDTHH:MM local, hourly records only"),
+    C("period_end", "timestamp", doc="UTC end of the day or hour"),
+    C("temp_c", "double"), C("tempmax_c", "double"), C("tempmin_c", "double"), C("feelslike_c", "double"),
+    C("dewpoint_c", "double"), C("humidity", "double", doc="%"), C("precip_mm", "double"),
+    C("precipprob", "double", doc="%"), C("precipcover", "double", doc="% of the day's hours with rain"),
+    C("windgust_kph", "double"), C("windspeed_kph", "double"), C("winddir_deg", "double", doc="FROM, degrees"),
+    C("sealevelpressure_hpa", "double"), C("cloudcover", "double", doc="%"), C("visibility_km", "double"),
+    C("solarradiation_wm2", "double"), C("uvindex", "double"), C("conditions", "string"),
+    C("stations", "string", doc="contributing stations, comma-separated"),
+)
 # Sentinel-5P grid cells of one product file (cells with a valid pixel; edges on multiples of grid_deg)
 S5P_GRID_CELL = Struct((C("lat", "double"), C("lon", "double"), C("value_mean", "double"), C("valid_count", "long")))
 S5P_FIELDS: tuple[Column, ...] = (
@@ -191,7 +206,7 @@ _YEAR_MONTH = (C("year", "int"), C("month_partition", "int"))
 # Hours between the base hour and the observation a late source's features come from (null when
 # they are); the names follow ais.features.master.AGE_COLUMNS.
 _AGE_COLUMNS: tuple[Column, ...] = tuple(C(f"{s}_age_h", "double") for s in (
-    "weather", "era5", "s5p_no2", "s5p_co", "s5p_so2", "s5p_o3", "s5p_aer_ai", "maiac", "traj"))
+    "weather", "weather_history", "era5", "s5p_no2", "s5p_co", "s5p_so2", "s5p_o3", "s5p_aer_ai", "maiac", "traj"))
 _BY_YEAR_MONTH = (Partition("year"), Partition("month_partition"))
 
 TABLES: dict[str, TableSpec] = {}
@@ -209,6 +224,8 @@ _register(
     _bronze("satellite", "sentinel5p_summary_bronze", S5P_FIELDS, "S5P L2 product statistics"),
     _bronze("satellite", "maiac_summary_bronze", MAIAC_FIELDS, "MCD19A2 granule statistics"),
     _bronze("weather", "era5_files_bronze", ERA5_FIELDS, "ERA5 downloaded files"),
+    _bronze("weather", "visualcrossing_history_bronze", WEATHER_VC_FIELDS,
+            "Visual Crossing daily and hourly history records"),
     # ---- audit --------------------------------------------------------------------------------
     TableSpec("audit", "invalid_events_bronze",
               _AUDIT_COMMON + (C("raw_sha256", "string", True),
@@ -236,8 +253,18 @@ _register(
                C("station_count", "int"), C("coverage_avg", "double"), C("source", "string")) + WRITE_TIME,
               merge_keys=("hour",), partitions=(Partition("hour", "month"),)),
     TableSpec("weather", "weather_hanoi_surface_proxy_silver",
-              (C("hour", "timestamp", True), *_WEATHER_SURFACE, C("source", "string")) + WRITE_TIME,
+              (C("hour", "timestamp", True), *_WEATHER_SURFACE,
+               C("available_at", "timestamp", doc="latest available_at of the hour's WeatherAPI records"),
+               C("source", "string")) + WRITE_TIME,
               merge_keys=("hour",), partitions=(Partition("hour", "month"),)),
+    # Visual Crossing history for Hanoi: one row per local day (resolution "day", period_start =
+    # local midnight in UTC) and, where recorded, per hour; available_at as the record carries it
+    TableSpec("weather", "visualcrossing_hanoi_silver",
+              (C("resolution", "string", True), C("period_start", "timestamp", True),
+               *(c for c in WEATHER_VC_FIELDS if c.name not in ("resolution", "location", "local_time",
+                                                                "feelslike_c", "precipcover", "stations")),
+               C("available_at", "timestamp"), C("source", "string")) + WRITE_TIME,
+              merge_keys=("resolution", "period_start"), partitions=(Partition("period_start", "month"),)),
     TableSpec("weather", "era5_surface_hanoi_hourly_silver",
               (C("hour", "timestamp", True), C("wind_u10", "double"), C("wind_v10", "double"),
                C("wind_speed", "double"), C("wind_dir", "double"), C("pbl_height_m", "double"),
@@ -438,3 +465,5 @@ SPATIAL_GRADIENT = TABLES["features.openaq_spatial_gradient_silver"]
 TRAJECTORY_HOURLY = TABLES["features.trajectory_hourly_features_silver"]
 INVALID_EVENTS = TABLES["audit.invalid_events_bronze"]
 LATE_EVENTS = TABLES["audit.late_events_bronze"]
+WEATHER_VC_BRONZE = TABLES["weather.visualcrossing_history_bronze"]
+WEATHER_VC_SILVER = TABLES["weather.visualcrossing_hanoi_silver"]

@@ -195,18 +195,22 @@ def test_master_gold_point_in_time_serving_equals_training_no_leakage(
     assert h["s5p_co_mean"] == pytest.approx(0.031) and h["s5p_co_age_h"] == pytest.approx(9 + 2 / 3)
     assert h["s5p_so2_mean"] is None and h["s5p_so2_age_h"] is None  # no data: stays null
     assert h["aod_047_mean"] == pytest.approx(0.5) and h["maiac_age_h"] == 40.0  # 03-01 published 03-02 06:00
-    assert h["traj_source_lat"] == pytest.approx(22.0 - 0.84) and h["traj_age_h"] == 124.0  # 120 h latency
+    assert h["traj_source_lat"] == pytest.approx(22.0 - 1.08) and h["traj_age_h"] == 148.0  # 143 h latency
     assert h["hour_of_day"] == 23 and h["day_of_week"] == 0 and h["is_rush_hour"] is False  # Monday, local
     assert h["pm25_grad_mag"] == pytest.approx(4.0) and h["pm25_lag_1h"] == _pm25(39)
     assert master[_h(41)]["pm25_grad_n"] is None  # no gradient row: null, not filled
-    assert master[_h(3)]["vis_km"] is None and master[_h(3)]["weather_age_h"] is None  # max age 0
-    assert master[_h(4)]["condition_code"] == 1004 and master[_h(4)]["weather_age_h"] == 0.0
+    # WeatherAPI hours without available_at: hour + 1 h + 24 h (a whole local day), max age 24 h;
+    # hour 3 is missing, so base hour 27 has no proxy weather
+    assert master[_h(27)]["vis_km"] is None and master[_h(27)]["weather_age_h"] is None
+    assert master[_h(28)]["condition_code"] == 1004 and master[_h(28)]["weather_age_h"] == 24.0
+    assert master[_h(28)]["weather_history_age_h"] is None  # no weather history replayed
     # NO2 of 03-01 (overpass 06:20, published 08:20) is usable from base hour 08 (which ends 09:00)
     assert master[_h(8)]["s5p_no2_mean"] == pytest.approx(1e-3) and master[_h(8)]["s5p_no2_age_h"] == pytest.approx(
         5 / 3)
     assert master[_h(7)]["s5p_no2_mean"] == pytest.approx(9e-4)
-    # ERA5 without available_at: hour + 1 h + latency_h (120) -> the same 120 h age
-    assert master[_h(70)]["wind_u10"] == -50.0 and master[_h(70)]["era5_age_h"] == 120.0
+    # ERA5 without available_at (hours -60..-46): hour + 1 h + latency_h (143, the worst hour of a
+    # UTC day published 120 h after the day ends): at base hour 70 hour -50 is not yet usable
+    assert master[_h(70)]["wind_u10"] == -61.0 and master[_h(70)]["era5_age_h"] == 131.0
     assert master[_h(41)]["wind_u10"] == -80.0 and master[_h(41)]["era5_age_h"] == 121.0  # hour -79 is missing
 
     # serving == training: the serving row of H built only from what had arrived by the end of H
@@ -255,7 +259,7 @@ def test_master_gold_point_in_time_serving_equals_training_no_leakage(
     assert after[_h(42)]["s5p_no2_mean"] == pytest.approx(5e-3) and after[_h(42)]["s5p_no2_age_h"] == pytest.approx(
         11 + 2 / 3)  # usable from base hour 42 (ends 19:00)
     assert after[_h(41)]["s5p_no2_mean"] == pytest.approx(1e-3)
-    assert after[_h(41)]["pm25_grad_n"] == 7.0 and after[_h(41)]["vis_km"] == 0.5
+    assert after[_h(41)]["pm25_grad_n"] == 7.0 and after[_h(65)]["vis_km"] == 0.5  # hour 41 known 24 h later
     assert after[_h(41)]["wind_u10"] == 999.0 and after[_h(41)]["era5_age_h"] == 120.0
 
     # a rerun writes nothing and adds no snapshot

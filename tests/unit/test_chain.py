@@ -38,7 +38,7 @@ def test_master_inputs_declared_as_read() -> None:
 
     declared = registry.JOBS["hanoi-master-features-gold"].inputs
     assert set(declared) == {spec.identifier for spec in MASTER_INPUTS.values()}
-    assert len(declared) == 7
+    assert len(declared) == 8  # with the weather history (issue 15)
 
 
 def test_order_puts_every_producer_first() -> None:
@@ -85,3 +85,13 @@ def test_windowed_flags_follow_the_parsers() -> None:
     declared = chain.nodes()
     assert declared["hanoi-openaq-silver"].windowed and declared["ingest-era5"].windowed
     assert not declared["bronze-openaq"].windowed and not declared["ensure-iceberg"].windowed
+
+
+def test_backtest_with_weather_history_runs_its_bronze_and_silver_before_master() -> None:
+    from ais.ml.backtest import gold_jobs
+
+    plain, with_weather = gold_jobs(), gold_jobs(with_weather=True)
+    assert "bronze-weather-vc" not in plain and "weather-history-vc-silver" not in plain
+    assert with_weather[-1] == plain[-1] == "hanoi-master-features-gold"
+    assert with_weather.index("bronze-weather-vc") < with_weather.index("weather-history-vc-silver")
+    assert set(with_weather) - set(plain) == {"bronze-weather-vc", "weather-history-vc-silver"}

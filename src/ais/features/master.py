@@ -14,6 +14,7 @@ time (avail, when it could first have been known):
   Sentinel-5P     overpass_time_utc (else date 00:00) available_at, else (overpass or date end) + latency_h
   MAIAC           date 00:00 UTC                      available_at, else date end + latency_h
   trajectories    hour                                hour + 1 h + latency_h (built from late ERA5)
+  weather history period_start (local day or hour)    available_at, else period_end + latency_h
 
 PM2.5, its lags and rolling windows and the gradient are joined on the hour (only hours <= H).
 The other sources are joined "as of" T: the row with the latest obs among those with avail <= T and
@@ -21,6 +22,15 @@ obs <= H, if H - obs <= max_age_h; else null. A newer release of the same obs (E
 replaces the older one from the hour it becomes available. The age H - obs (hours) of each such
 source is kept in ``<source>_age_h`` (see AGE_COLUMNS), null when the feature is. Latency and
 maximum age per source are configuration (features.availability). Nulls stay null; nothing is filled.
+
+Weather history (Visual Crossing daily records and, where recorded, hourly ones; the replayed
+history of ``ais ml backtest --weather-dir``) is the fallback of the surface weather columns:
+where ERA5 gives no value at H, temperature_2m_c, dewpoint_2m_c, wind_speed (m/s from km/h),
+wind_dir, wind_u10/v10 (from speed and the FROM direction), surface_pressure (Pa, from the
+sea-level pressure: Hanoi lies about 10 m above the sea, within about 1.5 hPa) and
+total_precipitation_mm (mm in one hour: a day's total / 24) take the latest weather-history record
+known at H; where the WeatherAPI proxy gives none, vis_km, uv and chance_of_rain do. Its age is
+``weather_history_age_h`` (null when no such value was used).
 """
 
 from __future__ import annotations
@@ -49,9 +59,15 @@ TRAJ_FEATURES: Final = (("dominant_cluster", "dominant_cluster"), ("n_traj", "n_
                         ("path_no2_mean", "traj_path_no2_mean"), ("path_aer_mean", "traj_path_aer_mean"),
                         ("path_no2_aer_ratio", "traj_path_no2_aer_ratio"))
 CITY_FEATURES: Final = ("pm25_median", "pm25_mean", "station_count", "coverage_avg")
-AGE_COLUMNS: Final = ("weather_age_h", "era5_age_h", *(f"s5p_{p.lower()}_age_h" for p in S5P_PRODUCTS),
-                      "maiac_age_h", "traj_age_h")
-TIMED_SOURCES: Final = ("weather_proxy", "era5_surface", "sentinel5p", "maiac", "trajectory")
+AGE_COLUMNS: Final = ("weather_age_h", "weather_history_age_h", "era5_age_h",
+                      *(f"s5p_{p.lower()}_age_h" for p in S5P_PRODUCTS), "maiac_age_h", "traj_age_h")
+TIMED_SOURCES: Final = ("weather_proxy", "era5_surface", "sentinel5p", "maiac", "trajectory",
+                        "weather_history")
+# weather history (Visual Crossing) column -> the master columns it backs up: (ERA5 block, proxy block)
+VC_VALUES: Final = ("temp_c", "dewpoint_c", "windspeed_kph", "winddir_deg", "sealevelpressure_hpa", "precip_mm",
+                    "visibility_km", "uvindex", "precipprob")
+KMH_PER_MS: Final = 3.6
+PA_PER_HPA: Final = 100.0
 HOUR_US: Final = 3_600_000_000
 
 
@@ -122,6 +138,13 @@ def _maiac_timed(df: DataFrame, latency_h: float) -> DataFrame:
             .withColumn("_avail", F.coalesce(F.col("available_at"), _plus_hours(_day_start("date"), 24 + latency_h))))
 
 
+def _period_timed(df: DataFrame, latency_h: float) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    return (df.withColumn("_obs", F.col("period_start"))
+            .withColumn("_avail", F.coalesce(F.col("available_at"), _plus_hours(F.col("period_end"), latency_h))))
+
+
 @dataclass(frozen=True)
 class FeatureInputs:
     """The silver rows a build reads (already cut to the build's window and look-back)."""
@@ -133,6 +156,7 @@ class FeatureInputs:
     s5p: DataFrame         # satellite.sentinel5p_hanoi_daily_silver
     maiac: DataFrame       # satellite.maiac_hanoi_daily_silver
     trajectory: DataFrame  # features.trajectory_hourly_features_silver
+    weather_history: DataFrame | None = None  # weather.visualcrossing_hanoi_silver (replayed history)
 
     def timed(self, params: FeatureParams) -> dict[str, DataFrame]:
         """Each input with its _obs and _avail columns."""
@@ -144,12 +168,13 @@ class FeatureInputs:
 
         return {
             "city": hour_end(self.city), "gradient": hour_end(self.gradient),
-            "weather": _hourly_timed(self.weather, t["weather_proxy"].latency_h, recorded=False),
+            "weather": _hourly_timed(self.weather, t["weather_proxy"].latency_h, recorded=True),
             "era5": _hourly_timed(self.era5, t["era5_surface"].latency_h, recorded=True),
             "s5p": _s5p_timed(self.s5p, t["sentinel5p"].latency_h),
             "maiac": _maiac_timed(self.maiac, t["maiac"].latency_h),
             "trajectory": _hourly_timed(self.trajectory, t["trajectory"].latency_h, recorded=False),
-        }
+        } | ({} if self.weather_history is None else
+             {"weather_history": _period_timed(self.weather_history, t["weather_history"].latency_h)})
 
     def known_at(self, cutoff: str, params: FeatureParams) -> FeatureInputs:
         """Only the rows that had been available by ``cutoff`` (UTC 'YYYY-MM-DD HH:MM:SS'): the
@@ -211,7 +236,42 @@ def _as_of_parts(hours: DataFrame, timed: dict[str, DataFrame], params: FeatureP
                                t["sentinel5p"].max_age_h))
     parts.append(asof_join(hours, timed["maiac"], MAIAC_FEATURES, "maiac_age_h", t["maiac"].max_age_h))
     parts.append(asof_join(hours, timed["trajectory"], TRAJ_FEATURES, "traj_age_h", t["trajectory"].max_age_h))
+    if "weather_history" in timed:
+        from pyspark.sql import functions as F
+
+        daily = F.col("resolution") == "day"
+        history = timed["weather_history"].withColumn(  # mm in one hour, as ERA5's tp
+            "precip_mm", F.when(daily, F.col("precip_mm") / 24.0).otherwise(F.col("precip_mm")))
+        parts.append(asof_join(hours, history, tuple((c, f"_vc_{c}") for c in VC_VALUES), "_vc_age_h",
+                               t["weather_history"].max_age_h))
     return parts
+
+
+def _with_weather_history(df: DataFrame) -> DataFrame:
+    """The surface weather columns backed up by the weather history (module docstring), and
+    weather_history_age_h; drops the _vc_* helper columns."""
+    from pyspark.sql import functions as F
+
+    if "_vc_age_h" not in df.columns:
+        return df.withColumn("weather_history_age_h", F.lit(None).cast("double"))
+    speed = F.col("_vc_windspeed_kph") / KMH_PER_MS
+    rad = F.radians("_vc_winddir_deg")
+    era5_missing = F.col("era5_age_h").isNull()
+    proxy_missing = F.col("weather_age_h").isNull()
+    era5_block = {"temperature_2m_c": F.col("_vc_temp_c"), "dewpoint_2m_c": F.col("_vc_dewpoint_c"),
+                  "wind_speed": speed, "wind_dir": F.col("_vc_winddir_deg"),
+                  "wind_u10": -speed * F.sin(rad), "wind_v10": -speed * F.cos(rad),
+                  "surface_pressure": F.col("_vc_sealevelpressure_hpa") * PA_PER_HPA,
+                  "total_precipitation_mm": F.col("_vc_precip_mm")}
+    proxy_block = {"vis_km": F.col("_vc_visibility_km"), "uv": F.col("_vc_uvindex"),
+                   "chance_of_rain": F.round(F.col("_vc_precipprob")).cast("int")}
+    for name, value in era5_block.items():
+        df = df.withColumn(name, F.when(era5_missing, value).otherwise(F.col(name)))
+    for name, value in proxy_block.items():
+        df = df.withColumn(name, F.when(proxy_missing, value).otherwise(F.col(name)))
+    used = (era5_missing | proxy_missing) & F.col("_vc_age_h").isNotNull()
+    df = df.withColumn("weather_history_age_h", F.when(used, F.col("_vc_age_h")))
+    return df.drop(*[c for c in df.columns if c.startswith("_vc_")])
 
 
 def build_master(grid: DataFrame, inputs: FeatureInputs, params: FeatureParams) -> DataFrame:
@@ -228,6 +288,7 @@ def build_master(grid: DataFrame, inputs: FeatureInputs, params: FeatureParams) 
     df = grid.join(city, "hour", "left").join(gradient, "hour", "left")
     for part in _as_of_parts(hours, timed, params):
         df = df.join(part, "hour", "left")
+    df = _with_weather_history(df)
     df = pm25.add_pm25_history_features(df, params.lags_h, params.rolling_h)
     df = pm25.add_targets(df, params.horizons_h)
     df = pm25.add_calendar_features(df, params.utc_offset_hours, params.rush_hours_local)

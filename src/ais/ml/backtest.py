@@ -103,15 +103,16 @@ def workspace_settings(settings: Settings, root: Path) -> Settings:
 GOLD_TARGET = "hanoi-master-features-gold"
 
 
-def gold_jobs() -> list[str]:
-    """The Spark jobs the replayed OpenAQ source reaches on the way to master gold."""
+def gold_jobs(with_weather: bool = False) -> list[str]:
+    """The Spark jobs the replayed OpenAQ source (and, ``with_weather``, the replayed weather
+    history) reach on the way to master gold."""
     from ais import chain
 
-    return chain.reachable(["bus:openaq"], GOLD_TARGET)
+    return chain.reachable(["bus:openaq", *(["bus:weather-vc"] if with_weather else [])], GOLD_TARGET)
 
 
 def build_gold(settings: Settings, spark: SparkSession, pm25_dir: Path, window: BacktestWindow,
-               run: Steps | None = None) -> dict[str, Any]:
+               run: Steps | None = None, weather_dir: Path | None = None) -> dict[str, Any]:
     """Replay every AirNow file under ``pm25_dir`` for the hours the backtest needs, then the Spark
     jobs the replayed source reaches on the way to master gold, in the order the job registry
     declares (ais.chain.reachable: bronze, the OpenAQ silver, the spatial gradient, master gold),
@@ -136,12 +137,30 @@ def build_gold(settings: Settings, spark: SparkSession, pm25_dir: Path, window: 
                            start, end, replay_dir=pm25_dir)
     if steps["ingest"].get("events_written", 0) == 0:
         raise JobError(f"the replay of {pm25_dir} wrote no event between {start} and {end}")
+    if weather_dir is not None:
+        steps["ingest_weather"] = replay_weather_history(settings, weather_dir, start, end, step)
     hours = ["--start-date", start.strftime("%Y-%m-%dT%H:00:00Z"), "--end-date", end.strftime("%Y-%m-%dT%H:00:00Z")]
-    for name in gold_jobs():
+    for name in gold_jobs(weather_dir is not None):
         ctx = JobContext("backtest_" + name.replace("-", "_"), settings, spark)
         windowed = takes_window(JOBS[name])
         steps[name] = step(f"{name} {span}" if windowed else name, invoke, name, ctx, hours if windowed else [])
     return steps
+
+
+def replay_weather_history(settings: Settings, weather_dir: Path, start: dt.datetime, end: dt.datetime,
+                           step: Steps) -> dict[str, Any]:
+    """``ais-ingest weather-vc --mode replay`` of the Visual Crossing exports under ``weather_dir``
+    (daily records, and hourly ones where recorded) for [start, end): the weather history master
+    gold joins as of each record's available_at (ais.features.master)."""
+    from ais.ingest_runner import run_ingest
+
+    if not weather_dir.is_dir() or not any(weather_dir.rglob("*.csv")):
+        raise JobError(f"--weather-dir {weather_dir} is not a folder of Visual Crossing CSV exports")
+    summary: dict[str, Any] = step(f"ingest weather-vc (replay {weather_dir}) {start:%Y-%m-%d}..{end:%Y-%m-%d}",
+                                   run_ingest, settings, "weather-vc", "replay", start, end, replay_dir=weather_dir)
+    if summary.get("events_written", 0) == 0:
+        raise JobError(f"the replay of {weather_dir} wrote no weather record between {start} and {end}")
+    return summary
 
 
 def read_master(settings: Settings) -> pd.DataFrame:
@@ -253,7 +272,8 @@ def _code_state(settings: Settings) -> dict[str, Any]:
 
 
 def run_backtest(settings: Settings, pm25_dir: Path, window: BacktestWindow, *, work_dir: Path | None = None,
-                 spark: SparkSession | None = None, model_type: str | None = None) -> dict[str, Any]:
+                 spark: SparkSession | None = None, model_type: str | None = None,
+                 weather_dir: Path | None = None) -> dict[str, Any]:
     """The whole backtest. With ``work_dir`` the storage moves to that (emptied) folder; without it
     ``settings`` must already point at a storage of its own (tests)."""
     if work_dir is not None:
@@ -270,9 +290,10 @@ def run_backtest(settings: Settings, pm25_dir: Path, window: BacktestWindow, *, 
     period = settings.get_int("backtest.seasonal_period_h")
     if not 0.0 < validation_fraction < 1.0 or period <= 0:
         raise ConfigError("backtest.validation_fraction must be in (0, 1) and backtest.seasonal_period_h > 0")
-    total = 2 + len(gold_jobs()) + 1 + len(settings.horizons)  # tables, replay, jobs, read, horizons
+    # tables, replay(s), jobs, read, horizons
+    total = 2 + (weather_dir is not None) + len(gold_jobs(weather_dir is not None)) + 1 + len(settings.horizons)
     with progress_steps("ml backtest", total) as run:
-        steps = build_gold(settings, spark, pm25_dir, window, run)
+        steps = build_gold(settings, spark, pm25_dir, window, run, weather_dir)
         frame = run("read master gold", read_master, settings)
         horizons = evaluate(frame, window, list(settings.horizons), model_type, validation_fraction, period, run)
     return {
@@ -283,4 +304,7 @@ def run_backtest(settings: Settings, pm25_dir: Path, window: BacktestWindow, *, 
         "validation_fraction": validation_fraction, "code": _code_state(settings),
         "replay": {k: steps["ingest"].get(k) for k in ("events_written", "events_rejected", "status")},
         "master_gold_rows": len(frame), "horizons": horizons,
+        "weather_dir": str(weather_dir) if weather_dir is not None else None,
+        "weather_replay": ({k: steps["ingest_weather"].get(k) for k in ("events_written", "events_rejected", "status")}
+                           if weather_dir is not None else None),
     }

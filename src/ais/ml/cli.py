@@ -110,7 +110,9 @@ def _backtest(settings: Settings, args: argparse.Namespace) -> int:
     window = BacktestWindow.from_dates(args.train_end, args.test_start, args.test_end, args.train_start)
     work_dir = Path(args.work_dir) if args.work_dir else (
         Path(settings.resolve_path(settings.require("backtest.work_dir"))) / f"{args.train_end}_{args.test_start}")
-    result = run_backtest(settings, Path(args.pm25_dir), window, work_dir=Path(work_dir), model_type=args.model_type)
+    weather_dir = Path(args.weather_dir) if args.weather_dir else None
+    result = run_backtest(settings, Path(args.pm25_dir), window, work_dir=Path(work_dir), model_type=args.model_type,
+                          weather_dir=weather_dir)
     if args.output:
         Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print_json(result)
@@ -176,4 +178,6 @@ def register(sub: Any) -> None:
     p.add_argument("--model-type", choices=("lightgbm", "xgboost"), help="default: runtime.model_type")
     p.add_argument("--work-dir", help="workspace, emptied first (default: backtest.work_dir/<train-end>_<test-start>)")
     p.add_argument("--output", help="also write the JSON result to this file")
+    p.add_argument("--weather-dir", help="Visual Crossing history exports (CSV) replayed with the PM2.5 files: "
+                                         "the weather known at each base hour becomes features")
     p.set_defaults(func=_backtest)

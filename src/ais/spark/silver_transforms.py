@@ -5,6 +5,9 @@ window of bronze and MERGE the result are in ais.spark.jobs.weather_satellite_si
 
 weather proxy  WeatherAPI hours inside the Hanoi bbox -> one row per UTC hour (means; wind
                direction as a vector mean; WeatherAPI units kept: °C, %, kph, mb, mm, km).
+Visual Crossing  daily and hourly history records -> one row per (resolution, period_start); a
+               record given again (a later export) replaces the older one; Visual Crossing
+               metric units kept (°C, %, mm, km/h, hPa, km, W/m²); available_at as recorded.
 ERA5 surface   the Hanoi hourly values carried by single-level file events -> wind components,
                speed, direction (FROM, degrees), PBL height and low_pbl, pressures in Pa,
                temperature and dew point in °C, precipitation in mm. A newer file for the same hour
@@ -60,7 +63,23 @@ def weather_proxy(bronze: DataFrame, bbox: dict[str, float]) -> DataFrame:
                  ((F.degrees(F.atan2(F.avg("_ws"), F.avg("_wc"))) + 360) % 360).alias("wind_degree"),
                  F.max_by("condition_code", "event_id").alias("condition_code"),
                  F.max("is_day").alias("is_day"), F.max("will_it_rain").alias("will_it_rain"),
-                 F.max("chance_of_rain").alias("chance_of_rain"), _sources()))
+                 F.max("chance_of_rain").alias("chance_of_rain"), F.max("available_at").alias("available_at"),
+                 _sources()))
+
+
+VC_VALUES: tuple[str, ...] = (
+    "period_end", "local_date", "temp_c", "tempmax_c", "tempmin_c", "dewpoint_c", "humidity", "precip_mm",
+    "precipprob", "windgust_kph", "windspeed_kph", "winddir_deg", "sealevelpressure_hpa", "cloudcover",
+    "visibility_km", "solarradiation_wm2", "uvindex", "conditions", "available_at", "source")
+
+
+def weather_history_vc(bronze: DataFrame) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    rows = bronze.withColumn("period_start", F.col("event_time"))
+    newest = _latest(rows, ["resolution", "period_start"], F.col("ingest_time").desc_nulls_last(),
+                     F.col("event_id").desc())
+    return newest.select("resolution", "period_start", *VC_VALUES)
 
 
 def era5_surface(bronze: DataFrame, low_pbl_m: float) -> DataFrame:

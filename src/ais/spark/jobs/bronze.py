@@ -47,6 +47,7 @@ BRONZE_SOURCES: dict[str, BronzeSource] = {
         BronzeSource("sentinel5p", "sentinel5p", tables.TABLES["satellite.sentinel5p_summary_bronze"]),
         BronzeSource("maiac", "maiac", tables.TABLES["satellite.maiac_summary_bronze"]),
         BronzeSource("era5", "era5", tables.TABLES["weather.era5_files_bronze"]),
+        BronzeSource("weather-vc", "weather_vc", tables.WEATHER_VC_BRONZE),
     )
 }
 SCHEMA_VERSIONS = ("v1",)

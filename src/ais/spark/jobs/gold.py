@@ -37,7 +37,7 @@ def _between(df: DataFrame, column: str, start: str, end: str) -> DataFrame:
 MASTER_INPUTS: dict[str, tables.TableSpec] = {
     "city": tables.OPENAQ_CITY_HOURLY, "gradient": tables.SPATIAL_GRADIENT, "weather": tables.WEATHER_PROXY,
     "era5": tables.ERA5_SURFACE, "s5p": tables.S5P_DAILY, "maiac": tables.MAIAC_DAILY,
-    "trajectory": tables.TRAJECTORY_HOURLY}
+    "trajectory": tables.TRAJECTORY_HOURLY, "weather_history": tables.WEATHER_VC_SILVER}
 
 
 def read_inputs(ctx: JobContext, wide: Window, params: FeatureParams) -> FeatureInputs:
@@ -61,7 +61,9 @@ def read_inputs(ctx: JobContext, wide: Window, params: FeatureParams) -> Feature
         city=_between(spark.table(t["city"].qualified(catalog)), "hour", start, end),
         gradient=_between(spark.table(t["gradient"].qualified(catalog)), "hour", start, end),
         weather=hourly(t["weather"]), era5=hourly(t["era5"]), s5p=daily(t["s5p"]), maiac=daily(t["maiac"]),
-        trajectory=hourly(t["trajectory"]))
+        trajectory=hourly(t["trajectory"]),
+        weather_history=_between(spark.table(t["weather_history"].qualified(catalog)), "period_start",
+                                 oldest.start_sql, end))
 
 
 def master_features(ctx: JobContext, window: Window) -> DataFrame:
