@@ -148,8 +148,9 @@ static ais_status next_event(loader *ld, yaml_event_t *ev)
     default:
         if (p->context != NULL)
             ais_format_message(ld->errbuf, ld->errsize, "%s:%zu:%zu: %s %s (line %zu, column %zu)",
-                               ld->path, p->problem_mark.line + 1, p->problem_mark.column + 1, problem,
-                               p->context, p->context_mark.line + 1, p->context_mark.column + 1);
+                               ld->path, p->problem_mark.line + 1, p->problem_mark.column + 1,
+                               problem, p->context, p->context_mark.line + 1,
+                               p->context_mark.column + 1);
         else
             ais_format_message(ld->errbuf, ld->errsize, "%s:%zu:%zu: %s", ld->path,
                                p->problem_mark.line + 1, p->problem_mark.column + 1, problem);

@@ -115,7 +115,8 @@ static ais_status read_state(const char *path, const char *source, json_t **root
         strcmp(named, source) != 0) {
         json_decref(doc);
         return ais_status_fail(AIS_ERR_PARSE, errbuf, size,
-                               "window state %s is not a state file of source '%s'%s%s; fix or remove it",
+                               "window state %s is not a state file of source '%s'%s%s; fix or "
+                               "remove it",
                                path, source, doc == NULL ? ": " : "", doc == NULL ? err.text : "");
     }
     *root = doc;
@@ -146,7 +147,8 @@ ais_status ais_window_state_load(const char *dir, const char *source, const char
                 !get_time(entry, "last_window_start_utc", &out->last_start) ||
                 !get_time(entry, "last_window_end_utc", &out->last_end))
                 st = ais_status_fail(AIS_ERR_PARSE, errbuf, errbuf_size,
-                                     "window state %s: entry '%s' lacks valid *_utc times; fix or remove it",
+                                     "window state %s: entry '%s' lacks valid *_utc times; fix or "
+                                     "remove it",
                                      path, key);
             else
                 out->found = true;

@@ -57,8 +57,8 @@ ais_status ais_kafka_security_from_config(const ais_config *cfg, ais_kafka_secur
                                         protocol_text);
     if (protocol == NULL)
         return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errbuf_size,
-                               "runtime.kafka_security_protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or "
-                               "SASL_SSL, not '%s'",
+                               "runtime.kafka_security_protocol must be PLAINTEXT, SSL, "
+                               "SASL_PLAINTEXT or SASL_SSL, not '%s'",
                                protocol_text);
     bool sasl = strncmp(protocol, "sasl_", 5) == 0;
     bool tls = strcmp(protocol, "ssl") == 0 || strcmp(protocol, "sasl_ssl") == 0;
@@ -69,8 +69,8 @@ ais_status ais_kafka_security_from_config(const ais_config *cfg, ais_kafka_secur
                                protocol_text[0] != '\0' ? protocol_text : "PLAINTEXT");
     if (!tls && ca_location[0] != '\0')
         return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errbuf_size,
-                               "runtime.kafka_ssl_ca_location needs a TLS kafka_security_protocol (SSL or "
-                               "SASL_SSL), not %s",
+                               "runtime.kafka_ssl_ca_location needs a TLS kafka_security_protocol "
+                               "(SSL or SASL_SSL), not %s",
                                protocol_text[0] != '\0' ? protocol_text : "PLAINTEXT");
     if (strcmp(protocol, "plaintext") == 0)
         return AIS_OK; /* nothing set: librdkafka's default */
@@ -104,8 +104,8 @@ ais_status ais_kafka_security_from_config(const ais_config *cfg, ais_kafka_secur
         }
         if (!listed)
             return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errbuf_size,
-                                   "runtime.kafka_sasl_password_env names %s, which is not listed under "
-                                   "secrets:",
+                                   "runtime.kafka_sasl_password_env names %s, which is not listed "
+                                   "under secrets:",
                                    password_env);
         const char *password = ais_config_secret(cfg, password_env);
         if (password == NULL || password[0] == '\0')

@@ -188,8 +188,8 @@ static ais_status check_required(ais_traj_args *a, char *errbuf, size_t errsize)
             if (a->has_start || a->has_lat || a->has_lon || a->has_height || a->has_hours ||
                 a->run_id != NULL)
                 return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
-                                       "--batch takes the runs from the file: --start, --lat, --lon, "
-                                       "--height-m, --hours and --run-id do not apply");
+                                       "--batch takes the runs from the file: --start, --lat, "
+                                       "--lon, --height-m, --hours and --run-id do not apply");
         } else if (!a->has_start || !a->has_lat || !a->has_lon) {
             return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
                                    "--start, --lat and --lon are required (or --batch)");
