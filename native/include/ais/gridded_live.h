@@ -51,6 +51,7 @@
 #include "ais/envelope.h"
 #include "ais/fsutil.h"
 #include "ais/http.h"
+#include "ais/progress.h"
 #include "ais/status.h"
 
 typedef enum ais_gridded_kind { AIS_GRIDDED_S5P, AIS_GRIDDED_MAIAC, AIS_GRIDDED_ERA5 } ais_gridded_kind;
@@ -67,11 +68,13 @@ typedef struct ais_gridded_fetch_stats {
 /* Searches and downloads the window's files of kind into dir (created). Configuration and
  * secrets come from cfg (runtime.cdse_*, runtime.cmr_base_url, runtime.cds_api_base_url,
  * gridded_live.*, hanoi.bbox, sentinel5p.products, maiac.*, era5.*). stop (may be NULL) ends
- * the ERA5 polling early. AIS_ERR_PARSE also when a download became a dead letter. */
+ * the ERA5 polling early. progress (may be NULL): ERA5 makes one step per UTC day ("era5
+ * download 2025-01-03", ais/progress.h). AIS_ERR_PARSE also when a download became a dead
+ * letter. */
 ais_status ais_gridded_live_fetch(ais_gridded_kind kind, ais_http_client *http,
                                   const ais_config *cfg, const ais_envelope *env, ais_dlq *dlq,
                                   const char *dir, const volatile sig_atomic_t *stop,
-                                  ais_gridded_fetch_stats *stats, char *errbuf,
-                                  size_t errbuf_size);
+                                  ais_progress *progress, ais_gridded_fetch_stats *stats,
+                                  char *errbuf, size_t errbuf_size);
 
 #endif

@@ -339,8 +339,12 @@ static ais_status run_gridded_live(run *r, char *errbuf, size_t errsize)
     ais_gridded_kind kind = r->args.source == AIS_SOURCE_SENTINEL5P ? AIS_GRIDDED_S5P
                             : r->args.source == AIS_SOURCE_MAIAC    ? AIS_GRIDDED_MAIAC
                                                                     : AIS_GRIDDED_ERA5;
+    /* ERA5: one progress line per day of CDS jobs (human log format, ais/progress.h) */
+    ais_progress progress;
+    ais_progress_init(&progress, ais_source_name(r->args.source), ais_log_format_from_env(),
+                      stderr, r->logger);
     st = ais_gridded_live_fetch(kind, r->http, r->cfg, &r->env, &r->dlq, r->download_dir,
-                                &stop_requested, &r->fetch_stats, errbuf, errsize);
+                                &stop_requested, &progress, &r->fetch_stats, errbuf, errsize);
     if (st != AIS_OK && st != AIS_ERR_PARSE)
         return st;
     ais_status pst = store_downloads(r, errbuf, errsize);

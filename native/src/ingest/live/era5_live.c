@@ -243,14 +243,19 @@ ais_status ais_gf_era5_fetch(ais_gf_fetch *f)
     const char *secrets[] = {key, NULL};
     int64_t first = f->env->window_start / AIS_SECONDS_PER_DAY;
     int64_t last = (f->env->window_end - 1) / AIS_SECONDS_PER_DAY;
+    ais_progress_begin(f->progress, (size_t)(last - first + 1));
     for (int64_t d = first; st == AIS_OK && d <= last; d++) {
         ais_civil_time day;
         if ((st = ais_time_to_civil(d * AIS_SECONDS_PER_DAY, &day)) != AIS_OK)
             break;
+        char label[40];
+        snprintf(label, sizeof label, "download %04d-%02d-%02d", day.year, day.month, day.day);
+        ais_progress_next(f->progress, label);
         st = era5_job(f, base, key_header, secrets, false, &day, poll_s, max_wait_min * 60);
         if (st == AIS_OK)
             st = era5_job(f, base, key_header, secrets, true, &day, poll_s, max_wait_min * 60);
     }
+    ais_progress_end(f->progress, st != AIS_OK);
     explicit_bzero(key_header, sizeof key_header);
     return st;
 }

@@ -24,6 +24,7 @@ typedef struct ais_gf_fetch {
     const char *dir;
     const volatile sig_atomic_t *stop;
     ais_gridded_fetch_stats *stats;
+    ais_progress *progress; /* may be NULL */
     long page_size, max_pages;
     double west, south, east, north; /* hanoi.bbox */
     bool download_failed;

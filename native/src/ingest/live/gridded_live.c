@@ -253,15 +253,16 @@ ais_status ais_gf_window_iso(const ais_gf_fetch *f, char start[AIS_TIME_ISO_SIZE
 ais_status ais_gridded_live_fetch(ais_gridded_kind kind, ais_http_client *http,
                                   const ais_config *cfg, const ais_envelope *env, ais_dlq *dlq,
                                   const char *dir, const volatile sig_atomic_t *stop,
-                                  ais_gridded_fetch_stats *stats, char *errbuf,
-                                  size_t errbuf_size)
+                                  ais_progress *progress, ais_gridded_fetch_stats *stats,
+                                  char *errbuf, size_t errbuf_size)
 {
     if (http == NULL || cfg == NULL || env == NULL || dlq == NULL || dir == NULL ||
         stats == NULL || env->window_end <= env->window_start)
         return AIS_ERR_INVALID_ARG;
     memset(stats, 0, sizeof *stats);
     ais_gf_fetch f = {.http = http, .cfg = cfg, .env = env, .dlq = dlq, .dir = dir, .stop = stop,
-               .stats = stats, .errbuf = errbuf, .errsize = errbuf_size};
+               .stats = stats, .progress = progress, .errbuf = errbuf,
+               .errsize = errbuf_size};
     if (ais_config_get_long(cfg, "gridded_live.page_size", &f.page_size) != AIS_OK ||
         f.page_size < 1 || f.page_size > 10000 ||
         ais_config_get_long(cfg, "gridded_live.max_pages", &f.max_pages) != AIS_OK ||
