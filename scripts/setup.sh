@@ -149,7 +149,7 @@ step_lock() {
   local tools="$ROOT/var/pip-tools"
   if [ "$("$tools/bin/pip-compile" --version 2>/dev/null)" != "pip-compile, version $PIP_TOOLS_VERSION" ]; then
     "$(python_bin)" -m venv "$tools"
-    "$tools/bin/python" -m pip install -q --disable-pip-version-check pip==25.3 "pip-tools==$PIP_TOOLS_VERSION"
+    "$tools/bin/python" -m pip install -q --disable-pip-version-check pip==26.3 "pip-tools==$PIP_TOOLS_VERSION"
   fi
   mkdir -p "$ROOT/requirements/lock"
   local name extra args

@@ -372,6 +372,19 @@ _register(
                C("created_at", "timestamp"), *_YEAR_MONTH),
               merge_keys=("base_hour", "location_id", "model_version", "feature_version"),
               partitions=_BY_YEAR_MONTH),
+    # the 80 % interval of each forecast (issue 15 item 5; ais.ml.intervals), beside the exact §9.2
+    # prediction row and keyed like it; written by ais predict when the models carry a calibration
+    TableSpec("predictions", "hanoi_pm25_forecast_interval_gold",
+              (C("prediction_id", "string", True), C("base_hour", "timestamp", True),
+               C("location_id", "string", True), C("model_version", "string", True),
+               C("feature_version", "string", True),
+               *(C(f"pm25_{q}_{h}h", "double", doc=f"{'lower' if q == 'p10' else 'upper'} bound, {h} h")
+                 for h in (6, 12, 24) for q in ("p10", "p90")),
+               C("coverage", "double", doc="nominal coverage of [p10, p90] (0.8)"),
+               C("interval_method", "string"), C("inference_run_id", "string"), C("created_at", "timestamp"),
+               *_YEAR_MONTH),
+              merge_keys=("base_hour", "location_id", "model_version", "feature_version"),
+              partitions=_BY_YEAR_MONTH),
     # every forecast, one row per lead time, and once the target hour's PM2.5 is in silver its
     # observation and errors (forecast-scoring, ais.ml.scoring); keyed like the prediction table
     # plus the lead time, so a re-scored row replaces itself
@@ -453,6 +466,7 @@ MASTER_GOLD = TABLES["features.hanoi_pm25_master_hourly_gold"]
 TRAINING_GOLD = TABLES["features.hanoi_pm25_training_dataset_gold"]
 SERVING_GOLD = TABLES["features.hanoi_pm25_serving_features_gold"]
 PREDICTIONS = TABLES["predictions.hanoi_pm25_forecast_gold"]
+FORECAST_INTERVALS = TABLES["predictions.hanoi_pm25_forecast_interval_gold"]
 FORECAST_ARCHIVE = TABLES["predictions.hanoi_pm25_forecast_archive_gold"]
 FORECAST_SKILL = TABLES["predictions.hanoi_pm25_forecast_skill_gold"]
 MODEL_RUNS = TABLES["models.hanoi_pm25_model_runs_gold"]

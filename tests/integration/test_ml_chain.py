@@ -493,6 +493,9 @@ def test_api_returns_the_contract_body_equal_to_the_table_row(world: World,
         entry = body["forecast"][f"{h}h"]
         assert entry.pop("unit") == "µg/m³"
         assert entry.pop("aqi")["index"] == vn_aqi(row[f"pm25_{h}h"]).index
+        # issue 15: the calibrated 80 % interval of the tuned models, from the companion table
+        low, high = entry.pop("pm25_p10"), entry.pop("pm25_p90")
+        assert 0 <= low <= row[f"pm25_{h}h"] <= high
     assert body == {
         "base_hour": row["base_hour"].strftime("%Y-%m-%dT%H:%M:%SZ"),
         "location": "hanoi",
@@ -506,7 +509,8 @@ def test_api_returns_the_contract_body_equal_to_the_table_row(world: World,
                   "model_version_24h": row["model_version_24h"], "feature_version": row["feature_version"]},
         "created_at": row["created_at"].strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    assert set(recording.loaded) == {PREDICTIONS.identifier}  # the API reads only the prediction table
+    # the API reads only the prediction table and its interval companion
+    assert set(recording.loaded) == {PREDICTIONS.identifier, "predictions.hanoi_pm25_forecast_interval_gold"}
     access = [e for e in api_log if e["event"] == "request"][-1]
     assert (access["path"], access["status_code"], access["error_code"]) == (FORECAST_PATH, 200, None)
     assert access["latency_ms"] >= 0
@@ -673,7 +677,7 @@ def test_xgboost_without_the_package_is_a_clear_error(small_catalog: Settings,
 def test_xgboost_trains_promotes_and_predicts(make_settings: MakeSettings) -> None:
     """The optional back end end to end: artifacts as JSON, a model that beats persistence on the
     synthetic series, production rows for every horizon and a prediction from those models."""
-    from ais.ml.features import feature_array
+    from ais.ml.tuning import Config, Fitted
 
     settings = make_settings()
     ensure_tables(settings)
@@ -687,11 +691,14 @@ def test_xgboost_trains_promotes_and_predicts(make_settings: MakeSettings) -> No
         assert horizon.model_path.endswith("model.json")
         assert horizon.test_metrics["skill_vs_persistence"] > 0
         loaded = boosters.load("xgboost", Path(horizon.model_path).read_bytes())
-        assert loaded.feature_names() == list(FEATURE_NAMES)
+        # the tuned configuration (issue 15): its transform and profile columns are in model_meta.json
+        tuned = json.loads((Path(horizon.model_path).parent / "model_meta.json").read_text())["tuning"]
+        model = Fitted(Config.from_dict(tuned["chosen"]), loaded, tuned["profile"])
+        assert loaded.feature_names() == model.config.feature_names()
         assert loaded.best_iteration == horizon.best_iteration
         rows = training_rows(series[:40 * 24], settings.dataset_version, settings.feature_set_name)
         test = [r for r in rows if r["split"] == "test" and r[TARGETS[horizon.horizon]] is not None]
-        predicted = loaded.predict(feature_array(test))
+        predicted = model.predict(test, horizon.horizon)
         actual = np.array([r[TARGETS[horizon.horizon]] for r in test])
         assert float(np.sqrt(np.mean((predicted - actual) ** 2))) == pytest.approx(horizon.test_metrics["rmse"])
         promote(settings, result.model_run_id, "hanoi", horizon.horizon, settings.feature_version,

@@ -108,5 +108,5 @@ def test_feature_array_is_contiguous_float64() -> None:
     assert np.isnan(array[1]).all()
 
 
-def test_season_is_the_only_categorical_feature() -> None:
-    assert categorical_indices() == [FEATURE_NAMES.index("season")]
+def test_season_and_the_cluster_id_are_the_categorical_features() -> None:
+    assert categorical_indices() == [FEATURE_NAMES.index("season"), FEATURE_NAMES.index("dominant_cluster")]

@@ -79,6 +79,7 @@ def test_every_contract_table_exists_with_keys_and_partitions_on_its_columns() -
         "features.hanoi_pm25_master_hourly_gold", "features.hanoi_pm25_training_dataset_gold",
         "features.hanoi_pm25_serving_features_gold", "predictions.hanoi_pm25_forecast_gold",
         "predictions.hanoi_pm25_forecast_archive_gold", "predictions.hanoi_pm25_forecast_skill_gold",
+        "predictions.hanoi_pm25_forecast_interval_gold",
         "models.hanoi_pm25_model_runs_gold", "models.hanoi_pm25_model_registry_gold"}
     assert set(tables.TABLES) == expected
     for spec in tables.all_tables():

@@ -41,6 +41,11 @@ class ForecastEntry(_Strict):
                                     "unhealthy | very_unhealthy | hazardous")
     unit: str = Field(default=UNIT, description="unit of pm25")
     aqi: AqiInfo | None = Field(default=None, description="the VN_AQI index, class, colour and advice of pm25")
+    # the 80 % interval (ais.ml.intervals); left out of the body when the forecast has none
+    pm25_p10: float | None = Field(default=None, exclude_if=lambda v: v is None,
+                                   description="lower bound of the calibrated 80 % interval, µg/m³")
+    pm25_p90: float | None = Field(default=None, exclude_if=lambda v: v is None,
+                                   description="upper bound of the calibrated 80 % interval, µg/m³")
 
 
 class Forecast(_Strict):
@@ -173,16 +178,17 @@ class InvalidPredictionRow(ValueError):
     """A stored prediction row lacks a value the contract requires."""
 
 
-def _entry(row: Mapping[str, Any], horizon: int) -> ForecastEntry:
+def _entry(row: Mapping[str, Any], horizon: int, interval: Mapping[str, Any] | None = None) -> ForecastEntry:
     pm25, risk = row.get(f"pm25_{horizon}h"), row.get(f"risk_{horizon}h")
     if pm25 is None or risk is None:
         raise InvalidPredictionRow(f"prediction {row.get('prediction_id')} has no "
                                    f"pm25_{horizon}h/risk_{horizon}h")
+    bounds = {q: (interval or {}).get(f"pm25_{q}_{horizon}h") for q in ("p10", "p90")}
     return ForecastEntry(pm25=float(pm25), risk=str(risk), vn_aqi=vn_aqi_category(float(pm25)),
-                         aqi=aqi_info(float(pm25)))
+                         aqi=aqi_info(float(pm25)), pm25_p10=bounds["p10"], pm25_p90=bounds["p90"])
 
 
-def forecast_response(row: Mapping[str, Any]) -> ForecastResponse:
+def forecast_response(row: Mapping[str, Any], interval: Mapping[str, Any] | None = None) -> ForecastResponse:
     """The contract body for one prediction-table row."""
     missing = [k for k in ("base_hour", "location_id", "created_at", "model_version_6h", "model_version_12h",
                            "model_version_24h", "feature_version") if row.get(k) is None]
@@ -192,7 +198,7 @@ def forecast_response(row: Mapping[str, Any]) -> ForecastResponse:
         base_hour=iso_z(row["base_hour"]),
         location=str(row["location_id"]),
         pm25_now=row.get("pm25_now"),
-        forecast=Forecast.model_validate({f"{h}h": _entry(row, h) for h in (6, 12, 24)}),
+        forecast=Forecast.model_validate({f"{h}h": _entry(row, h, interval) for h in (6, 12, 24)}),
         source_attribution=SourceAttribution(
             dominant_cluster=row.get("dominant_cluster"), source_lat=row.get("source_lat"),
             source_lon=row.get("source_lon"), path_no2_mean=row.get("path_no2_mean"),

@@ -433,13 +433,29 @@ class PredictionStore(_Published):
             loaded, equals(location_id=self.location_id, model_status=PRODUCTION))
         row = latest_row(rows)
         # Build the body before replacing the cache, so a bad row leaves the old answer in place.
-        body = forecast_response(row) if row is not None else None
+        body = forecast_response(row, self._interval_of(row)) if row is not None else None
         encoded = body.model_dump_json(by_alias=True).encode("utf-8") if body is not None else None
         # _loaded last: a request that sees it set finds the body in place
         if self._publish(flight, _table=loaded, _latest=body, _latest_json=encoded, _snapshot_id=snapshot_id,
                          _loaded=True):
             log.info("prediction_cache_refreshed", table=self.identifier, snapshot_id=snapshot_id,
                      rows=len(rows), base_hour=body.base_hour if body else None)
+
+
+    def _interval_of(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        """The 80 % interval row of a prediction (ais.ml.predict writes it before the prediction);
+        None when there is none or the interval table cannot be read: the forecast is served without."""
+        from ais.iceberg_io import read_rows
+        from ais.tables import FORECAST_INTERVALS
+
+        try:
+            found = read_rows(self.catalog().load_table(FORECAST_INTERVALS.identifier),
+                              equals(prediction_id=row["prediction_id"]))
+        except Exception as exc:  # noqa: BLE001 - a missing table or catalog error: no interval, not no forecast
+            log.warning("forecast_interval_unavailable", table=FORECAST_INTERVALS.identifier,
+                        error=f"{type(exc).__name__}: {exc}"[:300])
+            return None
+        return found[0] if found else None
 
 
 class TableCache(_Published):

@@ -40,7 +40,6 @@ from ais.config import ConfigError, Settings, load_settings
 from ais.features.columns import FEATURE_NAMES, TARGETS
 from ais.jsonlog import get_logger
 from ais.ml import boosters
-from ais.ml.features import feature_array
 from ais.ml.metrics import forecast_scores
 from ais.progress import Steps
 from ais.progress import steps as progress_steps
@@ -187,14 +186,20 @@ def series_at(frame: pd.DataFrame, hours: pd.Series, offset_hours: int) -> np.nd
     return series.reindex(shifted).to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def training_parts(frame: pd.DataFrame, horizon: int, window: BacktestWindow,
-                   validation_fraction: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(train, validation) rows of one horizon: target known and before the cutoff, PM2.5 now known."""
+def known_rows(frame: pd.DataFrame, horizon: int, window: BacktestWindow) -> pd.DataFrame:
+    """The rows a model of ``horizon`` may learn from: target known and before the cutoff, PM2.5 now known."""
     target = TARGETS[horizon]
     known = frame[frame[target].notna() & frame[SERIES].notna()
                   & (frame["hour"] + pd.Timedelta(hours=horizon) < window.cutoff)]
     if window.train_start is not None:
         known = known[known["hour"] >= window.train_start]
+    return known
+
+
+def training_parts(frame: pd.DataFrame, horizon: int, window: BacktestWindow,
+                   validation_fraction: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, validation) rows of one horizon: target known and before the cutoff, PM2.5 now known."""
+    known = known_rows(frame, horizon, window)
     if known.empty:
         raise JobError(f"horizon {horizon}h: no training row before {window.cutoff:%Y-%m-%d}")
     first, last = known["hour"].iloc[0], known["hour"].iloc[-1]
@@ -222,43 +227,59 @@ def test_rows(frame: pd.DataFrame, horizon: int, window: BacktestWindow, period:
 
 
 def evaluate(frame: pd.DataFrame, window: BacktestWindow, horizons: list[int], model_type: str,
-             validation_fraction: float, period: int, run: Steps | None = None) -> dict[str, Any]:
-    """Train one model per horizon on the rows before the cutoff and score it and the baselines,
-    each horizon a step of ``run``."""
+             validation_fraction: float, period: int, run: Steps | None = None, *,
+             folds: tuple[int, int] = (3, 6), scored_rows: dict[int, pd.DataFrame] | None = None) -> dict[str, Any]:
+    """Tune, train and score one model per horizon on the rows before the cutoff, and score the
+    baselines, each horizon a step of ``run``. ``folds``: (windows, months per window) of the
+    rolling-origin validation (:mod:`ais.ml.tuning`). ``scored_rows`` receives each horizon's test
+    rows with the forecasts (what the report plots)."""
     boosters.require_model_type(model_type)
-    params = boosters.default_params(model_type)
     out: dict[str, Any] = {}
     step = run or Steps("backtest", None, show=False, animate=False)
     for horizon in horizons:
-        step(f"train and score {model_type} {horizon} h", _evaluate_horizon, frame, window, horizon, model_type,
-             params, validation_fraction, period, out)
+        rows = step(f"tune, train and score {model_type} {horizon} h", _evaluate_tuned, frame, window, horizon,
+                    model_type, validation_fraction, period, folds, out)
+        if scored_rows is not None:
+            scored_rows[horizon] = rows
     return out
 
 
-def _evaluate_horizon(frame: pd.DataFrame, window: BacktestWindow, horizon: int, model_type: str,
-                      params: dict[str, Any], validation_fraction: float, period: int,
-                      out: dict[str, Any]) -> None:
-    """One horizon of :func:`evaluate`: its scores into ``out[str(horizon)]``."""
+def _evaluate_tuned(frame: pd.DataFrame, window: BacktestWindow, horizon: int, model_type: str,
+                    validation_fraction: float, period: int, folds: tuple[int, int],
+                    out: dict[str, Any]) -> pd.DataFrame:
+    """One horizon of :func:`evaluate`: the configuration chosen on rolling-origin validation before
+    the cutoff, refitted on every row before it (early stopping on the last ``validation_fraction``),
+    its 80 % interval calibrated on the validation windows; scores into ``out[str(horizon)]``, the
+    scored test rows (with ``forecast``, ``p10``, ``p90``) returned."""
+    from ais.ml import intervals, tuning
+
     target = TARGETS[horizon]
     train, validation = training_parts(frame, horizon, window, validation_fraction)
-    model = boosters.fit(model_type, params, feature_array(train), train[target].to_numpy(np.float64),
-                         feature_array(validation), validation[target].to_numpy(np.float64))
+    chosen = tuning.tune(known_rows(frame, horizon, window), horizon, window.cutoff, model_type, folds=folds[0],
+                         fold_months=folds[1], validation_fraction=validation_fraction)
+    fitted = tuning.fit_config(model_type, chosen.config, train, validation, horizon)
+    interval = intervals.calibrate(chosen.actual, chosen.predicted)
     test = test_rows(frame, horizon, window, period)
     actual = test[target].to_numpy(np.float64)
     persistence = test["persistence"].to_numpy(np.float64)
-    predicted = np.clip(model.predict(feature_array(test)), 0.0, None)
+    predicted = fitted.predict(test, horizon)
+    low, high = intervals.bounds(predicted, interval)
     out[str(horizon)] = {
-        "model": forecast_scores(actual, predicted, persistence),
+        "model": forecast_scores(actual, predicted, persistence) | intervals.interval_scores(actual, low, high),
         "persistence": forecast_scores(actual, persistence, persistence),
         "seasonal_naive": forecast_scores(actual, test["seasonal_naive"].to_numpy(np.float64), persistence),
         "training": {"train_rows": len(train), "validation_rows": len(validation),
                      "train_first_hour": train["hour"].iloc[0].isoformat(),
                      "validation_last_hour": validation["hour"].iloc[-1].isoformat(),
-                     "best_iteration": model.best_iteration},
+                     "best_iteration": fitted.model.best_iteration},
+        "tuning": chosen.to_dict() | {"interval": interval},
     }
     log.info("backtest_horizon", horizon=horizon, model_rmse=out[str(horizon)]["model"]["rmse"],
              skill_vs_persistence=out[str(horizon)]["model"]["skill_vs_persistence"],
+             coverage_80=out[str(horizon)]["model"]["coverage_80"], transform=chosen.config.transform,
              test_rows=len(test), status="success")
+    columns = ["hour", "season", target, "persistence", "seasonal_naive", "forecast", "p10", "p90"]
+    return test.assign(forecast=predicted, p10=low, p90=high)[columns].rename(columns={target: "actual"})
 
 
 def _code_state(settings: Settings) -> dict[str, Any]:
@@ -273,9 +294,11 @@ def _code_state(settings: Settings) -> dict[str, Any]:
 
 def run_backtest(settings: Settings, pm25_dir: Path, window: BacktestWindow, *, work_dir: Path | None = None,
                  spark: SparkSession | None = None, model_type: str | None = None,
-                 weather_dir: Path | None = None) -> dict[str, Any]:
+                 weather_dir: Path | None = None,
+                 report_dir: Path | None = None) -> dict[str, Any]:
     """The whole backtest. With ``work_dir`` the storage moves to that (emptied) folder; without it
-    ``settings`` must already point at a storage of its own (tests)."""
+    ``settings`` must already point at a storage of its own (tests). With ``report_dir`` the JSON,
+    the plots and the summary of :mod:`ais.ml.report` are written there."""
     if work_dir is not None:
         if work_dir.exists():
             shutil.rmtree(work_dir)
@@ -295,8 +318,10 @@ def run_backtest(settings: Settings, pm25_dir: Path, window: BacktestWindow, *, 
     with progress_steps("ml backtest", total) as run:
         steps = build_gold(settings, spark, pm25_dir, window, run, weather_dir)
         frame = run("read master gold", read_master, settings)
-        horizons = evaluate(frame, window, list(settings.horizons), model_type, validation_fraction, period, run)
-    return {
+        scored: dict[int, pd.DataFrame] = {}
+        horizons = evaluate(frame, window, list(settings.horizons), model_type, validation_fraction, period, run,
+                            folds=tuning_folds(settings), scored_rows=scored)
+    result = {
         "pm25_dir": str(pm25_dir), "model_type": model_type,
         "train_start": window.train_start.isoformat() if window.train_start else None,
         "cutoff": window.cutoff.isoformat(), "test_start": window.test_start.isoformat(),
@@ -308,3 +333,16 @@ def run_backtest(settings: Settings, pm25_dir: Path, window: BacktestWindow, *, 
         "weather_replay": ({k: steps["ingest_weather"].get(k) for k in ("events_written", "events_rejected", "status")}
                            if weather_dir is not None else None),
     }
+    if report_dir is not None:
+        from ais.ml.report import write_report
+
+        write_report(result, scored, report_dir)
+    return result
+
+
+def tuning_folds(settings: Settings) -> tuple[int, int]:
+    """(windows, months per window) of the rolling-origin validation (config ``tuning``)."""
+    folds, months = settings.get_int("tuning.folds"), settings.get_int("tuning.fold_months")
+    if folds < 1 or months < 1:
+        raise ConfigError("tuning.folds and tuning.fold_months must be >= 1")
+    return folds, months

@@ -16,7 +16,7 @@ import numpy as np
 
 from ais.errors import ModelTypeError
 from ais.features.columns import FEATURE_NAMES
-from ais.ml.features import CATEGORICAL_FEATURES, categorical_indices
+from ais.ml.features import CATEGORICAL_FEATURES
 
 MODEL_TYPES: tuple[str, ...] = ("lightgbm", "xgboost")
 SEED = 20260519
@@ -89,11 +89,13 @@ class LightGBMModel:
 
 
 def _fit_lightgbm(params: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
-                  y_val: np.ndarray, num_boost_round: int, early_stopping_rounds: int) -> LightGBMModel:
+                  y_val: np.ndarray, num_boost_round: int, early_stopping_rounds: int,
+                  names: Sequence[str]) -> LightGBMModel:
     import lightgbm as lgb
 
-    train_set = lgb.Dataset(x_train, label=y_train, feature_name=list(FEATURE_NAMES),
-                            categorical_feature=categorical_indices(), free_raw_data=False)
+    categorical = [names.index(n) for n in CATEGORICAL_FEATURES if n in names]
+    train_set = lgb.Dataset(x_train, label=y_train, feature_name=list(names),
+                            categorical_feature=categorical, free_raw_data=False)
     val_set = lgb.Dataset(x_val, label=y_val, reference=train_set)
     booster = lgb.train(params, train_set, num_boost_round=num_boost_round, valid_sets=[val_set],
                         valid_names=["validation"],
@@ -121,7 +123,7 @@ class XGBoostModel:
     def _dmatrix(self, matrix: np.ndarray) -> Any:
         import xgboost as xgb
 
-        return xgb.DMatrix(matrix, feature_names=list(FEATURE_NAMES), missing=np.nan)
+        return xgb.DMatrix(matrix, feature_names=self.feature_names(), missing=np.nan)
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         out = self.booster.predict(self._dmatrix(matrix), iteration_range=(0, self.best_iteration))
@@ -138,14 +140,15 @@ class XGBoostModel:
         trimmed = self.booster[: self.best_iteration]
         total_gain = trimmed.get_score(importance_type="total_gain")
         weight = trimmed.get_score(importance_type="weight")
-        return [(n, float(total_gain.get(n, 0.0)), int(weight.get(n, 0))) for n in FEATURE_NAMES]
+        return [(n, float(total_gain.get(n, 0.0)), int(weight.get(n, 0))) for n in self.feature_names()]
 
 
 def _fit_xgboost(params: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
-                 y_val: np.ndarray, num_boost_round: int, early_stopping_rounds: int) -> XGBoostModel:
+                 y_val: np.ndarray, num_boost_round: int, early_stopping_rounds: int,
+                 feature_names: Sequence[str]) -> XGBoostModel:
     import xgboost as xgb
 
-    names = list(FEATURE_NAMES)
+    names = list(feature_names)
     dtrain = xgb.DMatrix(x_train, label=y_train, feature_names=names, missing=np.nan)
     dval = xgb.DMatrix(x_val, label=y_val, feature_names=names, missing=np.nan)
     booster = xgb.train(params, dtrain, num_boost_round=num_boost_round, evals=[(dval, "validation")],
@@ -165,11 +168,15 @@ def _load_xgboost(data: bytes) -> XGBoostModel:
 
 def fit(model_type: str, params: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray,
         x_val: np.ndarray, y_val: np.ndarray, num_boost_round: int = DEFAULT_NUM_BOOST_ROUND,
-        early_stopping_rounds: int = DEFAULT_EARLY_STOPPING_ROUNDS) -> FittedModel:
+        early_stopping_rounds: int = DEFAULT_EARLY_STOPPING_ROUNDS,
+        feature_names: Sequence[str] = FEATURE_NAMES) -> FittedModel:
+    """A model on the columns ``feature_names`` (the 67 features, or those plus the derived columns of
+    :mod:`ais.ml.tuning`); the features of ``CATEGORICAL_FEATURES`` among them are categories."""
     require_model_type(model_type)
+    names = list(feature_names)
     if model_type == "lightgbm":
-        return _fit_lightgbm(params, x_train, y_train, x_val, y_val, num_boost_round, early_stopping_rounds)
-    return _fit_xgboost(params, x_train, y_train, x_val, y_val, num_boost_round, early_stopping_rounds)
+        return _fit_lightgbm(params, x_train, y_train, x_val, y_val, num_boost_round, early_stopping_rounds, names)
+    return _fit_xgboost(params, x_train, y_train, x_val, y_val, num_boost_round, early_stopping_rounds, names)
 
 
 def load(model_type: str, data: bytes) -> FittedModel:

@@ -28,7 +28,9 @@ from ais.errors import FeatureMatrixError
 from ais.features.columns import FEATURE_NAMES, FEATURES, SEASONS
 
 SEASON_CODES: dict[str, float] = {name: float(index) for index, name in enumerate(SEASONS)}
-CATEGORICAL_FEATURES: tuple[str, ...] = ("season",)
+# Category codes, not quantities: the season index and the trajectory cluster id (LightGBM splits
+# them as categories; a cluster id of 3 is not "more" than 2).
+CATEGORICAL_FEATURES: tuple[str, ...] = ("season", "dominant_cluster")
 
 
 def _is_missing(value: Any) -> bool:

@@ -168,7 +168,42 @@ def _serving_row(catalog: Catalog, identifier: str, base_hour: dt.datetime, loca
     return rows[0] if rows else None
 
 
-def _load_model(row: Mapping[str, Any]) -> boosters.FittedModel:
+def model_meta(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The model_meta.json beside a registry row's artifact; {} when there is none (a model trained
+    before that file existed)."""
+    import json
+
+    uri = str(row.get("artifact_uri") or "")
+    try:
+        data = read_artifact(uri.rsplit("/", 1)[0] + "/model_meta.json") if "/" in uri else b""
+    except ArtifactError:
+        return {}
+    if not data:
+        return {}
+    try:
+        meta = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise JobError(f"model {row['model_version']}: model_meta.json is not JSON: {exc}") from exc
+    return meta if isinstance(meta, dict) else {}
+
+
+def serving_model(row: Mapping[str, Any]) -> tuple[Any, dict[str, Any] | None]:
+    """(the model with its target transform and profile, its interval calibration or None). A model
+    whose meta has no ``tuning`` block (trained before per-horizon tuning, or without a meta file)
+    serves as ``level`` with no interval."""
+    from ais.ml.tuning import Config, Fitted
+
+    meta = model_meta(row)
+    tuned: dict[str, Any] = meta["tuning"] if isinstance(meta.get("tuning"), dict) else {}
+    try:
+        config = Config.from_dict(tuned.get("chosen"))
+    except ValueError as exc:
+        raise JobError(f"model {row['model_version']}: model_meta.json: {exc}") from exc
+    model = _load_model(row, config.feature_names())
+    return Fitted(config, model, tuned.get("profile")), tuned.get("interval")
+
+
+def _load_model(row: Mapping[str, Any], features: list[str] | None = None) -> boosters.FittedModel:
     version = row["model_version"]
     try:
         data = read_artifact(str(row.get("artifact_uri") or ""))
@@ -178,7 +213,7 @@ def _load_model(row: Mapping[str, Any]) -> boosters.FittedModel:
     except Exception as exc:  # a library error while reading an artifact: name the model
         raise JobError(f"model {version}: cannot load {row.get('artifact_uri')}: "
                        f"{type(exc).__name__}: {exc}") from exc
-    if model.feature_names() != list(FEATURE_NAMES):
+    if model.feature_names() != (features or list(FEATURE_NAMES)):
         raise JobError(f"model {version} was trained on other features than the current feature list")
     return model
 
@@ -232,12 +267,8 @@ def predict(settings: Settings, base_hour: str | dt.datetime | None = None, loca
         matrix = feature_array([serving_row])
     except FeatureMatrixError as exc:
         raise JobError(f"serving row {iso_z(chosen)}: {exc}") from exc
-    forecasts: dict[int, float] = {}
-    for h in PREDICTION_HORIZONS:
-        value = float(_load_model(models[h]).predict(matrix)[0])
-        if not math.isfinite(value):
-            raise JobError(f"model {models[h]['model_version']} ({h}h) predicted a non-finite value")
-        forecasts[h] = float(np.clip(value, 0.0, None))
+    del matrix  # checked above; each model builds its own matrix (its profile columns)
+    forecasts, bounds = _forecast(serving_row, models)
 
     created_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     row = build_prediction_row(serving_row, forecasts, models, location_name=settings.location_name,
@@ -245,7 +276,11 @@ def predict(settings: Settings, base_hour: str | dt.datetime | None = None, loca
                                inference_run_id=uuid.uuid4().hex, created_at=created_at)
     written = 0
     served: dict[str, Any] | None = None
+    interval = interval_row(row, bounds)
     if not dry_run:
+        # the interval first: a reader that sees the prediction row finds its interval in place
+        if interval is not None:
+            merge_rows(catalog, table(FORECAST_INTERVAL_TABLE), [interval])
         written = merge_rows(catalog, prediction_spec, [row]).written
         served = _serve_in_cassandra(settings, catalog, prediction_spec.identifier, row)
     log.info("prediction", job="predict", input_count=1, output_count=1, rows_written=written,
@@ -254,7 +289,55 @@ def predict(settings: Settings, base_hour: str | dt.datetime | None = None, loca
              feature_version=feature_version, feature_schema_hash=row["feature_schema_hash"],
              base_hour=iso_z(chosen), location_id=location_id, model_status=model_status,
              pm25_6h=row["pm25_6h"], pm25_12h=row["pm25_12h"], pm25_24h=row["pm25_24h"],
-             cassandra=served, dry_run=dry_run, status="success")
+             cassandra=served, dry_run=dry_run, status="success",
+             interval={k: v for k, v in (interval or {}).items() if k.startswith("pm25_p")} or None)
+    return row
+
+
+FORECAST_INTERVAL_TABLE = "predictions.hanoi_pm25_forecast_interval_gold"
+
+
+def _forecast(serving_row: Mapping[str, Any], models: Mapping[int, Mapping[str, Any]]
+              ) -> tuple[dict[int, float], dict[int, tuple[float, float]]]:
+    """Each horizon's forecast (its transform applied back, clipped at 0) and, for the models with a
+    calibration, its 80 % interval."""
+    from ais.ml.intervals import bounds as interval_bounds
+
+    forecasts: dict[int, float] = {}
+    bounds: dict[int, tuple[float, float]] = {}
+    for h in PREDICTION_HORIZONS:
+        model, interval = serving_model(models[h])
+        if model.config.transform == "change" and serving_row.get("pm25_mean") is None:
+            raise JobError(f"model {models[h]['model_version']} ({h}h) forecasts the change from the base hour's "
+                           "PM2.5, and the serving row has no pm25_mean")
+        try:
+            value = float(model.predict([serving_row], h)[0])
+        except FeatureMatrixError as exc:
+            raise JobError(f"serving row: {exc}") from exc
+        if not math.isfinite(value):
+            raise JobError(f"model {models[h]['model_version']} ({h}h) predicted a non-finite value")
+        forecasts[h] = float(np.clip(value, 0.0, None))
+        if interval is not None:
+            low, high = interval_bounds([forecasts[h]], interval)
+            bounds[h] = (float(low[0]), float(high[0]))
+    return forecasts, bounds
+
+
+def interval_row(prediction: Mapping[str, Any], bounds: Mapping[int, tuple[float, float]]) -> dict[str, Any] | None:
+    """The companion row of the interval table for a prediction row; None when no model has a
+    calibration (a horizon without one has null bounds)."""
+    if not bounds:
+        return None
+    row: dict[str, Any] = {k: prediction[k] for k in ("prediction_id", "base_hour", "location_id", "model_version",
+                                                       "feature_version")}
+    for h in PREDICTION_HORIZONS:
+        low, high = bounds.get(h, (None, None))
+        row[f"pm25_p10_{h}h"], row[f"pm25_p90_{h}h"] = low, high
+    from ais.ml.intervals import COVERAGE, METHOD
+
+    row |= {"coverage": COVERAGE, "interval_method": METHOD, "inference_run_id": prediction["inference_run_id"],
+            "created_at": prediction["created_at"], "year": prediction["year"],
+            "month_partition": prediction["month_partition"]}
     return row
 
 

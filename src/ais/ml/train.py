@@ -28,11 +28,12 @@ from ais.config import Settings
 from ais.features.columns import FEATURE_NAMES, TARGETS, schema_hash
 from ais.iceberg_io import equals
 from ais.jsonlog import get_logger
-from ais.ml import boosters
+from ais.ml import boosters, intervals
 from ais.ml.artifacts import ArtifactError, artifact_root, horizon_dir, to_uri, write_atomically
-from ais.ml.features import FeatureMatrixError, feature_array
+from ais.ml.features import FeatureMatrixError
 from ais.ml.metrics import regression_metrics, skill_vs_persistence
 from ais.ml.registry import RUN_STATUS_TRAINED
+from ais.ml.tuning import Fitted, Tuning, fit_config, tune
 from ais.progress import steps as progress_steps
 from ais.tables import TableSpec, table
 
@@ -143,9 +144,36 @@ def _data_source(frame: pd.DataFrame) -> str | None:
     return ",".join(values) or None
 
 
-def _score(model: boosters.FittedModel, part: pd.DataFrame, target: str) -> tuple[dict[str, Any], np.ndarray]:
-    predicted = model.predict(feature_array(part))
-    return regression_metrics(part[target].to_numpy(dtype=np.float64), predicted), predicted
+def _score(model: Fitted, part: pd.DataFrame, horizon: int) -> tuple[dict[str, Any], np.ndarray]:
+    predicted = model.predict(part, horizon)
+    return regression_metrics(part[TARGETS[horizon]].to_numpy(dtype=np.float64), predicted), predicted
+
+
+def tune_horizon(settings: Settings, parts: dict[str, pd.DataFrame], horizon: int, model_type: str,
+                 num_boost_round: int, early_stopping_rounds: int) -> Tuning:
+    """The configuration of one horizon chosen on the train and validation rows (never the test
+    rows): rolling-origin windows ending after the last validation hour (config ``tuning``) when the
+    span holds them, else the dataset's own train/validation split."""
+    known = pd.concat([parts["train"], parts["validation"]]).sort_values("hour", kind="stable")
+    known = known.assign(hour=pd.to_datetime(known["hour"], utc=True))
+    cutoff = known["hour"].iloc[-1].to_pydatetime() + dt.timedelta(hours=horizon + 1)
+    fallback = tuple(p.assign(hour=pd.to_datetime(p["hour"], utc=True)) for p in (parts["train"], parts["validation"]))
+    try:
+        return tune(known, horizon, cutoff, model_type, folds=settings.get_int("tuning.folds"),
+                    fold_months=settings.get_int("tuning.fold_months"),
+                    validation_fraction=settings.get_float("backtest.validation_fraction"),
+                    num_boost_round=num_boost_round, early_stopping_rounds=early_stopping_rounds,
+                    fallback=(fallback[0], fallback[1]))
+    except FeatureMatrixError as exc:
+        raise JobError(f"training dataset: {exc}") from exc
+
+
+def interval_of(tuned: Tuning) -> dict[str, Any] | None:
+    """The 80 % interval calibrated on the tuning's validation residuals; None when they are too few."""
+    try:
+        return intervals.calibrate(tuned.actual, tuned.predicted)
+    except ValueError:
+        return None
 
 
 def identical_run(catalog: Catalog, settings: Settings, model_version: str, dataset_version: str,
@@ -222,11 +250,15 @@ def train_models(settings: Settings, dataset_version: str | None = None, feature
     parts_by_horizon = {h: _horizon_parts(frame, h) for h in settings.horizons}
     data_source = _data_source(frame)
     hash_ = schema_hash()
-    params = boosters.default_params(model_type)
-    description = boosters.describe_training(model_type, params, num_boost_round, early_stopping_rounds)
+    with progress_steps("tune", len(settings.horizons)) as run:
+        tuned = {h: run(f"tune {model_type} {h} h", tune_horizon, settings, parts_by_horizon[h], h, model_type,
+                        num_boost_round, early_stopping_rounds) for h in settings.horizons}
+    descriptions = {h: boosters.describe_training(model_type, tuned[h].config.params(model_type), num_boost_round,
+                                                  early_stopping_rounds) | {"tuning": tuned[h].config.to_dict()}
+                    for h in settings.horizons}
     model_version = model_version_for(model_type, frame, {
-        "training": description, "feature_schema_hash": hash_, "feature_version": feature_version,
-        "horizons": list(settings.horizons)})
+        "training": {str(h): d for h, d in descriptions.items()}, "feature_schema_hash": hash_,
+        "feature_version": feature_version, "horizons": list(settings.horizons)})
     if reuse_identical:
         previous = identical_run(catalog, settings, model_version, dataset_version, feature_set_name,
                                  feature_version, root)
@@ -247,16 +279,18 @@ def train_models(settings: Settings, dataset_version: str | None = None, feature
             with run.step(f"train {model_type} {horizon} h ({len(parts_by_horizon[horizon]['train'])} rows)"):
                 target = TARGETS[horizon]
                 parts = parts_by_horizon[horizon]
+                description = descriptions[horizon]
+                labels = {s: parts[s][target].to_numpy(dtype=np.float64) for s in SPLITS}
                 try:
-                    matrices = {s: feature_array(parts[s]) for s in SPLITS}
+                    fitted = fit_config(model_type, tuned[horizon].config, parts["train"], parts["validation"],
+                                        horizon, num_boost_round=num_boost_round,
+                                        early_stopping_rounds=early_stopping_rounds)
+                    model = fitted.model
+                    train_metrics, _ = _score(fitted, parts["train"], horizon)
+                    validation_metrics, _ = _score(fitted, parts["validation"], horizon)
+                    test_metrics, test_pred = _score(fitted, parts["test"], horizon)
                 except FeatureMatrixError as exc:
                     raise JobError(f"training dataset: {exc}") from exc
-                labels = {s: parts[s][target].to_numpy(dtype=np.float64) for s in SPLITS}
-                model = boosters.fit(model_type, params, matrices["train"], labels["train"], matrices["validation"],
-                                     labels["validation"], num_boost_round, early_stopping_rounds)
-                train_metrics, _ = _score(model, parts["train"], target)
-                validation_metrics, _ = _score(model, parts["validation"], target)
-                test_metrics, test_pred = _score(model, parts["test"], target)
                 rmse_persistence, skill = skill_vs_persistence(
                     labels["test"], test_pred, parts["test"]["pm25_mean"].to_numpy(dtype=np.float64, na_value=np.nan))
                 test_metrics |= {"rmse_persistence": rmse_persistence, "skill_vs_persistence": skill}
@@ -268,7 +302,9 @@ def train_models(settings: Settings, dataset_version: str | None = None, feature
                         "target": target, "features": list(FEATURE_NAMES), "feature_schema_hash": hash_,
                         "feature_version": feature_version, "feature_set_name": feature_set_name,
                         "dataset_version": dataset_version, "best_iteration": model.best_iteration,
-                        "trained_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), **description}
+                        "trained_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), **description,
+                        "tuning": tuned[horizon].to_dict() | {"profile": fitted.profile,
+                                                              "interval": interval_of(tuned[horizon])}}
                 write_atomically(model_path, model.to_bytes())
                 write_atomically(importance_path, boosters.feature_importance_csv(model.importance()))
                 write_atomically(storage.join(folder, "model_meta.json"),
