@@ -6,6 +6,8 @@
 #
 #   scripts/build_images.sh [base|api|ml|spark ...]      (default: base api ml spark)
 #
+# The api image serves the dashboard: `api` first builds web/dashboard/dist with `scripts/setup.sh web`
+# (Node.js 20; cached) and stops with a clear error when it cannot.
 # Cached: the base root filesystem is kept as var/images/debian-12-base-<key>.tar (key: the suite,
 # mirror and package list below) and as the buildah image localhost/ais-debian-base:12-<key>; the
 # images are built with --layers, so a second run rebuilds only the steps whose inputs changed.
@@ -92,6 +94,17 @@ build_ca_args() {
     --build-arg MAVEN_OPTS=-Djavax.net.ssl.trustStore=/run/ais-build-ca/java-cacerts
 }
 
+# The API image copies the built dashboard (web/dashboard/dist, gitignored): build it first with
+# scripts/setup.sh web (cached: nothing to do when its sources have not changed; needs npm).
+step_dashboard() {
+  local dist="$ROOT/web/dashboard/dist"
+  log dashboard_build_start "\"dir\":\"${dist#"$ROOT"/}\""
+  "$ROOT/scripts/setup.sh" web \
+    || die "dashboard_build_failed: scripts/setup.sh web could not build web/dashboard/dist, which the api image copies (Node.js 20 and npm needed)"
+  [ -f "$dist/index.html" ] || die "dashboard_not_built: $dist/index.html is missing after scripts/setup.sh web"
+  log dashboard_ready "\"dir\":\"${dist#"$ROOT"/}\""
+}
+
 step_image() {
   local which="$1" name="${IMAGE_NAMES[$1]}"
   local start; start="$(date +%s)"
@@ -109,7 +122,8 @@ total_start="$(date +%s)"
 for s in "${steps[@]}"; do
   case "$s" in
     base) step_base ;;
-    api|ml|spark) step_base; step_image "$s" ;;
+    api) step_base; step_dashboard; step_image api ;;
+    ml|spark) step_base; step_image "$s" ;;
     *) echo "usage: $0 [base|api|ml|spark ...]" >&2; exit 2 ;;
   esac
 done

@@ -273,7 +273,7 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
         if args.no_serve:
             return 0
         url = f"{base_url}/api/v1/hanoi/pm25/forecast/latest"
-        dashboard = dashboard_line(base_url)
+        dashboard = dashboard_line(settings, base_url)
         log.info("serving", url=url, dashboard_url=f"{base_url}/", dashboard=dashboard, hint="Ctrl-C to stop")
         if human_mode():
             echo(f"serving the forecast at {url}")
@@ -285,11 +285,11 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
         server.stop()
 
 
-def dashboard_line(base_url: str) -> str:
+def dashboard_line(settings: Settings, base_url: str) -> str:
     """Where the dashboard is (the API serves it at /), or how to build it when it is not built."""
-    from ais.api.app import DASHBOARD_DIR
+    from ais.api.app import dashboard_dir
 
-    if (DASHBOARD_DIR / "index.html").is_file():
+    if (dashboard_dir(settings) / "index.html").is_file():
         return f"dashboard: {base_url}/"
     return f"dashboard: {base_url}/ once built (scripts/setup.sh web)"
 

@@ -92,6 +92,68 @@ def test_image_commands_match_the_local_contract() -> None:
     assert "openjdk" not in dockerfile("ml") and "openjdk" not in dockerfile("api")
 
 
+def test_api_image_ships_the_dashboard(tmp_path: Path) -> None:
+    """The API image copies the built dashboard (web/dashboard/dist, gitignored) under /opt/ais and
+    points runtime.dashboard_dir at it through DASHBOARD_DIR; the API run in that layout serves it."""
+    text = dockerfile("api")
+    copy = re.search(r"^COPY web/dashboard/dist/ (\S+)$", text, re.M)
+    assert copy, "the api image copies web/dashboard/dist"
+    workdirs = re.findall(r"^WORKDIR (\S+)$", text[:copy.start()], re.M)
+    target = Path(workdirs[-1]) / copy.group(1)
+    env = dict(re.findall(r"^(?:ENV)?\s+([A-Z_]+)=(\S+)(?: \\)?$", text[text.index("\nENV "):], re.M))
+    assert env["DASHBOARD_DIR"] == str(target) == "/opt/ais/web/dashboard/dist"
+    assert "!web/dashboard/dist/" in (DOCKER / "api" / "Dockerfile.dockerignore").read_text().splitlines()
+    assert "web/dashboard" not in dockerfile("ml") and "web/dashboard" not in dockerfile("spark")
+    # the image's layout under tmp_path: its config, the copied build and its environment
+    image_root = tmp_path / "opt" / "ais"
+    (image_root / "config").mkdir(parents=True)
+    (image_root / "config" / "hanoi_pipeline.yaml").write_bytes(CONFIG_PATH.read_bytes())
+    built = image_root / target.relative_to("/opt/ais")
+    (built / "assets").mkdir(parents=True)
+    (built / "index.html").write_text("<!doctype html><title>image</title>", encoding="utf-8")
+    (built / "assets" / "app.js").write_text("1", encoding="utf-8")
+    config = image_root / "config" / "hanoi_pipeline.yaml"
+    code = (
+        "from fastapi.testclient import TestClient\n"
+        "from ais.api.app import create_app, dashboard_dir\n"
+        "from ais.config import load_settings\n"
+        f"settings = load_settings({str(config)!r})\n"
+        "assert dashboard_dir(settings) == settings.project_root / 'web' / 'dashboard' / 'dist'\n"
+        "client = TestClient(create_app(settings))\n"
+        "print(client.get('/').text, client.get('/assets/app.js').status_code)\n")
+    done = run_blocked([IMPORT_NAMES[d] for d in excluded("api")], code,
+                       {**isolated_env(tmp_path), "DASHBOARD_DIR": str(built)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["<!doctype", "html><title>image</title>", "200"]
+
+
+def test_build_images_builds_the_dashboard_before_the_api_image(tmp_path: Path) -> None:
+    """scripts/build_images.sh api runs scripts/setup.sh web first and stops with a clear error when
+    the dashboard cannot be built (its step_dashboard run against a stand-in setup.sh)."""
+    script = (PROJECT_ROOT / "scripts" / "build_images.sh").read_text()
+    assert re.search(r"^    api\) step_base; step_dashboard; step_image api ;;$", script, re.M)
+    helpers = re.search(r"^log\(\) \{.*?exit 2; \}$", script, re.M | re.S)
+    step = re.search(r"^step_dashboard\(\) \{.*?^\}$", script, re.M | re.S)
+    assert helpers and step and '"$ROOT/scripts/setup.sh" web' in step.group(0)
+    (tmp_path / "scripts").mkdir()
+    setup = tmp_path / "scripts" / "setup.sh"
+
+    def run(setup_body: str) -> subprocess.CompletedProcess[str]:
+        setup.write_text("#!/bin/sh\n" + setup_body)
+        setup.chmod(0o755)
+        program = f"set -euo pipefail\nROOT={tmp_path}\n{helpers.group(0)}\n{step.group(0)}\nstep_dashboard\n"
+        return subprocess.run(["bash", "-c", program], capture_output=True, text=True, check=False)
+
+    no_npm = run("echo 'setup: npm (Node.js 20) is required for the dashboard' >&2; exit 2\n")
+    assert no_npm.returncode == 2 and "dashboard_build_failed" in no_npm.stderr and "npm" in no_npm.stderr
+    nothing = run("exit 0\n")
+    assert nothing.returncode == 2 and "dashboard_not_built" in nothing.stderr
+    built = run("mkdir -p \"$(dirname \"$0\")/../web/dashboard/dist\"\n"
+                "echo '<!doctype html>' > \"$(dirname \"$0\")/../web/dashboard/dist/index.html\"\n")
+    assert built.returncode == 0, built.stderr
+    assert '"event":"dashboard_ready","dir":"web/dashboard/dist"' in built.stderr
+
+
 def test_extras_declared_in_pyproject() -> None:
     extras = PYPROJECT["optional-dependencies"]
     assert sorted(extras) == ["api", "ml", "spark"]  # Airflow has its own requirements file, no extra

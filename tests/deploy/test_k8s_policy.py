@@ -68,6 +68,9 @@ WRITABLE_ROOT = {("Pod", "spark")}
 EMBEDDED_ONLY = {"SPARK_MASTER", "SPARK_LOCAL_MEMORY", "SPARK_LOCAL_JAVA_OPTIONS", "LANDING_DIR"}
 # runtime keys whose configured default is also the cluster's value (empty: ais-traj's own engine)
 CLUSTER_KEEPS_DEFAULT = {"HYSPLIT_EXEC"}
+# runtime keys an image sets itself (its Dockerfile's ENV: where it put its own files), which the
+# ConfigMap every pod gets must not override: the API image's copy of the built dashboard
+IMAGE_SETS = {"DASHBOARD_DIR": "api"}
 # runtime keys of the ingest adapters, which run outside the compute layer in this phase
 INGEST_ONLY = {"INGEST_STATE_DIR", "WEATHERAPI_BASE_URL", "OPENAQ_BASE_URL", "CDSE_TOKEN_URL",
                "CDSE_ODATA_BASE_URL", "CDSE_DOWNLOAD_BASE_URL", "CMR_BASE_URL", "CDS_API_BASE_URL"}
@@ -461,7 +464,8 @@ def test_configmap_has_every_runtime_setting(rendered: OverlayObjects) -> None:
         data = by_kind_name(rendered[overlay])[("ConfigMap", "ais-runtime-config")]["data"]
         assert set(CONTRACT_ENV) <= set(data)
         # a new runtime key needs a decision for the cluster: a ConfigMap value, or one of the sets above
-        assert runtime - EMBEDDED_ONLY - CLUSTER_KEEPS_DEFAULT - INGEST_ONLY <= set(data)
+        assert runtime - EMBEDDED_ONLY - CLUSTER_KEEPS_DEFAULT - INGEST_ONLY - set(IMAGE_SETS) <= set(data)
+        assert not set(IMAGE_SETS) & set(data)
         # besides runtime keys: the config file's path, and the HDFS identity the Hadoop client and
         # hdfs-native read (Spark jobs and ML pods write the same warehouse as one user)
         assert set(data) <= runtime | aliases | {"HANOI_PIPELINE_CONFIG", "HADOOP_USER_NAME"}, set(data) - runtime
@@ -469,6 +473,10 @@ def test_configmap_has_every_runtime_setting(rendered: OverlayObjects) -> None:
         assert not SECRET_ENV & set(data)
         assert data["ICEBERG_CATALOG"] == "ais" and data["SPARK_K8S_NAMESPACE"] == "ais"
         assert data["SPARK_DRIVER_SERVICE_ACCOUNT"] == "spark" and data["AIRFLOW_K8S_SERVICE_ACCOUNT"] == "airflow"
+    for key, image in IMAGE_SETS.items():
+        assert key.lower() in config["runtime"]
+        dockerfile = (DEPLOY.parent / "docker" / image / "Dockerfile").read_text()
+        assert re.search(rf"^(ENV)?\s+{key}=/opt/ais/\S+", dockerfile, re.M), f"docker/{image}/Dockerfile sets {key}"
 
 
 @pytest.mark.parametrize("overlay", sorted(OVERLAYS))

@@ -182,7 +182,8 @@ def get(url: str) -> tuple[int, dict[str, object]]:
 
 def test_api_image_serves_healthz(containers: dict[str, Container]) -> None:
     """The API image's own ENTRYPOINT + CMD (tini, `ais serve --host 0.0.0.0`) on a free port set by
-    API_PORT: /healthz answers 200 from the host; /readyz says 503 (no catalog in the image)."""
+    API_PORT: /healthz answers 200 from the host; /readyz says 503 (no catalog in the image); / is the
+    dashboard's index.html that the image copied from web/dashboard/dist."""
     container = get_container(containers, "api")
     contract = container.config["Entrypoint"] + container.config["Cmd"]
     assert contract == ["/usr/bin/tini", "--", "ais", "serve", "--host", "0.0.0.0"]
@@ -201,6 +202,10 @@ def test_api_image_serves_healthz(containers: dict[str, Container]) -> None:
         assert status == (200, {"status": "ok"}), (status, server.poll())
         ready_code, ready = get(f"http://127.0.0.1:{port}/readyz")
         assert ready_code == 503 and ready["status"] != "ready", ready
+        # the dashboard the image copied (scripts/build_images.sh builds it first) at /
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            page = (response.status, response.read())
+        assert page == (200, (PROJECT_ROOT / "web" / "dashboard" / "dist" / "index.html").read_bytes())
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ais.api.app import DASHBOARD_DIR
+from ais.api.app import dashboard_dir
 from tests.conftest import PROJECT_ROOT
 from tests.integration.conftest import DemoChain
 
@@ -44,8 +44,9 @@ def _free_port() -> int:
 def served(demo_chain: DemoChain) -> Iterator[str]:
     from ais.pipeline import _Server
 
+    built = dashboard_dir(demo_chain.settings)
     missing = [what for what, ok in (
-        (f"{DASHBOARD_DIR}/index.html (scripts/setup.sh web)", (DASHBOARD_DIR / "index.html").is_file()),
+        (f"{built}/index.html (scripts/setup.sh web)", (built / "index.html").is_file()),
         (f"{WEB}/node_modules/playwright-core (scripts/setup.sh web)",
          (WEB / "node_modules" / "playwright-core").is_dir()),
         (f"{CHROMIUM} (scripts/setup.sh apt)", CHROMIUM.is_file()),

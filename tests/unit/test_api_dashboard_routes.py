@@ -15,14 +15,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from tests.conftest import CONFIG_PATH, isolated_env
+from tests.conftest import CONFIG_PATH, PROJECT_ROOT, isolated_env
 
 from ais import tables
-from ais.api import app as api_app
-from ais.api.app import create_app
+from ais.api.app import create_app, dashboard_dir
 from ais.api.dashboard import HEALTH_PATH, MAP_PATH, VIEW_INTERVAL_S, map_view
 from ais.catalog import ensure_tables, load_catalog
-from ais.config import Settings, load_settings
+from ais.config import ConfigError, Settings, load_settings
 from ais.iceberg_io import merge_rows
 
 UTC = dt.UTC
@@ -255,14 +254,18 @@ def test_views_answer_503_in_the_error_shape_while_nothing_can_be_read(world: Wo
 
 # ---- the static dashboard --------------------------------------------------------------------------
 
-def test_the_dashboard_is_served_at_the_root_with_its_assets(world: World, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def _served_from(world: World, tmp_path: Path, folder: Path) -> World:
+    """The world's catalog with runtime.dashboard_dir set through its environment variable."""
+    settings = load_settings(CONFIG_PATH, environ=isolated_env(tmp_path, DASHBOARD_DIR=str(folder)))
+    return dataclasses.replace(world, settings=settings)
+
+
+def test_the_dashboard_is_served_at_the_root_with_its_assets(world: World, tmp_path: Path) -> None:
     built = tmp_path / "dist"
     (built / "assets").mkdir(parents=True)
     (built / "index.html").write_text("<!doctype html><title>AIS</title>", encoding="utf-8")
     (built / "assets" / "main.js").write_text("console.log(1)", encoding="utf-8")
-    monkeypatch.setattr(api_app, "DASHBOARD_DIR", built)
-    client = TestClient(world.app())
+    client = TestClient(_served_from(world, tmp_path, built).app())
     index = client.get("/")
     assert (index.status_code, index.text, index.headers["content-type"]) == (
         200, "<!doctype html><title>AIS</title>", "text/html; charset=utf-8")
@@ -273,13 +276,34 @@ def test_the_dashboard_is_served_at_the_root_with_its_assets(world: World, tmp_p
     assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
 
 
-def test_an_unbuilt_dashboard_says_how_to_build_it(world: World, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api_app, "DASHBOARD_DIR", tmp_path / "not-built")
-    response = TestClient(world.app()).get("/")
+def test_the_dashboard_folder_is_configured(world: World, tmp_path: Path) -> None:
+    """runtime.dashboard_dir: by default web/dashboard/dist under the project root (where
+    scripts/setup.sh web builds it); DASHBOARD_DIR moves it (the API image's /opt/ais/web/dashboard/
+    dist), a relative value is under the project root, and an empty one is refused."""
+    assert dashboard_dir(world.settings) == PROJECT_ROOT / "web" / "dashboard" / "dist"
+    image_like = tmp_path / "opt" / "ais"
+    (image_like / "config").mkdir(parents=True)
+    config = image_like / "config" / "hanoi_pipeline.yaml"
+    config.write_bytes(CONFIG_PATH.read_bytes())
+    assert dashboard_dir(load_settings(config, environ={})) == image_like / "web" / "dashboard" / "dist"
+    assert dashboard_dir(load_settings(CONFIG_PATH, environ={"DASHBOARD_DIR": "build/ui"})) == \
+        PROJECT_ROOT / "build" / "ui"
+    with pytest.raises(ConfigError, match=r"runtime\.dashboard_dir is empty"):
+        dashboard_dir(load_settings(CONFIG_PATH, environ={"DASHBOARD_DIR": " "}))
+    # the routes read the configured folder, not the source tree's
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / "index.html").write_text("<!doctype html><title>moved</title>", encoding="utf-8")
+    response = TestClient(_served_from(world, tmp_path, moved).app()).get("/")
+    assert (response.status_code, response.text) == (200, "<!doctype html><title>moved</title>")
+
+
+def test_an_unbuilt_dashboard_says_how_to_build_it(world: World, tmp_path: Path) -> None:
+    response = TestClient(_served_from(world, tmp_path, tmp_path / "not-built").app()).get("/")
     assert response.status_code == 404
     body = response.json()
     assert body["error"] == "dashboard_not_built" and "scripts/setup.sh web" in body["message"]
+    assert str(tmp_path / "not-built" / "index.html") in body["message"]
 
 
 def test_metrics_count_the_dashboard_routes_requests_and_cache_hits(world: World) -> None:
@@ -296,15 +320,15 @@ def test_metrics_count_the_dashboard_routes_requests_and_cache_hits(world: World
     assert samples[("ais_api_requests_total", (("route", MAP_PATH), ("status", "200")))] == 3
     assert samples[("ais_api_requests_total", (("route", MAP_PATH), ("status", "304")))] == 1
     assert samples[("ais_api_requests_total", (("route", "/"), ("status", "200" if (
-        api_app.DASHBOARD_DIR / "index.html").is_file() else "404")))] == 1
+        dashboard_dir(world.settings) / "index.html").is_file() else "404")))] == 1
     assert samples[("ais_api_cache_hits_total", (("route", MAP_PATH),))] == 3
 
 
-def test_the_demo_names_the_dashboard_or_how_to_build_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_names_the_dashboard_or_how_to_build_it(tmp_path: Path) -> None:
     from ais.pipeline import dashboard_line
 
-    monkeypatch.setattr(api_app, "DASHBOARD_DIR", tmp_path)
-    assert dashboard_line("http://127.0.0.1:8080") == (
+    settings = load_settings(CONFIG_PATH, environ=isolated_env(tmp_path, DASHBOARD_DIR=str(tmp_path)))
+    assert dashboard_line(settings, "http://127.0.0.1:8080") == (
         "dashboard: http://127.0.0.1:8080/ once built (scripts/setup.sh web)")
     (tmp_path / "index.html").write_text("<!doctype html>", encoding="utf-8")
-    assert dashboard_line("http://127.0.0.1:8080") == "dashboard: http://127.0.0.1:8080/"
+    assert dashboard_line(settings, "http://127.0.0.1:8080") == "dashboard: http://127.0.0.1:8080/"

@@ -14,7 +14,8 @@
                                               the latest hour (ais.api.dashboard)
     GET /api/v1/pipeline/health               freshness, dead letters, job runs, production models
     GET /metrics                              Prometheus text (ais.api.metrics)
-    GET /, GET /assets/...                    the dashboard (web/dashboard, built by scripts/setup.sh web)
+    GET /, GET /assets/...                    the dashboard (web/dashboard, built by scripts/setup.sh web),
+                                              from runtime.dashboard_dir
     GET /openapi.json, GET /docs              the OpenAPI description and its browsable page
 
 No Spark, no model, no feature table in a request: the forecast comes from the in-memory copy of
@@ -65,7 +66,7 @@ from ais.api.schemas import (
     SkillResponse,
 )
 from ais.api.store import CatalogLike, Flight, PredictionStore, StoreUnavailable, TableCache, etag_of
-from ais.config import Settings
+from ais.config import ConfigError, Settings
 from ais.jsonlog import get_logger
 
 log = get_logger("api")
@@ -454,7 +455,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.monotoni
         body = answer.model_dump_json(by_alias=True).encode("utf-8")
         return cached_response(request, body, etag_of(body))
 
-    add_dashboard(app, store, metrics, location, _safe_error)
+    add_dashboard(app, store, metrics, location, _safe_error, dashboard_dir(settings))
 
     @app.get(METRICS_PATH, include_in_schema=False)
     async def prometheus_metrics() -> Response:
@@ -465,15 +466,21 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.monotoni
     return app
 
 
-DASHBOARD_DIR = Path(__file__).resolve().parents[3] / "web" / "dashboard" / "dist"  # scripts/setup.sh web builds it
+def dashboard_dir(settings: Settings) -> Path:
+    """The built dashboard's folder: runtime.dashboard_dir (env DASHBOARD_DIR), a relative path under
+    the project root (the default web/dashboard/dist is where scripts/setup.sh web builds it; the API
+    image sets /opt/ais/web/dashboard/dist, where it copies the build)."""
+    if not settings.runtime("dashboard_dir").strip():
+        raise ConfigError("runtime.dashboard_dir is empty: it names the built dashboard's folder")
+    return settings.runtime_path("dashboard_dir")
 
 
 def add_dashboard(app: FastAPI, store: PredictionStore, metrics: ApiMetrics, location: str,
-                  safe_error: Callable[[BaseException], str], static_dir: Path | None = None) -> None:
+                  safe_error: Callable[[BaseException], str], static: Path) -> None:
     """The dashboard's data routes (ais.api.dashboard: the map, the pipeline's health) and its
-    static files: ``/`` is web/dashboard/dist/index.html, ``/assets/...`` the built scripts and
-    styles (a 404 in the error shape naming the build step while they are not built)."""
-    static = static_dir or DASHBOARD_DIR
+    static files from ``static`` (:func:`dashboard_dir`): ``/`` is its index.html, ``/assets/...``
+    the built scripts and styles (a 404 in the error shape naming the build step while they are not
+    built)."""
     health = HealthReader(location)
     views = {MAP_PATH: ViewCache(store, "map", lambda catalog: read_map(catalog, location)),
              HEALTH_PATH: ViewCache(store, "pipeline-health", lambda catalog: health(catalog, reference_hour(store)))}
