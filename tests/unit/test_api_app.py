@@ -119,15 +119,16 @@ def test_only_the_contract_routes_and_the_openapi_description_exist(settings: Se
     spec = client.get("/openapi.json")
     assert spec.status_code == 200
     body = spec.json()
-    assert sorted(body["paths"]) == ["/api/v1/hanoi/pm25/forecast/history", "/api/v1/hanoi/pm25/forecast/latest",
-                                     "/api/v1/hanoi/pm25/forecast/skill", "/api/v1/hanoi/pm25/observations",
+    assert sorted(body["paths"]) == ["/api/v1/hanoi/map/latest", "/api/v1/hanoi/pm25/forecast/history",
+                                     "/api/v1/hanoi/pm25/forecast/latest", "/api/v1/hanoi/pm25/forecast/skill",
+                                     "/api/v1/hanoi/pm25/observations", "/api/v1/pipeline/health",
                                      "/healthz", "/readyz"]
     assert "VN_AQI" in body["info"]["description"]
     latest = body["paths"][FORECAST_PATH]["get"]["responses"]
     assert sorted(latest) == ["200", "404", "500", "503"]
     entry = body["components"]["schemas"]["ForecastEntry"]
     assert sorted(entry["required"]) == ["pm25", "risk", "vn_aqi"]
-    assert sorted(entry["properties"]) == ["aqi", "pm25", "risk", "unit", "vn_aqi"]
+    assert sorted(entry["properties"]) == ["aqi", "pm25", "pm25_p10", "pm25_p90", "risk", "unit", "vn_aqi"]
     forecast = body["components"]["schemas"]["Forecast"]["properties"]
     assert sorted(forecast) == ["12h", "24h", "6h"]
     docs = client.get("/docs")
