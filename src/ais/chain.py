@@ -29,6 +29,10 @@ from ais.config import ConfigError, Settings
 
 # weather-vc: the Visual Crossing history, replayed only (ais ml backtest --weather-dir)
 INGEST_SOURCES = ("openaq", "weather", "sentinel5p", "maiac", "era5", "weather-vc")
+# Sources with no live adapter: only a replay feeds them (the backtest's --weather-dir), so no
+# scheduled task runs them or what they alone feed; master gold uses their rows where they exist and
+# ERA5 / the WeatherAPI proxy have no value, and does without them in production.
+REPLAY_ONLY_SOURCES = ("weather-vc",)
 AIRFLOW_CHAIN = Path("airflow") / "dags" / "ais_chain.json"
 
 
@@ -106,6 +110,13 @@ def upstream(targets: Iterable[str]) -> list[str]:
         for table in declared[name].inputs:
             pending += [p for p in producers(table, declared) if p not in needed]
     return order(needed)
+
+
+def replay_only(step: str) -> bool:
+    """Whether every source ``step`` depends on (itself included, for an ingest step) is one of
+    :data:`REPLAY_ONLY_SOURCES`: such a step runs in a replay, never on a schedule."""
+    sources = [n for n in upstream([step]) if nodes()[n].kind == "ingest"]
+    return bool(sources) and all(n.removeprefix("ingest-") in REPLAY_ONLY_SOURCES for n in sources)
 
 
 def reachable(start: Iterable[str], target: str) -> list[str]:

@@ -95,3 +95,12 @@ def test_backtest_with_weather_history_runs_its_bronze_and_silver_before_master(
     assert with_weather[-1] == plain[-1] == "hanoi-master-features-gold"
     assert with_weather.index("bronze-weather-vc") < with_weather.index("weather-history-vc-silver")
     assert set(with_weather) - set(plain) == {"bronze-weather-vc", "weather-history-vc-silver"}
+
+
+def test_replay_only_steps_are_those_fed_by_replayed_sources_alone() -> None:
+    assert chain.REPLAY_ONLY_SOURCES == ("weather-vc",)
+    assert [s for s in chain.nodes() if chain.replay_only(s)] == [
+        "ingest-weather-vc", "bronze-weather-vc", "weather-history-vc-silver"]
+    # master gold reads the history but also every live source: it is scheduled
+    assert not chain.replay_only("hanoi-master-features-gold")
+    assert not chain.replay_only("ingest-weather")
