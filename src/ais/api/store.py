@@ -408,7 +408,9 @@ class PredictionStore(_Published):
         key = None if row is None else (row["prediction_id"], row["base_hour"], row.get("updated_at"))
         if self._loaded and key == self._served_key:
             return
-        body = forecast_response(row) if row is not None else None
+        # the interval stays in the Iceberg companion table (read once per new forecast; without the
+        # catalog the forecast is served without it), so both sources answer the same body
+        body = forecast_response(row, self._interval_of(row)) if row is not None else None
         encoded = body.model_dump_json(by_alias=True).encode("utf-8") if body is not None else None
         if self._publish(flight, _latest=body, _latest_json=encoded, _served_key=key, _loaded=True):
             log.info("prediction_cache_refreshed", table=cfg.qualified("pm25_forecast_latest_by_location"),
