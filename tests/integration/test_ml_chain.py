@@ -190,8 +190,9 @@ T_PROMOTE = dt.datetime(2026, 4, 3, 8, tzinfo=dt.UTC)
 def test_training_writes_one_run_row_per_horizon_with_finite_metrics(world: World) -> None:
     runs = world.rows(MODEL_RUNS.identifier, model_run_id=world.good.model_run_id)
     assert sorted(r["horizon_hour"] for r in runs) == list(HORIZONS)
+    assert len({r["model_version"] for r in runs}) == len(HORIZONS)  # a version per horizon
     for run in runs:
-        assert run["model_version"] == world.good.model_version
+        assert run["model_version"] == world.good.model_versions[run["horizon_hour"]]
         assert re.fullmatch(r"lightgbm-[0-9a-f]{16}", run["model_version"])
         assert run["status"] == "trained"
         assert run["data_source"] == "simulated"
@@ -218,14 +219,14 @@ def test_training_writes_one_run_row_per_horizon_with_finite_metrics(world: Worl
 def test_training_writes_the_artifacts_in_the_contract_layout(world: World) -> None:
     base = Path(world.settings.runtime("model_artifact_base_uri"))
     for h in HORIZONS:
-        folder = base / "hanoi_pm25" / "hanoi_pm25_core_v1" / world.good.model_version / f"horizon={h}"
+        folder = base / "hanoi_pm25" / "hanoi_pm25_core_v1" / world.good.model_versions[h] / f"horizon={h}"
         assert (folder / "model.txt").read_text().startswith("tree")
         importance = (folder / "feature_importance.csv").read_text().splitlines()
         assert importance[0] == "feature,gain,split"
         assert [line.split(",")[0] for line in importance[1:]] == list(FEATURE_NAMES)
         meta = json.loads((folder / "model_meta.json").read_text())
-        assert (meta["features"], meta["feature_schema_hash"], meta["horizon_hour"]) == (
-            list(FEATURE_NAMES), schema_hash(), h)
+        assert (meta["features"], meta["feature_schema_hash"], meta["horizon_hour"], meta["model_version"]) == (
+            list(FEATURE_NAMES), schema_hash(), h, world.good.model_versions[h])
         run = world.rows(MODEL_RUNS.identifier, model_run_id=world.good.model_run_id, horizon_hour=h)[0]
         assert run["artifact_uri"] == (folder / "model.txt").as_uri()
         assert run["model_path"] == str(folder / "model.txt")
@@ -236,15 +237,16 @@ def test_training_is_deterministic(world: World) -> None:
     for good, twin in zip(world.good.horizons, world.twin.horizons, strict=True):
         assert good.test_metrics == twin.test_metrics
     # the version is a content address: same data and training, same version; runs stay distinct
-    assert world.twin.model_version == world.good.model_version
+    assert world.twin.model_versions == world.good.model_versions
     assert world.twin.model_run_id != world.good.model_run_id
-    assert world.worse.model_version != world.good.model_version
+    assert all(world.worse.model_versions[h] != world.good.model_versions[h] for h in HORIZONS)
+    assert world.good.model_version == ";".join(f"{h}h={world.good.model_versions[h]}" for h in HORIZONS)
 
 
 def test_reuse_identical_returns_the_newest_identical_run_and_writes_nothing(world: World) -> None:
     before = world.snapshot(MODEL_RUNS.identifier)
     again = train_models(world.settings, reuse_identical=True)
-    assert (again.model_run_id, again.model_version) == (world.twin.model_run_id, world.twin.model_version)
+    assert (again.model_run_id, again.model_versions) == (world.twin.model_run_id, world.twin.model_versions)
     assert [h.artifact_uri for h in again.horizons] == [h.artifact_uri for h in world.twin.horizons]
     assert [h.test_metrics["mae"] for h in again.horizons] == [h.test_metrics["mae"] for h in world.twin.horizons]
     assert world.snapshot(MODEL_RUNS.identifier) == before
@@ -272,7 +274,7 @@ def test_promote_all_horizons_gives_one_production_row_each(world: World) -> Non
                       promoted_by="alice", now=T_PROMOTE)
         assert (out["promotion_action"], out["old_status"], out["new_status"], out["rows_written"]) == (
             "promote", None, "production", 1)
-    assert world.production() == dict.fromkeys(HORIZONS, world.good.model_version)
+    assert world.production() == world.good.model_versions
     row = world.rows(MODEL_REGISTRY.identifier, horizon_hour=6)[0]
     run = world.rows(MODEL_RUNS.identifier, model_run_id=world.good.model_run_id, horizon_hour=6)[0]
     assert (row["promoted_by"], row["promoted_at"], row["effective_from"], row["effective_to"]) == (
@@ -296,9 +298,9 @@ def test_dry_run_promotion_of_another_run_writes_nothing(world: World) -> None:
                   promoted_by="bob", dry_run=True, force=True, reason="dry-run check")
     assert (out["promotion_action"], out["dry_run"], out["rows_planned"], out["rows_written"]) == (
         "promote", True, 2, 0)
-    assert out["previous_production_model_version"] == world.good.model_version
+    assert out["previous_production_model_version"] == world.good.model_versions[6]
     assert world.snapshot(MODEL_REGISTRY.identifier) == before
-    assert world.production()[6] == world.good.model_version
+    assert world.production()[6] == world.good.model_versions[6]
 
 
 def test_promotion_needs_a_known_run_of_the_same_feature_version(world: World) -> None:
@@ -319,9 +321,8 @@ def test_metric_gate_refuses_a_worse_run_and_force_with_reason_promotes_it(world
     out = promote(world.settings, world.worse.model_run_id, "hanoi", 6, "hanoi_pm25_core_v1",
                   promoted_by="bob", force=True, reason="drill", now=T_PROMOTE + dt.timedelta(hours=1))
     assert (out["promotion_action"], out["forced"], out["reason"]) == ("promote", True, "drill")
-    assert world.production() == {6: world.worse.model_version, 12: world.good.model_version,
-                                  24: world.good.model_version}
-    old = world.rows(MODEL_REGISTRY.identifier, model_version=world.good.model_version, horizon_hour=6)[0]
+    assert world.production() == world.good.model_versions | {6: world.worse.model_versions[6]}
+    old = world.rows(MODEL_REGISTRY.identifier, model_version=world.good.model_versions[6], horizon_hour=6)[0]
     assert (old["status"], old["effective_to"]) == ("archived", T_PROMOTE + dt.timedelta(hours=1))
 
 
@@ -331,9 +332,9 @@ def test_rollback_restores_the_previous_production_model(world: World) -> None:
                    now=T_PROMOTE + dt.timedelta(hours=2))
     assert out["promotion_action"] == "rollback"
     assert (out["previous_production_model_version"], out["new_production_model_version"]) == (
-        world.worse.model_version, world.good.model_version)
-    assert world.production() == dict.fromkeys(HORIZONS, world.good.model_version)
-    (restored,) = world.rows(MODEL_REGISTRY.identifier, model_version=world.good.model_version,
+        world.worse.model_versions[6], world.good.model_versions[6])
+    assert world.production() == world.good.model_versions
+    (restored,) = world.rows(MODEL_REGISTRY.identifier, model_version=world.good.model_versions[6],
                              horizon_hour=6)
     assert (restored["promoted_by"], restored["effective_from"], restored["effective_to"]) == (
         "carol", T_PROMOTE + dt.timedelta(hours=2), None)
@@ -354,7 +355,7 @@ def test_demote_then_rollback(world: World) -> None:
         predict(world.settings)
     rollback(world.settings, "hanoi", 24, "hanoi_pm25_core_v1", promoted_by="dave",
              now=T_PROMOTE + dt.timedelta(hours=4))
-    assert world.production() == dict.fromkeys(HORIZONS, world.good.model_version)
+    assert world.production() == world.good.model_versions
 
 
 def test_predict_writes_one_row_with_finite_values_and_correct_risk(world: World) -> None:
@@ -365,7 +366,7 @@ def test_predict_writes_one_row_with_finite_values_and_correct_risk(world: World
     got = stored[0]
     assert got["base_hour"] == newest
     assert got["model_version"] == world.good.model_version
-    assert {got[f"model_version_{h}h"] for h in HORIZONS} == {world.good.model_version}
+    assert {h: got[f"model_version_{h}h"] for h in HORIZONS} == world.good.model_versions
     assert got["pm25_now"] == float(world.series[world.newest_index])
     for h in HORIZONS:
         value = got[f"pm25_{h}h"]
@@ -685,8 +686,8 @@ def test_xgboost_trains_promotes_and_predicts(make_settings: MakeSettings) -> No
     _write_dataset(settings, training_rows(series[:40 * 24], settings.dataset_version, settings.feature_set_name))
     merge_rows(load_catalog(settings), SERVING_GOLD, [serving_row(settings, series, 40 * 24)])
     result = train_models(settings, model_type="xgboost")
-    assert re.fullmatch(r"xgboost-[0-9a-f]{16}", result.model_version)
-    assert result.model_version == train_models(settings, model_type="xgboost").model_version  # deterministic
+    assert all(re.fullmatch(r"xgboost-[0-9a-f]{16}", v) for v in result.model_versions.values())
+    assert result.model_versions == train_models(settings, model_type="xgboost").model_versions  # deterministic
     for horizon in result.horizons:
         assert horizon.model_path.endswith("model.json")
         assert horizon.test_metrics["skill_vs_persistence"] > 0
@@ -704,5 +705,5 @@ def test_xgboost_trains_promotes_and_predicts(make_settings: MakeSettings) -> No
         promote(settings, result.model_run_id, "hanoi", horizon.horizon, settings.feature_version,
                 promoted_by="test")
     row = predict(settings)
-    assert {row[f"model_version_{h}h"] for h in HORIZONS} == {result.model_version}
+    assert {h: row[f"model_version_{h}h"] for h in HORIZONS} == result.model_versions
     assert all(np.isfinite(row[f"pm25_{h}h"]) and row[f"pm25_{h}h"] >= 0 for h in HORIZONS)

@@ -87,10 +87,25 @@ def _frame(values: list[float]) -> pd.DataFrame:
 
 def test_model_version_is_a_content_address() -> None:
     identity = {"training": {"rounds": 200}, "feature_schema_hash": "h"}
-    version = model_version_for("lightgbm", _frame([1.0, 2.0, 3.0]), identity)
+    version = model_version_for("lightgbm", _frame([1.0, 2.0, 3.0]), 6, identity)
     assert re.fullmatch(r"lightgbm-[0-9a-f]{16}", version)
     # same rows in another order: same version
-    assert model_version_for("lightgbm", _frame([1.0, 2.0, 3.0]).iloc[::-1], identity) == version
-    assert model_version_for("lightgbm", _frame([1.0, 2.0, 3.5]), identity) != version
-    assert model_version_for("lightgbm", _frame([1.0, 2.0, 3.0]), identity | {"feature_schema_hash": "x"}) != version
-    assert model_version_for("xgboost", _frame([1.0, 2.0, 3.0]), identity).startswith("xgboost-")
+    assert model_version_for("lightgbm", _frame([1.0, 2.0, 3.0]).iloc[::-1], 6, identity) == version
+    assert model_version_for("lightgbm", _frame([1.0, 2.0, 3.5]), 6, identity) != version
+    assert model_version_for("lightgbm", _frame([1.0, 2.0, 3.0]), 6, identity | {"feature_schema_hash": "x"}) != version
+    assert model_version_for("xgboost", _frame([1.0, 2.0, 3.0]), 6, identity).startswith("xgboost-")
+
+
+def test_each_horizon_of_a_run_has_its_own_model_version() -> None:
+    frame = _frame([1.0, 2.0, 3.0])
+    identity = {"training": {"rounds": 200}, "feature_schema_hash": "h"}
+    versions = {h: model_version_for("lightgbm", frame, h, identity) for h in TARGETS}
+    assert len(set(versions.values())) == len(TARGETS)  # same rows, same training: still one per horizon
+    # retrained identically: the same version for every horizon
+    assert {h: model_version_for("lightgbm", frame.copy(), h, dict(identity)) for h in TARGETS} == versions
+    # a horizon's own hyperparameters and target are in its identity, the other horizons' are not
+    tuned = identity | {"training": {"rounds": 300}}
+    assert model_version_for("lightgbm", frame, 24, tuned) != versions[24]
+    other_target = frame.assign(**{TARGETS[24]: 5.0})
+    assert model_version_for("lightgbm", other_target, 24, identity) != versions[24]
+    assert model_version_for("lightgbm", other_target, 6, identity) == versions[6]

@@ -73,12 +73,12 @@ def prediction_id(base_hour: dt.datetime, location_id: str, model_version: str, 
 
 
 def composite_model_version(versions: Mapping[int, str]) -> str:
-    """The one version when all horizons share it (one training run), else
-    ``6h=<v>;12h=<v>;24h=<v>``."""
-    ordered = [versions[h] for h in PREDICTION_HORIZONS]
+    """The one version when all horizons share it, else ``6h=<v>;12h=<v>;24h=<v>`` (horizons in
+    order); each horizon's model has a version of its own (ais.ml.train), so the latter is usual."""
+    ordered = [versions[h] for h in sorted(versions)]
     if len(set(ordered)) == 1:
         return ordered[0]
-    return ";".join(f"{h}h={versions[h]}" for h in PREDICTION_HORIZONS)
+    return ";".join(f"{h}h={versions[h]}" for h in sorted(versions))
 
 
 def build_prediction_row(serving_row: Mapping[str, Any], forecasts: Mapping[int, float],

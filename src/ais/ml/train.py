@@ -32,6 +32,7 @@ from ais.ml import boosters, intervals
 from ais.ml.artifacts import ArtifactError, artifact_root, horizon_dir, to_uri, write_atomically
 from ais.ml.features import FeatureMatrixError
 from ais.ml.metrics import regression_metrics, skill_vs_persistence
+from ais.ml.predict import composite_model_version
 from ais.ml.registry import RUN_STATUS_TRAINED
 from ais.ml.tuning import Fitted, Tuning, fit_config, tune
 from ais.progress import steps as progress_steps
@@ -49,6 +50,7 @@ MIN_TRAIN_ROWS = 50
 @dataclass(frozen=True)
 class HorizonResult:
     horizon: int
+    model_version: str
     model_path: str
     artifact_uri: str
     feature_importance_uri: str
@@ -60,8 +62,10 @@ class HorizonResult:
 
 @dataclass(frozen=True)
 class TrainResult:
+    """One training run: a model per horizon, each with its own content-addressed model_version;
+    ``artifact_dir`` is the feature version's folder that holds each horizon's version folder."""
+
     model_run_id: str
-    model_version: str
     model_type: str
     dataset_version: str
     feature_set_name: str
@@ -69,6 +73,15 @@ class TrainResult:
     artifact_dir: str
     horizons: tuple[HorizonResult, ...]
     run_rows: tuple[dict[str, Any], ...] = field(repr=False)
+
+    @property
+    def model_versions(self) -> dict[int, str]:
+        return {h.horizon: h.model_version for h in self.horizons}
+
+    @property
+    def model_version(self) -> str:
+        """The run's versions in one string, as a prediction row names them (``6h=<v>;12h=<v>;24h=<v>``)."""
+        return composite_model_version(self.model_versions)
 
     def to_dict(self) -> dict[str, Any]:
         return {"model_run_id": self.model_run_id, "model_version": self.model_version,
@@ -78,15 +91,17 @@ class TrainResult:
                 "horizons": [h.__dict__ for h in self.horizons]}
 
 
-def model_version_for(model_type: str, frame: pd.DataFrame, identity: dict[str, Any]) -> str:
-    """``{model_type}-{16 hex}``: a content address of what determines the model — the training rows
-    (hours, features, targets, splits), the training description and the feature contract. Training
-    is deterministic, so retraining on the same data gives the same version: promoting it again is a
-    no-op and a rerun of the chain adds no registry or prediction row. Run ids stay per run."""
-    columns = ["hour", "split", *FEATURE_NAMES, *TARGETS.values()]
+def model_version_for(model_type: str, frame: pd.DataFrame, horizon: int, identity: dict[str, Any]) -> str:
+    """``{model_type}-{16 hex}``: a content address of what determines the model of one horizon —
+    the training rows (hours, splits, features and that horizon's target), the horizon, its training
+    description (its own tuned hyperparameters) and the feature contract. Each horizon of a run so
+    has a version of its own. Training is deterministic, so retraining on the same data gives the
+    same versions: promoting one again is a no-op and a rerun of the chain adds no registry or
+    prediction row. Run ids stay per run."""
+    columns = ["hour", "split", *FEATURE_NAMES, TARGETS[horizon]]
     ordered = frame.sort_values("hour")[columns].reset_index(drop=True)
     digest = hashlib.sha256(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
-    digest.update(json.dumps(identity, sort_keys=True, default=str).encode("utf-8"))
+    digest.update(json.dumps(identity | {"horizon_hour": horizon}, sort_keys=True, default=str).encode("utf-8"))
     return f"{model_type}-{digest.hexdigest()[:16]}"
 
 
@@ -176,17 +191,18 @@ def interval_of(tuned: Tuning) -> dict[str, Any] | None:
         return None
 
 
-def identical_run(catalog: Catalog, settings: Settings, model_version: str, dataset_version: str,
+def identical_run(catalog: Catalog, settings: Settings, model_versions: dict[int, str], dataset_version: str,
                   feature_set_name: str, feature_version: str, root: str) -> TrainResult | None:
-    """The newest recorded run of ``model_version`` on the same dataset, feature set and feature
-    version whose artifacts are under ``root`` and present, with a row for every horizon."""
+    """The newest recorded run on the same dataset, feature set and feature version whose every
+    horizon has the version in ``model_versions`` and its artifacts under ``root``, present."""
     from ais.iceberg_io import read_rows
     from ais.ml.artifacts import artifact_exists
 
     spec = table(settings.table_name("model_runs_table"))
-    rows = [r for r in read_rows(catalog.load_table(spec.identifier), equals(model_version=model_version))
-            if (r["dataset_version"], r["feature_set_name"], r["feature_version"]) ==
-            (dataset_version, feature_set_name, feature_version)
+    where = equals(dataset_version=dataset_version, feature_set_name=feature_set_name,
+                   feature_version=feature_version)
+    rows = [r for r in read_rows(catalog.load_table(spec.identifier), where)
+            if model_versions.get(int(r["horizon_hour"])) == r["model_version"]
             and str(r["artifact_uri"] or "").startswith(storage.to_uri(root))]
     by_run: dict[str, dict[int, dict[str, Any]]] = {}
     for r in rows:
@@ -197,15 +213,16 @@ def identical_run(catalog: Catalog, settings: Settings, model_version: str, data
         return None
     run = max(complete, key=lambda r: max(x["created_at"] for x in r.values()))
     horizons = tuple(HorizonResult(
-        h, run[h]["model_path"], run[h]["artifact_uri"], run[h]["feature_importance_uri"], run[h]["best_iteration"],
+        h, run[h]["model_version"], run[h]["model_path"], run[h]["artifact_uri"], run[h]["feature_importance_uri"],
+        run[h]["best_iteration"],
         {"mae": run[h]["train_mae"], "rmse": run[h]["train_rmse"]},
         {"mae": run[h]["validation_mae"], "rmse": run[h]["validation_rmse"]},
         {"mae": run[h]["mae"], "rmse": run[h]["rmse"], "mape": run[h]["mape"],
          "rmse_persistence": run[h]["rmse_persistence"], "skill_vs_persistence": run[h]["skill_vs_persistence"]})
         for h in settings.horizons)
     first = run[settings.horizons[0]]
-    return TrainResult(first["model_run_id"], model_version, first["model_type"], dataset_version, feature_set_name,
-                       feature_version, storage.join(root, feature_version, model_version), horizons,
+    return TrainResult(first["model_run_id"], first["model_type"], dataset_version, feature_set_name,
+                       feature_version, storage.join(root, feature_version), horizons,
                        tuple(run[h] for h in settings.horizons))
 
 
@@ -256,17 +273,19 @@ def train_models(settings: Settings, dataset_version: str | None = None, feature
     descriptions = {h: boosters.describe_training(model_type, tuned[h].config.params(model_type), num_boost_round,
                                                   early_stopping_rounds) | {"tuning": tuned[h].config.to_dict()}
                     for h in settings.horizons}
-    model_version = model_version_for(model_type, frame, {
-        "training": {str(h): d for h, d in descriptions.items()}, "feature_schema_hash": hash_,
-        "feature_version": feature_version, "horizons": list(settings.horizons)})
+    versions = {h: model_version_for(model_type, frame, h, {
+        "training": descriptions[h], "feature_schema_hash": hash_, "feature_version": feature_version})
+        for h in settings.horizons}
     if reuse_identical:
-        previous = identical_run(catalog, settings, model_version, dataset_version, feature_set_name,
+        previous = identical_run(catalog, settings, versions, dataset_version, feature_set_name,
                                  feature_version, root)
         if previous is not None:
-            log.info("train_reused", job="train", model_run_id=previous.model_run_id, model_version=model_version,
+            log.info("train_reused", job="train", model_run_id=previous.model_run_id,
+                     model_versions={str(h): v for h, v in versions.items()},
                      horizons=list(settings.horizons), output_count=0, status="success")
             return previous
-    log.info("train_started", job="train", model_run_id=model_run_id, model_version=model_version,
+    log.info("train_started", job="train", model_run_id=model_run_id,
+             model_versions={str(h): v for h, v in versions.items()},
              model_type=model_type, dataset_version=dataset_version, feature_set_name=feature_set_name,
              feature_version=feature_version, input_count=len(frame),
              rows_per_split={str(k): int(v) for k, v in frame["split"].value_counts().items()},
@@ -280,6 +299,7 @@ def train_models(settings: Settings, dataset_version: str | None = None, feature
                 target = TARGETS[horizon]
                 parts = parts_by_horizon[horizon]
                 description = descriptions[horizon]
+                model_version = versions[horizon]
                 labels = {s: parts[s][target].to_numpy(dtype=np.float64) for s in SPLITS}
                 try:
                     fitted = fit_config(model_type, tuned[horizon].config, parts["train"], parts["validation"],
@@ -329,8 +349,9 @@ def train_models(settings: Settings, dataset_version: str | None = None, feature
                     "best_iteration": model.best_iteration, "params_json": json.dumps(description, sort_keys=True),
                     "data_source": data_source, "status": RUN_STATUS_TRAINED, "created_at": now,
                 })
-                results.append(HorizonResult(horizon, str(model_path), to_uri(model_path), to_uri(importance_path),
-                                             model.best_iteration, train_metrics, validation_metrics, test_metrics))
+                results.append(HorizonResult(horizon, model_version, str(model_path), to_uri(model_path),
+                                             to_uri(importance_path), model.best_iteration, train_metrics,
+                                             validation_metrics, test_metrics))
                 log.info("horizon_trained", job="train", horizon=horizon, model_run_id=model_run_id,
                          model_version=model_version, train_metrics=train_metrics,
                          validation_metrics=validation_metrics, test_metrics=test_metrics,
@@ -340,9 +361,10 @@ def train_models(settings: Settings, dataset_version: str | None = None, feature
 
     runs_spec = table(settings.table_name("model_runs_table"))
     merged = merge_rows(catalog, runs_spec, run_rows)
-    log.info("train_finished", job="train", model_run_id=model_run_id, model_version=model_version,
+    log.info("train_finished", job="train", model_run_id=model_run_id,
+             model_versions={str(h): v for h, v in versions.items()},
              horizons=list(settings.horizons), output_count=merged.written,
-             artifact_dir=storage.join(root, feature_version, model_version), status="success")
-    return TrainResult(model_run_id, model_version, model_type, dataset_version, feature_set_name,
-                       feature_version, storage.join(root, feature_version, model_version), tuple(results),
+             artifact_dir=storage.join(root, feature_version), status="success")
+    return TrainResult(model_run_id, model_type, dataset_version, feature_set_name,
+                       feature_version, storage.join(root, feature_version), tuple(results),
                        tuple(run_rows))
