@@ -250,6 +250,11 @@ static void maiac_live_pages_downloads_and_matches_replay(void **state)
     assert_int_equal(get_int(live.summary, "download", "downloaded"), 3);
     assert_int_equal(get_int(live.summary, "download", "pages"), 2);
     assert_int_equal(log_count("/cmr/ok/granules.json", NULL), 2);
+    /* progress on stderr (the human log format): one step per granule downloaded, counted
+     * without a total (the pages do not say how many come) */
+    assert_non_null(strstr(live.err, "[1] maiac download MCD19A2."));
+    assert_non_null(strstr(live.err, "\n[3] maiac download MCD19A2."));
+    assert_null(strstr(live.err, "[4] maiac download"));
     /* the same input figures as the replay of the same files (all three outside Hanoi) */
     assert_true(json_equal(json_object_get(live.summary, "input"),
                            json_object_get(replay.summary, "input")));
@@ -623,6 +628,9 @@ static void s5p_live_every_product_and_token_refresh(void **state)
     assert_int_equal(get_int(r.summary, "download", "found"), 6);
     assert_int_equal(get_int(r.summary, "download", "downloaded"), 6);
     assert_int_equal(get_int(r.summary, "download", "pages"), 6); /* NO2: two pages */
+    assert_non_null(strstr(r.err, "[1] sentinel5p download S5P_"));
+    assert_non_null(strstr(r.err, "\n[6] sentinel5p download S5P_"));
+    assert_null(strstr(r.err, "[7] sentinel5p download"));
     assert_int_equal(get_int(r.summary, "http", "token_refreshes"), 1);
     assert_int_equal(log_count("/cdse/expired/token", "POST"), 2);
     assert_int_equal(log_count("/cdse/expired/download/", "GET"), 7); /* one refused */

@@ -113,7 +113,21 @@ static void replays_days_and_hours_with_their_availability(void **state)
     assert_int_equal(ais_dlq_init(&dlq, &dsink, AIS_VC_SOURCE, "weather-history-vc", "r"), AIS_OK);
     ais_replay_stats st;
     char err[256];
-    assert_int_equal(ais_vc_replay(dir, 7, &env, &sink, &dlq, &st, err, sizeof err), AIS_OK);
+    /* one human progress line per file, in path order */
+    char *lines = NULL;
+    size_t lines_len = 0;
+    FILE *human = open_memstream(&lines, &lines_len);
+    assert_non_null(human);
+    ais_progress progress;
+    ais_progress_init(&progress, "weather-vc", AIS_LOG_FORMAT_HUMAN, human, NULL);
+    assert_int_equal(ais_vc_replay(dir, 7, &env, &sink, &dlq, &st, &progress, err, sizeof err),
+                     AIS_OK);
+    fclose(human);
+    assert_non_null(strstr(lines, "[1/3] weather-vc a_daily.csv \u2026 "));
+    assert_non_null(strstr(lines, "[2/3] weather-vc b_hourly.csv \u2026 "));
+    assert_non_null(strstr(lines, "[3/3] weather-vc c_other.csv \u2026 "));
+    assert_null(strstr(lines, "failed"));
+    free(lines);
 
     assert_int_equal(st.files_read, 3);
     assert_int_equal(st.files_rejected, 1); /* c_other.csv: no humidity column */
@@ -206,7 +220,7 @@ static void the_recorded_exports(void **state)
     assert_int_equal(ais_dlq_init(&dlq, &dsink, AIS_VC_SOURCE, "weather-history-vc", "r"), AIS_OK);
     ais_replay_stats st;
     char err[256];
-    assert_int_equal(ais_vc_replay(dir, 7, &env, &sink, &dlq, &st, err, sizeof err), AIS_OK);
+    assert_int_equal(ais_vc_replay(dir, 7, &env, &sink, &dlq, &st, NULL, err, sizeof err), AIS_OK);
     /* SOURCES.md: 3,927 daily rows and 984 + 96 hourly rows, none bad */
     assert_int_equal(st.files_read, 3);
     assert_int_equal(st.records_read, 3927 + 984 + 96);

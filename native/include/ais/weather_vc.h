@@ -36,6 +36,7 @@
 #include "ais/airnow.h" /* ais_replay_stats */
 #include "ais/dlq.h"
 #include "ais/envelope.h"
+#include "ais/progress.h"
 #include "ais/sink.h"
 #include "ais/status.h"
 
@@ -43,11 +44,12 @@
 #define AIS_VC_MAX_FILE_BYTES (64u * 1024u * 1024u)
 #define AIS_VC_LATENCY_SECONDS 3600
 
-/* Replays every *.csv under dir (recursively, path order). Records whose period starts in env's
- * window go to sink; bad files and rows go to dlq. AIS_ERR_IO if dir or a file cannot be read
- * (errbuf says which); a sink or dead-letter failure is returned as is. */
+/* Replays every *.csv under dir (recursively, path order), one progress step per file
+ * (progress may be NULL). Records whose period starts in env's window go to sink; bad files and
+ * rows go to dlq. AIS_ERR_IO if dir or a file cannot be read (errbuf says which); a sink or
+ * dead-letter failure is returned as is. */
 ais_status ais_vc_replay(const char *dir, int utc_offset_hours, const ais_envelope *env,
-                         const ais_sink *sink, ais_dlq *dlq, ais_replay_stats *stats, char *errbuf,
-                         size_t errbuf_size);
+                         const ais_sink *sink, ais_dlq *dlq, ais_replay_stats *stats,
+                         ais_progress *progress, char *errbuf, size_t errbuf_size);
 
 #endif

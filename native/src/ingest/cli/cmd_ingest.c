@@ -339,7 +339,8 @@ static ais_status run_gridded_live(run *r, char *errbuf, size_t errsize)
     ais_gridded_kind kind = r->args.source == AIS_SOURCE_SENTINEL5P ? AIS_GRIDDED_S5P
                             : r->args.source == AIS_SOURCE_MAIAC    ? AIS_GRIDDED_MAIAC
                                                                     : AIS_GRIDDED_ERA5;
-    /* ERA5: one progress line per day of CDS jobs (human log format, ais/progress.h) */
+    /* one progress line per file downloaded (S5P, MAIAC) or per day of CDS jobs (ERA5), in the
+     * human log format (ais/progress.h) */
     ais_progress progress;
     ais_progress_init(&progress, ais_source_name(r->args.source), ais_log_format_from_env(),
                       stderr, r->logger);
@@ -619,7 +620,7 @@ static ais_status run_adapter(run *r)
         st = run_openaq_live(r, errbuf, sizeof errbuf);
     else if (r->args.source == AIS_SOURCE_WEATHER_VC)
         st = ais_vc_replay(r->args.replay_dir, r->params.utc_offset_hours, &r->env, &r->sink,
-                           &r->dlq, &r->input, errbuf, sizeof errbuf);
+                           &r->dlq, &r->input, &progress, errbuf, sizeof errbuf);
     else if (r->args.source == AIS_SOURCE_OPENAQ)
         st = ais_airnow_replay(r->args.replay_dir, r->params.utc_offset_hours, &r->env, &r->sink,
                                &r->dlq, &r->input, &progress, errbuf, sizeof errbuf);

@@ -52,6 +52,8 @@ ais_status ais_gf_reject_entry(ais_gf_fetch *f, const json_t *entry, const char 
 /* Downloads req to dir/name, checked against md5 when given (dead letters as in the header). */
 ais_status ais_gf_download(ais_gf_fetch *f, const ais_http_request *req, const char *name,
                            const char *md5);
+/* Ends the progress step under way and starts "download <name>" (f->progress may be NULL). */
+void ais_gf_progress_step(ais_gf_fetch *f, const char *name);
 /* The window's bounds as ISO-8601 UTC. */
 ais_status ais_gf_window_iso(const ais_gf_fetch *f, char start[AIS_TIME_ISO_SIZE],
                              char end[AIS_TIME_ISO_SIZE]);

@@ -204,6 +204,13 @@ static ais_status reject_checksum(ais_gf_fetch *f, const ais_http_request *req, 
 /* Downloads url to dir/name and, when md5 (32 hex digits, the provider's checksum) is given,
  * checks the bytes against it. A final 4xx or a checksum mismatch is a dead letter; the window
  * is then incomplete. */
+void ais_gf_progress_step(ais_gf_fetch *f, const char *name)
+{
+    char label[300];
+    snprintf(label, sizeof label, "download %s", name);
+    ais_progress_next(f->progress, label);
+}
+
 ais_status ais_gf_download(ais_gf_fetch *f, const ais_http_request *req, const char *name,
                            const char *md5)
 {

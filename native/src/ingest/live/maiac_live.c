@@ -47,11 +47,14 @@ ais_status ais_gf_maiac_fetch(ais_gf_fetch *f)
     if (st == AIS_OK)
         snprintf(edl_header, sizeof edl_header, "Authorization: Bearer %s", edl_token);
     const char *dl_headers[] = {edl_header, NULL};
+    /* one progress step per granule downloaded; the pages do not say how many will come */
+    ais_progress_begin(f->progress, 0);
     bool more = true;
     for (long page = 1; st == AIS_OK && more; page++) {
         char url[URL_SIZE];
         if (page > f->max_pages) {
             explicit_bzero(edl_header, sizeof edl_header);
+            ais_progress_end(f->progress, true);
             return ais_status_fail(AIS_ERR_RANGE, f->errbuf, f->errsize,
                                    "the CMR granule search has more than gridded_live.max_pages="
                                    "%ld pages", f->max_pages);
@@ -86,11 +89,13 @@ ais_status ais_gf_maiac_fetch(ais_gf_fetch *f)
              * them in the UMM-G records' DataGranule.ArchiveAndDistributionInformation, which
              * this search does not ask for): the granule is not verified */
             ais_http_request dreq = {.url = href, .headers = dl_headers};
+            ais_gf_progress_step(f, name);
             st = ais_gf_download(f, &dreq, name, NULL);
         }
         more = count >= (size_t)f->page_size;
         json_decref(root);
     }
+    ais_progress_end(f->progress, st != AIS_OK);
     explicit_bzero(edl_header, sizeof edl_header);
     return st;
 }

@@ -159,6 +159,7 @@ static ais_status s5p_search(ais_gf_fetch *f, cdse_auth *auth, const char *odata
             snprintf(dl, sizeof dl, "%s/Products(%s)/$value", dl_base, id);
             ais_http_auth a = {.ctx = auth, .authorize = cdse_token};
             ais_http_request dreq = {.url = dl, .auth = &a};
+            ais_gf_progress_step(f, fname);
             st = ais_gf_download(f, &dreq, fname, odata_md5(p));
         }
         const char *next = json_string_value(json_object_get(root, "@odata.nextLink"));
@@ -190,12 +191,15 @@ ais_status ais_gf_s5p_fetch(ais_gf_fetch *f)
     if (st == AIS_OK && ais_config_list_len(f->cfg, "sentinel5p.products", &n) != AIS_OK)
         st = ais_status_fail(AIS_ERR_CONFIG_INVALID, f->errbuf, f->errsize,
                              "sentinel5p.products must list products");
+    /* one progress step per file downloaded; the search pages do not say how many will come */
+    ais_progress_begin(f->progress, 0);
     for (size_t i = 0; st == AIS_OK && i < n; i++) {
         char key[64];
         snprintf(key, sizeof key, "sentinel5p.products.%zu", i);
         const char *product = ais_config_get(f->cfg, key);
         st = s5p_search(f, &auth, odata, dl, product != NULL ? product : "");
     }
+    ais_progress_end(f->progress, st != AIS_OK);
     explicit_bzero(auth.header, sizeof auth.header);
     return st;
 }

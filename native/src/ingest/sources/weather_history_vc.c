@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ais/fsutil.h"
+#include "ais/seen_events.h"
 #include "ais/timeutil.h"
 #include "ais/weather_vc.h"
 
@@ -45,80 +46,6 @@ static const vc_number NUMBERS[] = {
     {"uvindex", "uvindex", NEED_NONE, 0, 30},
 };
 #define N_NUMBERS (sizeof NUMBERS / sizeof NUMBERS[0])
-
-/* ---- event ids seen in this run ----------------------------------------------------------- */
-
-typedef struct vc_seen_slot {
-    char *id;
-    uint64_t fp;
-} vc_seen_slot;
-
-typedef struct vc_seen {
-    vc_seen_slot *slots;
-    size_t cap, count;
-} vc_seen;
-
-static uint64_t vc_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603u;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211u;
-    }
-    return h;
-}
-
-static ais_status vc_seen_grow(vc_seen *s)
-{
-    size_t cap = s->cap ? s->cap * 2 : 4096;
-    vc_seen_slot *slots = calloc(cap, sizeof *slots);
-    if (slots == NULL)
-        return AIS_ERR_NOMEM;
-    for (size_t i = 0; i < s->cap; i++) {
-        if (s->slots[i].id == NULL)
-            continue;
-        size_t j = vc_hash(s->slots[i].id) & (cap - 1);
-        while (slots[j].id != NULL)
-            j = (j + 1) & (cap - 1);
-        slots[j] = s->slots[i];
-    }
-    free(s->slots);
-    s->slots = slots;
-    s->cap = cap;
-    return AIS_OK;
-}
-
-/* *found: 0 new, 1 same values, 2 other values. */
-static ais_status vc_seen_check(vc_seen *s, const char *id, uint64_t fp, int *found)
-{
-    if ((s->count + 1) * 2 > s->cap) {
-        ais_status st = vc_seen_grow(s);
-        if (st != AIS_OK)
-            return st;
-    }
-    size_t j = vc_hash(id) & (s->cap - 1);
-    while (s->slots[j].id != NULL) {
-        if (strcmp(s->slots[j].id, id) == 0) {
-            *found = s->slots[j].fp == fp ? 1 : 2;
-            return AIS_OK;
-        }
-        j = (j + 1) & (s->cap - 1);
-    }
-    s->slots[j].id = strdup(id);
-    if (s->slots[j].id == NULL)
-        return AIS_ERR_NOMEM;
-    s->slots[j].fp = fp;
-    s->count++;
-    *found = 0;
-    return AIS_OK;
-}
-
-static void vc_seen_free(vc_seen *s)
-{
-    for (size_t i = 0; i < s->cap; i++)
-        free(s->slots[i].id);
-    free(s->slots);
-}
 
 /* ---- CSV ---------------------------------------------------------------------------------- */
 
@@ -172,7 +99,7 @@ typedef struct vc_run {
     const ais_sink *sink;
     ais_dlq *dlq;
     ais_replay_stats *stats;
-    vc_seen seen;
+    ais_seen_events seen;
     /* the file being read */
     const char *path;
     bool daily;
@@ -311,41 +238,22 @@ static ais_status vc_set_string(json_t *event, const char *key, const char *valu
     return AIS_OK;
 }
 
-static ais_status vc_fingerprint(const json_t *event, uint64_t *out)
-{
-    json_t *copy = json_copy((json_t *)event);
-    if (copy == NULL)
-        return AIS_ERR_NOMEM;
-    json_object_del(copy, "ingest_time");
-    json_object_del(copy, "trace");
-    char *text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-    json_decref(copy);
-    if (text == NULL)
-        return AIS_ERR_NOMEM;
-    *out = vc_hash(text);
-    free(text);
-    return AIS_OK;
-}
-
 /* Emits the event once per id; a differing copy is a dead letter. */
 static ais_status vc_emit(vc_run *r, json_t *event, long line_no)
 {
     const char *id = json_string_value(json_object_get(event, "event_id"));
-    uint64_t fp = 0;
-    int found = 0;
-    ais_status st = vc_fingerprint(event, &fp);
-    if (st == AIS_OK)
-        st = vc_seen_check(&r->seen, id, fp, &found);
+    int found = AIS_SEEN_NEW;
+    ais_status st = ais_seen_events_check(&r->seen, event, &found);
     if (st != AIS_OK)
         return st;
-    if (found == 0) {
+    if (found == AIS_SEEN_NEW) {
         st = ais_sink_write(r->sink, event);
         if (st == AIS_OK)
             r->stats->events++;
         return st;
     }
     r->stats->duplicates_merged++;
-    if (found == 1)
+    if (found == AIS_SEEN_SAME)
         return AIS_OK;
     r->stats->conflicts_resolved++;
     char *text = json_dumps(event, JSON_COMPACT);
@@ -497,8 +405,8 @@ static ais_status vc_file(vc_run *r, const char *path, char *errbuf, size_t errs
 }
 
 ais_status ais_vc_replay(const char *dir, int utc_offset_hours, const ais_envelope *env,
-                         const ais_sink *sink, ais_dlq *dlq, ais_replay_stats *stats, char *errbuf,
-                         size_t errbuf_size)
+                         const ais_sink *sink, ais_dlq *dlq, ais_replay_stats *stats,
+                         ais_progress *progress, char *errbuf, size_t errbuf_size)
 {
     if (dir == NULL || env == NULL || sink == NULL || dlq == NULL || stats == NULL)
         return AIS_ERR_INVALID_ARG;
@@ -514,9 +422,14 @@ ais_status ais_vc_replay(const char *dir, int utc_offset_hours, const ais_envelo
     }
     vc_run r = {.utc_offset_hours = utc_offset_hours, .env = env, .sink = sink, .dlq = dlq,
                 .stats = stats};
-    for (size_t i = 0; i < list.count && st == AIS_OK; i++)
+    ais_progress_begin(progress, list.count);
+    for (size_t i = 0; i < list.count && st == AIS_OK; i++) {
+        const char *slash = strrchr(list.paths[i], '/');
+        ais_progress_next(progress, slash != NULL ? slash + 1 : list.paths[i]);
         st = vc_file(&r, list.paths[i], errbuf, errbuf_size);
-    vc_seen_free(&r.seen);
+    }
+    ais_progress_end(progress, st != AIS_OK);
+    ais_seen_events_free(&r.seen);
     ais_path_list_free(&list);
     return st;
 }

@@ -7,83 +7,9 @@
 #include <string.h>
 
 #include "ais/fsutil.h"
+#include "ais/seen_events.h"
 #include "ais/timeutil.h"
 #include "ais/weather.h"
-
-/* Event ids seen in this run, with a fingerprint of what each said: an open-addressing table
- * that owns copies of the ids. */
-typedef struct seen_entry {
-    char *event_id;
-    uint64_t fingerprint;
-} seen_entry;
-
-typedef struct seen_set {
-    seen_entry *slots;
-    size_t cap, count;
-} seen_set;
-
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3u;
-    }
-    return h;
-}
-
-static ais_status seen_grow(seen_set *s)
-{
-    size_t cap = s->cap ? s->cap * 2 : 1024;
-    seen_entry *slots = calloc(cap, sizeof *slots);
-    if (slots == NULL)
-        return AIS_ERR_NOMEM;
-    for (size_t i = 0; i < s->cap; i++) {
-        if (s->slots[i].event_id == NULL)
-            continue;
-        size_t j = fnv1a(s->slots[i].event_id, strlen(s->slots[i].event_id)) & (cap - 1);
-        while (slots[j].event_id != NULL)
-            j = (j + 1) & (cap - 1);
-        slots[j] = s->slots[i];
-    }
-    free(s->slots);
-    s->slots = slots;
-    s->cap = cap;
-    return AIS_OK;
-}
-
-/* *found: 0 new (inserted), 1 same fingerprint, 2 different fingerprint. */
-static ais_status seen_check(seen_set *s, const char *event_id, uint64_t fingerprint, int *found)
-{
-    if ((s->count + 1) * 2 > s->cap) {
-        ais_status st = seen_grow(s);
-        if (st != AIS_OK)
-            return st;
-    }
-    size_t j = fnv1a(event_id, strlen(event_id)) & (s->cap - 1);
-    while (s->slots[j].event_id != NULL) {
-        if (strcmp(s->slots[j].event_id, event_id) == 0) {
-            *found = s->slots[j].fingerprint == fingerprint ? 1 : 2;
-            return AIS_OK;
-        }
-        j = (j + 1) & (s->cap - 1);
-    }
-    char *copy = strdup(event_id);
-    if (copy == NULL)
-        return AIS_ERR_NOMEM;
-    s->slots[j].event_id = copy;
-    s->slots[j].fingerprint = fingerprint;
-    s->count++;
-    *found = 0;
-    return AIS_OK;
-}
-
-static void seen_free(seen_set *s)
-{
-    for (size_t i = 0; i < s->cap; i++)
-        free(s->slots[i].event_id);
-    free(s->slots);
-}
 
 /* The body-to-events step shared by replay and live (ais_weather_ingest in weather.h). */
 struct ais_weather_ingest {
@@ -91,7 +17,7 @@ struct ais_weather_ingest {
     const ais_sink *sink;
     ais_dlq *dlq;
     ais_replay_stats *stats;
-    seen_set seen;
+    ais_seen_events seen;
     /* the body being read */
     const char *path;  /* file or URL, for dead letters */
     const char *query; /* what was asked (live), NULL for a recording */
@@ -99,23 +25,6 @@ struct ais_weather_ingest {
     char slug[128];
 };
 typedef struct ais_weather_ingest replay;
-
-/* What an event says, without the fields that change from run to run. */
-static ais_status fingerprint(const json_t *event, uint64_t *out)
-{
-    json_t *copy = json_copy((json_t *)event);
-    if (copy == NULL)
-        return AIS_ERR_NOMEM;
-    json_object_del(copy, "ingest_time");
-    json_object_del(copy, "trace");
-    char *text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-    json_decref(copy);
-    if (text == NULL)
-        return AIS_ERR_NOMEM;
-    *out = fnv1a(text, strlen(text));
-    free(text);
-    return AIS_OK;
-}
 
 static ais_status on_hour(void *ctx, const ais_weather_location *loc, const ais_weather_hour *h)
 {
@@ -127,23 +36,19 @@ static ais_status on_hour(void *ctx, const ais_weather_location *loc, const ais_
     }
     int64_t now;
     json_t *event = NULL;
-    uint64_t fp = 0;
-    int found = 0;
+    int found = AIS_SEEN_NEW;
     ais_status st = ais_time_now(&now, NULL);
     if (st == AIS_OK)
         st = ais_weather_event_new(r->env, r->province, r->slug, r->query, loc, h, now, &event);
     if (st == AIS_OK)
-        st = fingerprint(event, &fp);
-    if (st == AIS_OK)
-        st = seen_check(&r->seen, json_string_value(json_object_get(event, "event_id")), fp,
-                        &found);
-    if (st == AIS_OK && found == 0) {
+        st = ais_seen_events_check(&r->seen, event, &found);
+    if (st == AIS_OK && found == AIS_SEEN_NEW) {
         st = ais_sink_write(r->sink, event);
         if (st == AIS_OK)
             r->stats->events++;
     } else if (st == AIS_OK) {
         r->stats->duplicates_merged++;
-        if (found == 2) {
+        if (found == AIS_SEEN_CONFLICT) {
             /* the first copy (in path order) was emitted; keep the other one visible */
             r->stats->conflicts_resolved++;
             char *text = json_dumps(event, JSON_COMPACT);
@@ -200,7 +105,7 @@ void ais_weather_ingest_free(ais_weather_ingest *w)
 {
     if (w == NULL)
         return;
-    seen_free(&w->seen);
+    ais_seen_events_free(&w->seen);
     free(w);
 }
 
