@@ -298,7 +298,7 @@ static void era5_live_jobs_and_matches_replay(void **state)
     assert_int_equal(get_int(live.summary, "events_written", NULL), 2);
     assert_int_equal(get_int(live.summary, "download", "found"), 2); /* two jobs: one day */
     /* progress on stderr (the human log format): the day of jobs, then the two files decoded */
-    assert_non_null(strstr(live.err, "\n[1/1] era5 download 2017-01-01 \xe2\x80\xa6 "));
+    assert_non_null(strstr(live.err, "[1/1] era5 download 2017-01-01 \xe2\x80\xa6 "));
     assert_non_null(strstr(live.err, "\n[1/2] era5 era5_"));
     assert_non_null(strstr(live.err, "\n[2/2] era5 era5_"));
     assert_null(strstr(live.err, "[3/"));

@@ -416,6 +416,100 @@ static void runtime_failures_exit_1_with_a_summary(void **state)
     free(tmp);
 }
 
+/* The human log format: nothing but text on stderr, the JSON lines in the project's var/log;
+ * --log-format wins over AIS_LOG_FORMAT; a failed run names its log file. */
+static void the_human_log_format_keeps_the_json_in_a_file(void **state)
+{
+    (void)state;
+    char *project = ais_test_mkdtemp();
+    char *config = ais_test_project_config(project, NULL);
+    char *text = NULL;
+    char *landing = ais_test_join(project, "landing");
+    const char *json_env[] = {"AIS_LOG_FORMAT=json", NULL};
+    const char *argv[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate", "--log-format", "human",
+                          "--start", "2026-09-02", "--end", "2026-09-03", "--sink", "landing",
+                          "--landing-dir", landing, "--config", config, "--state-dir", project,
+                          NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal(ais_test_run(argv, json_env, &out, &err), 0);
+    assert_null(strchr(err, '{')); /* no JSON line on stderr */
+    json_t *lines = ais_test_parse_json_lines(out);
+    assert_int_equal(json_array_size(lines), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(lines, 0), "status")),
+                        "ok");
+    json_decref(lines);
+    free(out);
+    free(err);
+
+    char *log_dir = ais_test_join(project, "var/log");
+    size_t count = 0;
+    char **names = ais_test_list_dir(log_dir, &count);
+    assert_int_equal(count, 1);
+    assert_int_equal(strncmp(names[0], "ais-ingest-openaq-", 18), 0);
+    assert_non_null(strstr(names[0], ".jsonl"));
+    char *log_path = ais_test_join(log_dir, names[0]);
+    ais_test_free_names(names);
+    text = ais_test_read_file(log_path);
+    lines = ais_test_parse_json_lines(text);
+    assert_true(json_array_size(lines) >= 2);
+    json_t *first = json_array_get(lines, 0);
+    assert_string_equal(json_string_value(json_object_get(first, "event")), "run_started");
+    assert_string_equal(json_string_value(json_object_get(first, "command")), "openaq");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(first, "argv"), 0)),
+                        "openaq");
+    json_decref(lines);
+    free(text);
+    free(log_path);
+
+    /* a failure: the error as text, then where its JSON log is */
+    char *file = ais_test_join(project, "file");
+    ais_test_write_file(file, "x");
+    char *blocked = ais_test_join(file, "landing"); /* cannot be created */
+    const char *fails[] = {AIS_INGEST_BIN, "--log-format=human", "openaq", "--mode", "simulate",
+                           "--start", "2026-09-02", "--end", "2026-09-03", "--sink", "landing",
+                           "--landing-dir", blocked, "--config", config, "--state-dir", project,
+                           NULL};
+    assert_int_equal(ais_test_run(fails, NULL, &out, &err), 1);
+    assert_null(strchr(err, '{'));
+    assert_non_null(strstr(err, "error: run_failed"));
+    char named[512];
+    snprintf(named, sizeof named, "(the JSON log of this run: %s/var/log/ais-ingest-openaq-",
+             project);
+    assert_non_null(strstr(err, named));
+    free(out);
+    free(err);
+
+    /* the json format: every stderr line is JSON */
+    const char *as_json[] = {AIS_INGEST_BIN, "openaq", "--mode", "simulate", "--log-format=json",
+                             "--start", "2026-09-02", "--end", "2026-09-03", "--sink", "landing",
+                             "--landing-dir", landing, "--config", config, "--state-dir", project,
+                             NULL};
+    result r = run(as_json, NULL);
+    assert_int_equal(r.code, 0);
+    assert_true(json_array_size(r.logs) >= 1);
+    size_t newlines = 0;
+    for (const char *c = r.err; *c; c++)
+        newlines += *c == '\n';
+    assert_int_equal(json_array_size(r.logs), newlines);
+    result_free(&r);
+
+    /* not a format: a usage error */
+    const char *bad[] = {AIS_INGEST_BIN, "openaq", "--log-format", "yaml", NULL};
+    assert_int_equal(ais_test_run(bad, NULL, &out, &err), 2);
+    assert_non_null(strstr(err, "error: usage_error (message=\"--log-format must be human or json\")"));
+    assert_non_null(strstr(err, "usage:\n  ais-ingest config-dump"));
+    free(out);
+    free(err);
+
+    free(blocked);
+    free(file);
+    free(log_dir);
+    free(landing);
+    free(config);
+    ais_test_rm_rf(project);
+    free(project);
+}
+
 static void log_level_warning_silences_info(void **state)
 {
     (void)state;
@@ -802,6 +896,7 @@ int main(void)
         cmocka_unit_test(usage_errors_exit_2),
         cmocka_unit_test(runtime_failures_exit_1_with_a_summary),
         cmocka_unit_test(log_level_warning_silences_info),
+        cmocka_unit_test(the_human_log_format_keeps_the_json_in_a_file),
         cmocka_unit_test(config_dump_matches_the_loader),
         cmocka_unit_test(replay_with_dead_letters_and_window_state),
         cmocka_unit_test(weather_replay_and_simulation),

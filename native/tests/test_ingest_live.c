@@ -117,6 +117,8 @@ static result run_live(const char *weather_scenario, const char *openaq_scenario
     argv[n++] = r.landing;
     argv[n++] = "--state-dir";
     argv[n++] = r.state;
+    argv[n++] = "--log-format"; /* the tests read the JSON log lines on stderr */
+    argv[n++] = "json";
     argv[n] = NULL;
     r.code = ais_test_run(argv, env, &r.out, &r.err);
     json_t *lines = ais_test_parse_json_lines(r.out);
@@ -615,6 +617,7 @@ static int run_and_terminate(const char *const *args, const char *openaq_scenari
         for (size_t i = 0; tail[i] != NULL; i++)
             argv[n++] = tail[i];
         argv[n] = NULL;
+        setenv("AIS_LOG_FORMAT", "json", 1); /* the test reads the JSON log lines */
         setenv("WEATHER_API_KEY", "test-weather-key", 1);
         setenv("OPENAQ_API_KEY", "test-openaq-key", 1);
         putenv(wurl);

@@ -60,6 +60,8 @@ static result run(const char *source, const char *start, const char *end, const 
                             "--landing-dir", r.landing, "--state-dir",
                             state_dir != NULL ? state_dir : r.state};
     size_t n = 16;
+    argv[n++] = "--log-format"; /* the tests read the JSON log lines on stderr */
+    argv[n++] = "json";
     if (extra_arg != NULL) {
         argv[n++] = extra_arg;
         argv[n++] = extra_value;

@@ -1,7 +1,10 @@
 """Running the C ingest, ``ais-ingest`` (build/native), from Python: one source over a window in
 simulate, replay or live mode onto the bus (Kafka topics when runtime.kafka_bootstrap_servers is
 set, else the landing folder), and the Kafka topics it needs. Each call returns the binary's
-one-line JSON summary; a failed run is a JobError with the end of its stderr.
+one-line JSON summary; a failed run is a JobError with the end of its stderr. The child logs the
+way this process does (``--log-format``): in the human format its JSON lines go to its own file
+under var/log and its stderr holds text; in the json format (a library import, a pod, an Airflow
+task) its stderr holds the JSON lines.
 
 Used by ``ais demo`` (ais.pipeline), the backtest's replay (ais.ml.backtest) and the ingest tests.
 """
@@ -16,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ais.config import Settings
 from ais.errors import JobError
-from ais.jsonlog import get_logger
+from ais.jsonlog import get_logger, human_mode
 from ais.timeutil import iso_z
 
 if TYPE_CHECKING:
@@ -37,7 +40,8 @@ def _run_ingest_command(settings: Settings, args: list[str],
                         extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     """``ais-ingest ARGS`` with the settings of this process (and ``extra_env`` over them); its
     last stdout line (JSON)."""
-    cmd = [str(_ingest_binary(settings)), *args, "--config", str(settings.path)]
+    log_format = "human" if human_mode() else "json"
+    cmd = [str(_ingest_binary(settings)), *args, "--config", str(settings.path), "--log-format", log_format]
     env = settings.child_environ() | (extra_env or {})
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:

@@ -39,7 +39,22 @@ def test_run_ingest_passes_the_window_and_the_landing_sink_and_returns_the_last_
         "openaq", "--mode", "replay", "--start", "2026-09-01T00:00:00Z", "--end", "2026-09-02T06:00:00Z",
         "--state-dir", str(tmp_path / "var" / "state" / "ingest"), "--sink", "landing",
         "--landing-dir", str(tmp_path / "var" / "landing"), "--replay-dir", str(tmp_path / "files"),
-        "--config", str(tmp_path / "config" / "hanoi_pipeline.yaml")])
+        "--config", str(tmp_path / "config" / "hanoi_pipeline.yaml"), "--log-format", "json"])
+
+
+def test_the_child_logs_in_the_format_of_this_process(tmp_path: Path) -> None:
+    """json (a library import, a pod, a task): its JSON lines on the captured stderr; human (the
+    ais command for a person): its own file under var/log and text on stderr."""
+    from ais.jsonlog import route
+
+    settings = _project(tmp_path, ECHO)
+    route("human")
+    try:
+        argv = run_ingest(settings, "openaq", "simulate", START, END)["argv"].split()
+    finally:
+        route("json")
+    assert argv[-2:] == ["--log-format", "human"]
+    assert run_ingest(settings, "openaq", "simulate", START, END)["argv"].split()[-2:] == ["--log-format", "json"]
 
 
 def test_run_ingest_writes_to_kafka_when_a_bootstrap_server_is_set(tmp_path: Path) -> None:

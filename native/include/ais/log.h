@@ -80,6 +80,16 @@ ais_status ais_logger_set_level(ais_logger *logger, ais_log_level threshold);
  * ais_logger_apply_config(logger, NULL) before freeing it (which stops redaction). */
 ais_status ais_logger_apply_config(ais_logger *logger, const ais_config *cfg);
 
+/* The human log format (ais/progress.h): from now on warnings and errors are also written to
+ * human as one readable line ("error: event: <error> (key=value ...)", a "usage" field as is on
+ * the lines after), and the JSON lines go to the file json_path (appended; its folders created;
+ * owned and closed by the logger) or, json_path NULL, nowhere. AIS_ERR_IO if the file cannot be
+ * opened (the logger is then unchanged). */
+ais_status ais_logger_set_human(ais_logger *logger, FILE *human, const char *json_path);
+
+/* The JSON log file set by ais_logger_set_human, or NULL. */
+const char *ais_logger_file(const ais_logger *logger);
+
 /* "debug", "info", "warning", "error" (any case) -> level; AIS_ERR_INVALID_ARG otherwise. */
 ais_status ais_log_level_parse(const char *text, ais_log_level *out);
 

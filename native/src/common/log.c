@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ais/fsutil.h"
 #include "ais/jsonutil.h"
 #include "ais/timeutil.h"
 
@@ -12,7 +13,10 @@
 struct ais_logger {
     char *name;
     ais_log_level threshold;
-    FILE *out;
+    FILE *out;             /* the JSON lines; NULL: dropped (human format before a file is set) */
+    FILE *human;           /* the human format: warnings and errors as text here; NULL: off */
+    FILE *file;            /* owned: the JSON log file of the human format */
+    char *file_path;
     const ais_config *cfg; /* borrowed; source of the secret values to redact */
 };
 
@@ -38,8 +42,52 @@ void ais_logger_free(ais_logger *logger)
 {
     if (logger == NULL)
         return;
+    if (logger->file != NULL)
+        fclose(logger->file);
+    free(logger->file_path);
     free(logger->name);
     free(logger);
+}
+
+ais_status ais_logger_set_human(ais_logger *logger, FILE *human, const char *json_path)
+{
+    if (logger == NULL || human == NULL)
+        return AIS_ERR_INVALID_ARG;
+    FILE *file = NULL;
+    char *path = NULL;
+    if (json_path != NULL) {
+        path = strdup(json_path);
+        if (path == NULL)
+            return AIS_ERR_NOMEM;
+        char *slash = strrchr(path, '/');
+        if (slash != NULL && slash != path) {
+            *slash = '\0';
+            ais_status st = ais_fs_mkdir_p(path, 0755);
+            *slash = '/';
+            if (st != AIS_OK) {
+                free(path);
+                return AIS_ERR_IO;
+            }
+        }
+        file = fopen(path, "a");
+        if (file == NULL) {
+            free(path);
+            return AIS_ERR_IO;
+        }
+    }
+    if (logger->file != NULL)
+        fclose(logger->file);
+    free(logger->file_path);
+    logger->file = file;
+    logger->file_path = path;
+    logger->out = file;
+    logger->human = human;
+    return AIS_OK;
+}
+
+const char *ais_logger_file(const ais_logger *logger)
+{
+    return logger != NULL ? logger->file_path : NULL;
 }
 
 static int is_valid_level(ais_log_level level)
@@ -178,6 +226,48 @@ static ais_status build_line(const ais_logger *logger, ais_log_level level, cons
     return st;
 }
 
+/* "error: event: <error> (key=value ...)": the level, the event, the error field if any, then
+ * the other fields (values as JSON) -- the human line of the Python side (ais.jsonlog). A
+ * "usage" field is printed as is on the lines after. obj is the built JSON line (redacted). */
+static void write_human(FILE *out, ais_log_level level, const char *event, json_t *obj)
+{
+    ais_json_buf line = {0};
+    const char *error = json_string_value(json_object_get(obj, "error"));
+    const char *usage = json_string_value(json_object_get(obj, "usage"));
+    int n = snprintf(NULL, 0, "%s: %s%s%s", ais_log_level_name(level), event,
+                     error != NULL ? ": " : "", error != NULL ? error : "");
+    if (n < 0 || ais_json_buf_reserve(&line, (size_t)n + 1) != AIS_OK)
+        return;
+    snprintf(line.data, (size_t)n + 1, "%s: %s%s%s", ais_log_level_name(level), event,
+             error != NULL ? ": " : "", error != NULL ? error : "");
+    line.len = (size_t)n;
+    const char *key;
+    json_t *value;
+    bool first = true;
+    json_object_foreach(obj, key, value) {
+        if (is_reserved(key) || strcmp(key, "error") == 0 || strcmp(key, "status") == 0 ||
+            strcmp(key, "usage") == 0)
+            continue;
+        char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (text == NULL)
+            break;
+        size_t need = strlen(key) + strlen(text) + 4;
+        if (ais_json_buf_reserve(&line, need) != AIS_OK) {
+            free(text);
+            break;
+        }
+        line.len += (size_t)snprintf(line.data + line.len, need, "%s%s=%s", first ? " (" : " ",
+                                     key, text);
+        first = false;
+        free(text);
+    }
+    fprintf(out, "%.*s%s\n", (int)line.len, line.data, first ? "" : ")");
+    if (usage != NULL)
+        fputs(usage, out);
+    fflush(out);
+    free(line.data);
+}
+
 ais_status ais_log_fields(ais_logger *logger, ais_log_level level, const char *event,
                           const ais_log_field *fields)
 {
@@ -193,6 +283,12 @@ ais_status ais_log_fields(ais_logger *logger, ais_log_level level, const char *e
     if (st != AIS_OK) {
         json_decref(obj);
         return st;
+    }
+    if (logger->human != NULL && level >= AIS_LOG_WARNING)
+        write_human(logger->human, level, event, obj);
+    if (logger->out == NULL) {
+        json_decref(obj);
+        return AIS_OK;
     }
     ais_json_buf line = {0};
     st = ais_json_append_compact(&line, obj);

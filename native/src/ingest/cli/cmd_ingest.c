@@ -560,6 +560,7 @@ static ais_status prepare(run *r)
                  "runtime.log_level must be debug, info, warning or error");
         return st;
     }
+    ais_cli_log_file(r->logger, r->cfg, ais_source_name(r->args.source));
     if ((st = topics_from_config(r)) != AIS_OK)
         return st;
     if ((st = resolve_window(r)) != AIS_OK)

@@ -177,6 +177,8 @@ ais_status ais_cmd_topics(int argc, char **argv, ais_logger *logger)
     if (st == AIS_OK && (st = ais_logger_apply_config(logger, cfg)) != AIS_OK)
         snprintf(err, sizeof err, "runtime.log_level must be debug, info, warning or error");
     if (st == AIS_OK)
+        ais_cli_log_file(logger, cfg, "topics");
+    if (st == AIS_OK)
         st = collect_specs(cfg, specs, keys, &n, err, sizeof err);
     const char *bootstrap = NULL;
     if (st == AIS_OK) {

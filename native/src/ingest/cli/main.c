@@ -5,17 +5,27 @@
  *   ais-ingest <openaq|weather|sentinel5p|maiac|era5> --mode live|replay|simulate
  *              [--start ISO] --end ISO --sink landing|kafka [options]
  *
- * stdout carries exactly one JSON document (the dump, or the run summary); stderr carries JSON
- * log lines and, in the human log format (AIS_LOG_FORMAT, ais/progress.h), one progress line
- * per file of a replay or gridded backfill ("[3/31] maiac <file> … 1.2 s"). --help (anywhere on the line) prints the usage and --version the version and the
- * commit, both on stdout. Exit codes: 0 ok, 1 runtime failure, 2 usage error. */
+ * stdout carries exactly one JSON document (the dump, or the run summary). stderr depends on the
+ * log format (--log-format, else AIS_LOG_FORMAT, else json inside a Kubernetes pod or an Airflow
+ * task and human otherwise; ais/progress.h): json: the JSON log lines; human: one progress line
+ * per file of a replay or gridded backfill ("[3/31] maiac <file> … 1.2 s"), warnings and errors
+ * as text, and the JSON log lines in <project>/var/log/ais-ingest-<command>-<time>-<pid>.jsonl.
+ * --help (anywhere on the line) prints the usage and --version the version and the commit, both
+ * on stdout. Exit codes: 0 ok, 1 runtime failure, 2 usage error. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ais/git_commit.h" /* generated at build time (native/cmake/git_commit.cmake) */
 #include "ais/log.h"
+#include "ais/progress.h"
 #include "ais/version.h"
 #include "commands.h"
+
+#define LOG_DIR "var/log"
 
 static const char USAGE[] =
     "usage:\n"
@@ -31,6 +41,7 @@ static const char USAGE[] =
     "             (openaq|weather also --window realtime [--poll-seconds N] [--max-polls N])\n"
     "  ais-ingest sentinel5p|maiac|era5 --mode simulate|replay [...]\n"
     "  ais-ingest --help | --version\n"
+    "  every command also takes --log-format human|json\n"
     "\n"
     "openaq --mode replay reads AirNow DOS CSV files; weather --mode replay reads WeatherAPI\n"
     "history.json bodies under <Province>/ folders; sentinel5p|maiac|era5 --mode replay read S5P\n"
@@ -44,9 +55,12 @@ static const char USAGE[] =
     "Times are ISO-8601 UTC (2026-09-02T00:00:00Z, 2026-09-02T00:00:00+00:00 or 2026-09-02).\n"
     "The window is [start floored to the hour, end ceiled to the hour). Without --start a run\n"
     "continues where the last successful run of the same source, mode and sink ended.\n"
-    "stderr: JSON log lines; AIS_LOG_FORMAT=human (the default outside a Kubernetes pod or an\n"
-    "Airflow task) adds one progress line per file of a replay (every source) or backfill\n"
-    "(\"[3/31] maiac <file> ... 1.2 s (~36 s left)\"); AIS_LOG_FORMAT=json logs step_done instead.\n"
+    "--log-format (default: $AIS_LOG_FORMAT, else json in a Kubernetes pod or an Airflow task,\n"
+    "else human) says who reads stderr. human: one progress line per file of a replay or per\n"
+    "file (day, for ERA5) of a live download (\"[3/31] maiac <file> ... 1.2 s (~36 s left)\"),\n"
+    "warnings and errors as text, the JSON log lines in\n"
+    "<project>/var/log/ais-ingest-<command>-<time>-<pid>.jsonl; json: the JSON log lines on\n"
+    "stderr (a step_done line per file instead of the progress line).\n"
     "Exit codes: 0 ok, 1 runtime failure (also: events not delivered), 2 usage error.\n";
 
 /* --help or -h anywhere: `ais-ingest openaq --help` prints the usage too */
@@ -56,6 +70,66 @@ static int wants_help(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return 1;
     return 0;
+}
+
+/* --log-format F or --log-format=F anywhere on the line: taken out of argv and exported as
+ * AIS_LOG_FORMAT, so the progress lines and child processes follow it. NULL, or the message of a
+ * bad value. */
+static const char *take_log_format(int *argc, char **argv)
+{
+    for (int i = 1; i < *argc; i++) {
+        const char *value = NULL;
+        int used = 0;
+        if (strcmp(argv[i], "--log-format") == 0) {
+            if (i + 1 >= *argc)
+                return "--log-format needs a value: human or json";
+            value = argv[i + 1];
+            used = 2;
+        } else if (strncmp(argv[i], "--log-format=", 13) == 0) {
+            value = argv[i] + 13;
+            used = 1;
+        } else {
+            continue;
+        }
+        if (strcmp(value, "human") != 0 && strcmp(value, "json") != 0)
+            return "--log-format must be human or json";
+        if (setenv("AIS_LOG_FORMAT", value, 1) != 0)
+            return "cannot set AIS_LOG_FORMAT";
+        memmove(argv + i, argv + i + used, sizeof *argv * (size_t)(*argc - i - used + 1));
+        *argc -= used;
+        i--;
+    }
+    return NULL;
+}
+
+/* the command line, for the run_started line */
+static int run_argc;
+static char **run_argv;
+
+void ais_cli_log_file(ais_logger *logger, const ais_config *cfg, const char *command)
+{
+    if (ais_log_format_from_env() != AIS_LOG_FORMAT_HUMAN || cfg == NULL ||
+        ais_logger_file(logger) != NULL)
+        return;
+    char stamp[32], path[4096];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(path, sizeof path, "%s/%s/ais-ingest-%s-%s-%ld.jsonl", ais_config_project_root(cfg),
+             LOG_DIR, command, stamp, (long)getpid());
+    if (ais_logger_set_human(logger, stderr, path) != AIS_OK) {
+        /* the lines are dropped, the warnings and errors still shown */
+        ais_log(logger, AIS_LOG_WARNING, "log_file_unwritable", AIS_F_STR("path", path),
+                AIS_F_STR("error", strerror(errno)), AIS_F_END);
+        return;
+    }
+    json_t *args = json_array();
+    for (int i = 1; args != NULL && i < run_argc; i++)
+        json_array_append_new(args, json_string(run_argv[i]));
+    ais_log(logger, AIS_LOG_INFO, "run_started", AIS_F_STR("command", command),
+            AIS_F_JSON("argv", args), AIS_F_END);
+    json_decref(args);
 }
 
 int main(int argc, char **argv)
@@ -68,8 +142,19 @@ int main(int argc, char **argv)
     }
 
     ais_status st;
+    const char *bad_format = take_log_format(&argc, argv);
+    /* human: no JSON line on stderr; until a command opens its file (ais_cli_log_file), only
+     * the warnings and errors, as text */
+    if (ais_log_format_from_env() == AIS_LOG_FORMAT_HUMAN)
+        ais_logger_set_human(logger, stderr, NULL);
+    run_argc = argc;
+    run_argv = argv;
     const char *command = argc > 1 ? argv[1] : NULL;
-    if (command == NULL) {
+    if (bad_format != NULL) {
+        ais_log(logger, AIS_LOG_ERROR, "usage_error", AIS_F_STR("message", bad_format),
+                AIS_F_STR("usage", USAGE), AIS_F_END);
+        st = AIS_ERR_USAGE;
+    } else if (command == NULL) {
         ais_log(logger, AIS_LOG_ERROR, "usage_error", AIS_F_STR("message", "missing command"),
                 AIS_F_STR("usage", USAGE), AIS_F_END);
         st = AIS_ERR_USAGE;
@@ -91,6 +176,9 @@ int main(int argc, char **argv)
                 AIS_F_STR("command", command), AIS_F_STR("usage", USAGE), AIS_F_END);
         st = AIS_ERR_USAGE;
     }
+    int code = ais_status_exit_code(st);
+    if (code == 1 && ais_logger_file(logger) != NULL)
+        fprintf(stderr, "(the JSON log of this run: %s)\n", ais_logger_file(logger));
     ais_logger_free(logger);
-    return ais_status_exit_code(st);
+    return code;
 }
