@@ -17,6 +17,11 @@ def test_window_warning_silenced_and_others_kept(spark: Any) -> None:
     from pyspark.sql import functions as F
 
     assert level(spark, SINGLE_SERIES_WINDOW_LOGGER) == "ERROR"
+    # the notices of config/spark-log4j2.properties that ask nothing of anyone (each with its reason there)
+    for name in ("org.apache.spark.sql.execution.streaming.ResolveWriteToStream",
+                 "org.apache.spark.sql.catalyst.util.SparkStringUtils",
+                 "org.apache.spark.sql.execution.datasources.v2.DataSourceV2Strategy"):
+        assert level(spark, name) == "ERROR", name
     # every other Spark logger keeps the session's WARN
     assert level(spark, "org.apache.spark.sql.execution.SparkPlan") == "WARN"
     assert level(spark, "org.apache.spark.scheduler.DAGScheduler") == "WARN"
