@@ -119,20 +119,35 @@ SPECS: dict[str, tables.TableSpec] = {
     "trajectory": tables.TRAJECTORY_HOURLY, "weather_history": tables.WEATHER_VC_SILVER}
 
 
-def _frame(spark: Any, name: str, rows: list[dict[str, Any]]) -> Any:
-    spec = SPECS[name]
-    columns = tuple(spec.column_names)
-    schema = spark_schema(spec, tuple(spec.column(n) for n in columns))
-    return spark.createDataFrame([tuple(r.get(n) for n in columns) for r in rows], schema)
+ARRIVAL = "_arrived_at"  # the test's own column: when the live adapter delivered the row
 
 
-def _inputs(spark: Any, rows: dict[str, list[tuple[dict[str, Any], dt.datetime]]],
-            arrived_by: dt.datetime | None) -> FeatureInputs:
-    """The silver rows (without available_at); with ``arrived_by`` only those the live adapters had
-    delivered by then."""
-    kept = {name: [r for r, arrival in pairs if arrived_by is None or arrival <= arrived_by]
-            for name, pairs in rows.items()}
-    return FeatureInputs(**{name: _frame(spark, name, kept_rows) for name, kept_rows in kept.items()})
+def _frames(spark: Any, rows: dict[str, list[tuple[dict[str, Any], dt.datetime]]]) -> dict[str, Any]:
+    """Each source's silver rows (without available_at) as one cached frame, with its arrival time:
+    made once, filtered per build (a frame per build and source would cost most of the test's time)."""
+    from pyspark.sql.types import StructField, StructType, TimestampType
+
+    frames = {}
+    for name, pairs in rows.items():
+        spec = SPECS[name]
+        columns = tuple(spec.column_names)
+        schema = spark_schema(spec, tuple(spec.column(n) for n in columns))
+        schema = StructType([*schema.fields, StructField(ARRIVAL, TimestampType(), False)])
+        data = [(*(r.get(n) for n in columns), arrival) for r, arrival in pairs]
+        frames[name] = spark.createDataFrame(data, schema).cache()
+    return frames
+
+
+def _inputs(frames: dict[str, Any], arrived_by: dt.datetime | None) -> FeatureInputs:
+    """The silver rows; with ``arrived_by`` only those the live adapters had delivered by then."""
+    from pyspark.sql import functions as F
+
+    def kept(frame: Any) -> Any:
+        if arrived_by is not None:
+            frame = frame.where(F.col(ARRIVAL) <= F.lit(arrived_by))
+        return frame.drop(ARRIVAL)
+
+    return FeatureInputs(**{name: kept(frame) for name, frame in frames.items()})
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -141,20 +156,20 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _training(spark: Any, rows: dict[str, Any], params: FeatureParams) -> dict[dt.datetime, dict[str, Any]]:
+def _training(spark: Any, frames: dict[str, Any], params: FeatureParams) -> dict[dt.datetime, dict[str, Any]]:
     first, last = BASE_HOURS[0], BASE_HOURS[-1] + HOUR
     grid = hourly_grid(spark, Window.sql(first - 30 * HOUR), Window.sql(last + 30 * HOUR))
-    built = build_master(grid, _inputs(spark, rows, None), params)
+    built = build_master(grid, _inputs(frames, None), params)
     return {r.hour.replace(tzinfo=dt.UTC): r.asDict() for r in built.collect()
             if first <= r.hour.replace(tzinfo=dt.UTC) < last}
 
 
-def _served(spark: Any, rows: dict[str, Any], params: FeatureParams, base: dt.datetime) -> dict[str, Any]:
+def _served(spark: Any, frames: dict[str, Any], params: FeatureParams, base: dt.datetime) -> dict[str, Any]:
     from pyspark.sql import functions as F
 
     run_at = base + HOUR + SERVING_RUN_AFTER_HOUR_END
     wide = Window(base, base + HOUR).widen(before_hours=max(params.lags_h + params.rolling_h))
-    built = build_master(hourly_grid(spark, wide.start_sql, wide.end_sql), _inputs(spark, rows, run_at), params)
+    built = build_master(hourly_grid(spark, wide.start_sql, wide.end_sql), _inputs(frames, run_at), params)
     built = (built.where(built.hour == Window.sql(base))
              .withColumn("year", F.year("hour")).withColumn("month_partition", F.month("hour")))
     served = serving_rows(built, "hanoi", "Hanoi", "fv", "fs", "dv").collect()
@@ -172,10 +187,11 @@ SOURCE_FEATURES = {
 
 def _mismatches(spark: Any, rows: dict[str, Any], params: FeatureParams) -> tuple[dict[dt.datetime, list[str]],
                                                                                   list[dict[str, Any]]]:
-    training = _training(spark, rows, params)
+    frames = _frames(spark, rows)
+    training = _training(spark, frames, params)
     mismatched, served_rows = {}, []
     for base in BASE_HOURS:
-        served = _served(spark, rows, params, base)
+        served = _served(spark, frames, params, base)
         served_rows.append(served)
         bad = [n for n in FEATURE_NAMES if not _same(served[n], training[base][n])]
         if bad:
