@@ -57,9 +57,11 @@ class World:
     def app(self, settings: Settings | None = None) -> FastAPI:
         return create_app(settings or self.settings, clock=self.mono, wall_clock=self.wall)
 
-    def archive(self, bases: list[dt.datetime], observed: dict[dt.datetime, float] | None = None) -> None:
+    def archive(self, bases: list[dt.datetime], observed: dict[dt.datetime, float] | None = None,
+                intervals: dict[tuple[dt.datetime, str, str, str], dict[str, Any]] | None = None) -> None:
         obs = {h: {"pm25_median": v, "station_count": 4, "source": "openaq"} for h, v in (observed or {}).items()}
-        rows = archive_rows([_prediction(b, 40.0 + b.hour, 60.0, 160.0) for b in bases], obs, "run", BASE)
+        rows = archive_rows([_prediction(b, 40.0 + b.hour, 60.0, 160.0) for b in bases], obs, "run", BASE,
+                            intervals)
         merge_rows(self.catalog, tables.FORECAST_ARCHIVE, rows)
 
 
@@ -130,7 +132,11 @@ def test_if_none_match_answers_304_until_the_body_changes(world: World) -> None:
 
 def test_history_items_carry_the_forecast_its_aqi_and_the_observation_when_known(world: World) -> None:
     # base 00:00 and 01:00; 06:00 observed (40 µg/m³): only the 6 h forecast of 00:00 is scored
-    world.archive([BASE, BASE + dt.timedelta(hours=1)], {BASE + dt.timedelta(hours=6): 40.0})
+    # only the forecast of 00:00 has its 80 % interval
+    bounds = {f"pm25_{q}_{h}h": v for h, lo, hi in ((6, 31.5, 52.5), (12, 45.0, 80.0), (24, 120.0, 210.0))
+              for q, v in (("p10", lo), ("p90", hi))}
+    world.archive([BASE, BASE + dt.timedelta(hours=1)], {BASE + dt.timedelta(hours=6): 40.0},
+                  {(BASE, "hanoi", "m1", "fv1"): bounds})
     client = TestClient(world.app())
     body = client.get(HISTORY_PATH).json()
     assert body["next_cursor"] is None and body["unit"] == "µg/m³"
@@ -143,9 +149,11 @@ def test_history_items_carry_the_forecast_its_aqi_and_the_observation_when_known
         80, "moderate", "moderate")
     assert (scored["category_hit"], scored["model_version"], scored["horizon_model_version"]) == (True, "m1", "m1-6")
     assert (scored["created_at"], scored["age_minutes"], scored["stale"]) == ("2026-11-01T00:20:00Z", 30, False)
+    assert (scored["pm25_p10"], scored["pm25_p90"], body["items"][5]["pm25_p90"]) == (31.5, 52.5, 210.0)
     open_item = body["items"][0]
     assert (open_item["pm25"], open_item["pm25_observed"], open_item["error"], open_item["observed_aqi"]) == (
         41.0, None, None, None)
+    assert "pm25_p10" not in open_item and "pm25_p90" not in open_item  # no interval: left out
     only12 = client.get(HISTORY_PATH, params={"horizon": "12", "from": "2026-11-01T01:00:00Z"}).json()["items"]
     assert [(i["base_hour"], i["horizon_hour"]) for i in only12] == [("2026-11-01T01:00:00Z", 12)]
     before = client.get(HISTORY_PATH, params={"to": "2026-11-01T01:00:00Z", "horizon": "24"}).json()["items"]

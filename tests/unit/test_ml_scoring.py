@@ -54,6 +54,23 @@ def test_archive_rows_score_what_is_observed_and_leave_the_rest_open() -> None:
     for h in (12, 24):
         assert rows[h]["pm25_observed"] is None and rows[h]["error"] is None and rows[h]["category_hit"] is None
     assert rows[24]["vn_aqi_category_forecast"] == "unhealthy" and rows[24]["risk"] == "high"
+    # no interval given: null bounds
+    assert (six["pm25_p10"], six["pm25_p90"], six["inside_interval"]) == (None, None, None)
+
+
+def test_archive_rows_carry_the_forecasts_interval_and_whether_the_observation_fell_inside() -> None:
+    prediction = _prediction(BASE, 30.0, 45.0, 55.0, 90.0)
+    interval = {"base_hour": BASE, "location_id": "hanoi", "model_version": "m1", "feature_version": "fv1",
+                "pm25_p10_6h": 35.0, "pm25_p90_6h": 50.0, "pm25_p10_12h": 41.0, "pm25_p90_12h": 70.0,
+                "pm25_p10_24h": None, "pm25_p90_24h": None}
+    other = {**interval, "model_version": "m2", "pm25_p10_6h": 0.0, "pm25_p90_6h": 1.0}  # another model's
+    observed = {BASE + dt.timedelta(hours=h): {"pm25_median": v, "station_count": 5, "source": "openaq"}
+                for h, v in ((6, 40.0), (12, 40.0), (24, 80.0))}
+    intervals = {(BASE, "hanoi", "m1", "fv1"): interval, (BASE, "hanoi", "m2", "fv1"): other}
+    rows = {r["horizon_hour"]: r for r in archive_rows([prediction], observed, "run", NOW, intervals)}
+    assert (rows[6]["pm25_p10"], rows[6]["pm25_p90"], rows[6]["inside_interval"]) == (35.0, 50.0, True)
+    assert (rows[12]["pm25_p10"], rows[12]["pm25_p90"], rows[12]["inside_interval"]) == (41.0, 70.0, False)
+    assert (rows[24]["pm25_p10"], rows[24]["pm25_p90"], rows[24]["inside_interval"]) == (None, None, None)
 
 
 def test_skill_rows_match_the_backtest_metrics_over_the_window() -> None:
@@ -96,7 +113,8 @@ def store(tmp_path: Path) -> tuple[Any, Any]:
     # the city silver unpartitioned: PyIceberg writes month partitions only with pyiceberg-core,
     # which the project does not need; the job reads it by name and columns, not by layout
     ensure_tables(settings, catalog, [dataclasses.replace(tables.OPENAQ_CITY_HOURLY, partitions=())])
-    ensure_tables(settings, catalog, [tables.PREDICTIONS, tables.FORECAST_ARCHIVE, tables.FORECAST_SKILL])
+    ensure_tables(settings, catalog, [tables.PREDICTIONS, tables.FORECAST_INTERVALS, tables.FORECAST_ARCHIVE,
+                                      tables.FORECAST_SKILL])
     return settings, catalog
 
 
@@ -111,6 +129,14 @@ def test_scoring_job_archives_scores_late_observations_and_reruns_idempotently(s
     assert run_scoring(settings, "r0", catalog=catalog, now=NOW)["reason"] == "no prediction yet"
     merge_rows(catalog, tables.PREDICTIONS, [_prediction(BASE, 30.0, 45.0, 55.0, 90.0),
                                              _prediction(BASE + dt.timedelta(hours=1), 32.0, 47.0, 57.0, 92.0)])
+    # the first forecast has its 80 % interval in the companion table, the second none
+    merge_rows(catalog, tables.FORECAST_INTERVALS, [{
+        "prediction_id": "p-0100-m1", "base_hour": BASE, "location_id": "hanoi", "model_version": "m1",
+        "feature_version": "fv1", **{f"pm25_{q}_{h}h": v for h, lo, hi in ((6, 38.0, 52.0), (12, 40.0, 80.0),
+                                                                          (24, 60.0, 120.0))
+                                     for q, v in (("p10", lo), ("p90", hi))},
+        "coverage": 0.8, "interval_method": "conformal", "inference_run_id": "i", "created_at": BASE,
+        "year": BASE.year, "month_partition": BASE.month}])
     _observe(catalog, {6: 40.0})  # only 06:00 is in silver so far
     first = run_scoring(settings, "r1", catalog=catalog, now=NOW)
     # the default window: 30 days up to the newest forecast's last target hour (01:00 + 24 h)
@@ -119,6 +145,10 @@ def test_scoring_job_archives_scores_late_observations_and_reruns_idempotently(s
     archive = {(r["base_hour"].hour, r["horizon_hour"]): r
                for r in read_rows(catalog.load_table(tables.FORECAST_ARCHIVE.identifier))}
     assert len(archive) == 6 and archive[(0, 6)]["error"] == 5.0 and archive[(1, 6)]["pm25_observed"] is None
+    assert (archive[(0, 6)]["pm25_p10"], archive[(0, 6)]["pm25_p90"], archive[(0, 6)]["inside_interval"]) == (
+        38.0, 52.0, True)
+    assert (archive[(0, 24)]["pm25_p10"], archive[(0, 24)]["inside_interval"]) == (60.0, None)  # not observed yet
+    assert archive[(1, 6)]["pm25_p10"] is None and archive[(1, 6)]["inside_interval"] is None
 
     again = run_scoring(settings, "r2", catalog=catalog, now=NOW + dt.timedelta(hours=1))
     assert (again["archive_inserted"], again["archive_updated"], again["archive_unchanged"]) == (0, 0, 6)

@@ -145,7 +145,8 @@ def _history_item(row: Mapping[str, Any], now: float, stale_after: int) -> Histo
     return HistoryItem(
         base_hour=iso_z(row["base_hour"]), target_hour=iso_z(row["target_hour"]),
         horizon_hour=int(row["horizon_hour"]), pm25=forecast, risk=row.get("risk"),
-        aqi=aqi_info(forecast) if forecast is not None else None, pm25_observed=observed,
+        aqi=aqi_info(forecast) if forecast is not None else None, pm25_p10=row.get("pm25_p10"),
+        pm25_p90=row.get("pm25_p90"), pm25_observed=observed,
         observed_aqi=aqi_info(observed) if observed is not None else None, error=row.get("error"),
         abs_error=row.get("abs_error"), category_hit=row.get("category_hit"),
         model_version=str(row["model_version"]), horizon_model_version=row.get("horizon_model_version"),

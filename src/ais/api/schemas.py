@@ -101,6 +101,11 @@ class HistoryItem(_Strict):
     unit: str = UNIT
     risk: str | None
     aqi: AqiInfo | None
+    # the 80 % interval, as on the latest forecast; left out when the forecast had none
+    pm25_p10: float | None = Field(default=None, exclude_if=lambda v: v is None,
+                                   description="lower bound of the calibrated 80 % interval, µg/m³")
+    pm25_p90: float | None = Field(default=None, exclude_if=lambda v: v is None,
+                                   description="upper bound of the calibrated 80 % interval, µg/m³")
     pm25_observed: float | None = Field(description="silver PM2.5 of target_hour, once known")
     observed_aqi: AqiInfo | None
     error: float | None = Field(description="forecast - observed, µg/m³")

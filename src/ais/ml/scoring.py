@@ -53,17 +53,28 @@ def _finite(value: Any) -> float | None:
     return float(value) if value is not None and math.isfinite(float(value)) else None
 
 
+def interval_key(row: Mapping[str, Any]) -> tuple[dt.datetime, str, str, str]:
+    """The key a prediction row and its interval row share."""
+    return _utc(row["base_hour"]), str(row["location_id"]), str(row["model_version"]), str(row["feature_version"])
+
+
 def archive_rows(predictions: Iterable[Mapping[str, Any]], observed: Mapping[dt.datetime, Mapping[str, Any]],
-                 job_run_id: str, now: dt.datetime) -> list[dict[str, Any]]:
+                 job_run_id: str, now: dt.datetime,
+                 intervals: Mapping[tuple[dt.datetime, str, str, str], Mapping[str, Any]] | None = None,
+                 ) -> list[dict[str, Any]]:
     """One archive row per prediction row and lead time. ``observed``: silver rows by UTC hour
-    (pm25_median, station_count, source); an hour absent or with a null median is not scored yet."""
+    (pm25_median, station_count, source); an hour absent or with a null median is not scored yet.
+    ``intervals``: the 80 % interval rows by :func:`interval_key` (a forecast without one keeps
+    null bounds)."""
     rows = []
     for p in predictions:
         base = _utc(p["base_hour"])
         persistence = _finite(p.get("pm25_now"))
+        interval = (intervals or {}).get(interval_key(p)) or {}
         for h in HORIZONS:
             target = base + dt.timedelta(hours=h)
             forecast = _finite(p.get(f"pm25_{h}h"))
+            lo, hi = _finite(interval.get(f"pm25_p10_{h}h")), _finite(interval.get(f"pm25_p90_{h}h"))
             obs = observed.get(target) or {}
             value = _finite(obs.get("pm25_median"))
             forecast_category = vn_aqi_category(max(forecast, 0.0)) if forecast is not None else None
@@ -75,7 +86,10 @@ def archive_rows(predictions: Iterable[Mapping[str, Any]], observed: Mapping[dt.
                 "target_hour": target, "prediction_id": p.get("prediction_id"),
                 "horizon_model_version": p.get(f"model_version_{h}h"), "model_status": p.get("model_status"),
                 "pm25_forecast": forecast, "risk": p.get(f"risk_{h}h"), "vn_aqi_category_forecast": forecast_category,
-                "pm25_persistence": persistence, "forecast_created_at": p.get("created_at"),
+                "pm25_persistence": persistence, "pm25_p10": lo, "pm25_p90": hi,
+                "inside_interval": (lo <= value <= hi if lo is not None and hi is not None and value is not None
+                                    else None),
+                "forecast_created_at": p.get("created_at"),
                 "pm25_observed": value,
                 "observed_station_count": obs.get("station_count") if value is not None else None,
                 "observation_source": obs.get("source") if value is not None else None,
@@ -176,7 +190,11 @@ def run_scoring(settings: Settings, job_run_id: str, start_date: str | None = No
     observed = {_utc(r["hour"]): r for r in read_rows(
         catalog.load_table(tables.OPENAQ_CITY_HOURLY.identifier), _between("hour", start, end),
         columns=("hour", "pm25_median", "station_count", "source"))}
-    rows = [r for r in archive_rows(predictions, observed, job_run_id, now) if start <= r["target_hour"] < end]
+    intervals = {interval_key(r): r for r in read_rows(
+        catalog.load_table(tables.FORECAST_INTERVALS.identifier),
+        _between("base_hour", start - dt.timedelta(hours=max(HORIZONS)), end))}
+    rows = [r for r in archive_rows(predictions, observed, job_run_id, now, intervals)
+            if start <= r["target_hour"] < end]
     merged = merge_rows(catalog, tables.FORECAST_ARCHIVE, rows)
     windows = [int(d) for d in settings.get_int_list("scoring.windows_days")]
     as_of = min(end - dt.timedelta(hours=1), now)

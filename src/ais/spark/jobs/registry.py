@@ -333,7 +333,8 @@ JOBS: dict[str, JobDef] = {j.name: j for j in (
            smoke.add_args, smoke.run_job),
     JobDef("forecast-scoring", "archive every forecast per lead time, score it against silver PM2.5, "
            "and the skill by lead time over 7 and 30 days", _scoring_args, _scoring, needs_spark=False,
-           inputs=("predictions.hanoi_pm25_forecast_gold", "air_quality.openaq_hanoi_hourly_silver"),
+           inputs=("predictions.hanoi_pm25_forecast_gold", "predictions.hanoi_pm25_forecast_interval_gold",
+                   "air_quality.openaq_hanoi_hourly_silver"),
            outputs=("predictions.hanoi_pm25_forecast_archive_gold", "predictions.hanoi_pm25_forecast_skill_gold")),
     JobDef("audit-dead-letters", "stream ais-ingest's dead letters into audit.invalid_events_bronze",
            dead_letters.add_args, dead_letters.run_job, inputs=("bus:dlq",),
