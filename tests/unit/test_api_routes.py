@@ -215,7 +215,8 @@ def test_skill_returns_the_window_asked_by_lead_time(world: World) -> None:
     merge_rows(world.catalog, tables.FORECAST_SKILL, [
         {"location_id": "hanoi", "horizon_hour": h, "window_days": d, "as_of": as_of, "forecasts": 10 * d,
          "scored": 9 * d, "mae": h + d / 100, "rmse": 2.0 * h, "bias": -1.0, "rmse_persistence": 3.0 * h,
-         "skill_vs_persistence": 1 / 3, "vn_aqi_hit_rate": 0.5, "updated_at": as_of, "job_run_id": "r"}
+         "skill_vs_persistence": 1 / 3, "vn_aqi_hit_rate": 0.5, "interval_scored": 8 * d, "coverage_80": 0.75,
+         "updated_at": as_of, "job_run_id": "r"}
         for h in (24, 6, 12) for d in (7, 30)])
     client = TestClient(world.app())
     week = client.get(SKILL_PATH).json()
@@ -223,7 +224,7 @@ def test_skill_returns_the_window_asked_by_lead_time(world: World) -> None:
     assert week["items"][0] == {"horizon_hour": 6, "as_of": "2026-11-02T06:00:00Z", "forecasts": 70, "scored": 63,
                                 "mae": 6.07, "rmse": 12.0, "bias": -1.0, "rmse_persistence": 18.0,
                                 "skill_vs_persistence": pytest.approx(1 / 3), "vn_aqi_hit_rate": 0.5,
-                                "updated_at": "2026-11-02T06:00:00Z"}
+                                "interval_scored": 56, "coverage_80": 0.75, "updated_at": "2026-11-02T06:00:00Z"}
     month = client.get(SKILL_PATH, params={"window_days": "30"}).json()
     assert [(i["horizon_hour"], i["forecasts"], i["mae"]) for i in month["items"]] == [
         (6, 300, 6.3), (12, 300, 12.3), (24, 300, 24.3)]

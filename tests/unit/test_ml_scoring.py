@@ -78,7 +78,10 @@ def test_skill_rows_match_the_backtest_metrics_over_the_window() -> None:
     preds.append(_prediction(BASE, 10.0, 500.0, 500.0, 500.0, status="staging", version="m2"))  # not counted
     observed = {BASE + dt.timedelta(hours=i): {"pm25_median": 25.0 + i, "station_count": 4, "source": "openaq"}
                 for i in range(0, 60)}
-    archive = archive_rows(preds, observed, "run", NOW)
+    # 6 h intervals of ±5 µg/m³ around each production forecast, none at 12 and 24 h
+    intervals = {(BASE + dt.timedelta(hours=i), "hanoi", "m1", "fv1"): {
+        "pm25_p10_6h": 30.0 + 2 * i - 5, "pm25_p90_6h": 30.0 + 2 * i + 5} for i in range(48)}
+    archive = archive_rows(preds, observed, "run", NOW, intervals)
     as_of = BASE + dt.timedelta(hours=53)  # the last 6 h target hour observed
     rows = {(r["horizon_hour"], r["window_days"]): r for r in skill_rows(archive, as_of, (1, 7), "run", NOW)}
     assert sorted(rows) == [(h, d) for h in (6, 12, 24) for d in (1, 7)]
@@ -93,6 +96,9 @@ def test_skill_rows_match_the_backtest_metrics_over_the_window() -> None:
     rmse_p, skill = metrics.skill_vs_persistence(y, p, base)
     assert r["rmse_persistence"] == pytest.approx(rmse_p) and r["skill_vs_persistence"] == pytest.approx(skill)
     assert r["vn_aqi_hit_rate"] == pytest.approx(metrics.vn_aqi_accuracy(y, p))
+    # |forecast - observed| = |i - 1| <= 5 for i = 0..6: 7 of the 48 inside their interval
+    assert (r["interval_scored"], r["coverage_80"]) == (48, pytest.approx(7 / 48))
+    assert (rows[(12, 7)]["interval_scored"], rows[(12, 7)]["coverage_80"]) == (0, None)
     # 1 day: target hours in (as_of - 24 h, as_of]: the last 24 forecasts
     assert (rows[(6, 1)]["forecasts"], rows[(6, 1)]["scored"]) == (24, 24)
     assert rows[(6, 1)]["mae"] == pytest.approx(metrics.mae(y[-24:], p[-24:]))

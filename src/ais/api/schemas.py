@@ -157,6 +157,9 @@ class SkillItem(_Strict):
     rmse_persistence: float | None
     skill_vs_persistence: float | None
     vn_aqi_hit_rate: float | None
+    interval_scored: int | None = Field(default=None, description="scored forecasts with an 80 % interval")
+    coverage_80: float | None = Field(default=None, description="share of those inside their interval (0.8 is "
+                                                                 "calibrated)")
     updated_at: str | None
 
 

@@ -120,7 +120,7 @@ def skill_rows(archive: Iterable[Mapping[str, Any]], as_of: dt.datetime, windows
                     "location_id": location, "horizon_hour": h, "window_days": days, "as_of": as_of,
                     "forecasts": len(rows), "scored": len(scored), "mae": None, "rmse": None, "bias": None,
                     "rmse_persistence": None, "skill_vs_persistence": None, "vn_aqi_hit_rate": None,
-                    "updated_at": now, "job_run_id": job_run_id}
+                    "interval_scored": 0, "coverage_80": None, "updated_at": now, "job_run_id": job_run_id}
                 if scored:
                     y = [r["pm25_observed"] for r in scored]
                     p = [r["pm25_forecast"] for r in scored]
@@ -130,6 +130,11 @@ def skill_rows(archive: Iterable[Mapping[str, Any]], as_of: dt.datetime, windows
                                bias=sum(a - b for a, b in zip(p, y, strict=True)) / len(y),
                                rmse_persistence=rmse_p, skill_vs_persistence=skill,
                                vn_aqi_hit_rate=sum(1 for r in scored if r["category_hit"]) / len(scored))
+                    # the live reliability of the 80 % intervals (the backtest's coverage_80)
+                    bounded = [r for r in scored if r.get("inside_interval") is not None]
+                    if bounded:
+                        row.update(interval_scored=len(bounded),
+                                   coverage_80=sum(1 for r in bounded if r["inside_interval"]) / len(bounded))
                 out.append(row)
     return out
 

@@ -167,12 +167,13 @@ async function drawSkill() {
   state.bodies.skill = skill;
   const table = $("#skill");
   $("#skill-window").textContent = `last ${skill.window_days} days`;
-  const head = el("tr", {}, ...["Lead", "Forecasts", "Scored", "MAE", "RMSE", "Bias", "Skill", "Hit rate"].map((t) => el("th", {}, t)));
+  const head = el("tr", {}, ...["Lead", "Forecasts", "Scored", "MAE", "RMSE", "Bias", "Skill", "Hit rate", "In 80 %"].map((t) => el("th", {}, t)));
   const rows = skill.items.map((it) => el("tr", { "data-horizon": String(it.horizon_hour) },
     el("td", {}, `+${it.horizon_hour} h`), el("td", {}, String(it.forecasts ?? "–")), el("td", {}, String(it.scored ?? "–")),
     el("td", {}, fmt(it.mae)), el("td", {}, fmt(it.rmse)), el("td", {}, fmt(it.bias)),
-    el("td", {}, fmt(it.skill_vs_persistence, 2)), el("td", {}, pct(it.vn_aqi_hit_rate))));
-  const empty = rows.length ? [] : [el("tr", {}, el("td", { colSpan: 8, class: "empty" }, "no scored forecasts in this window yet"))];
+    el("td", {}, fmt(it.skill_vs_persistence, 2)), el("td", {}, pct(it.vn_aqi_hit_rate)),
+    el("td", {}, pct(it.coverage_80))));
+  const empty = rows.length ? [] : [el("tr", {}, el("td", { colSpan: 9, class: "empty" }, "no scored forecasts in this window yet"))];
   table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows, ...empty));
   table.dataset.rows = String(rows.length);
 }
