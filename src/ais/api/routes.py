@@ -206,5 +206,6 @@ def skill(rows: Sequence[dict[str, Any]], query: Mapping[str, str | None], locat
         forecasts=r.get("forecasts"), scored=r.get("scored"), mae=r.get("mae"), rmse=r.get("rmse"),
         bias=r.get("bias"), rmse_persistence=r.get("rmse_persistence"),
         skill_vs_persistence=r.get("skill_vs_persistence"), vn_aqi_hit_rate=r.get("vn_aqi_hit_rate"),
-        interval_scored=r.get("interval_scored"), coverage_80=r.get("coverage_80"), updated_at=iso_z(r["updated_at"]) if r.get("updated_at") else None) for r in picked]
+        interval_scored=r.get("interval_scored"), coverage_80=r.get("coverage_80"),
+        updated_at=iso_z(r["updated_at"]) if r.get("updated_at") else None) for r in picked]
     return SkillResponse(location=location, window_days=window, items=items)
