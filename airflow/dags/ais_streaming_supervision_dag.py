@@ -16,7 +16,7 @@ with conf ``sentinel5p: true`` — the last 3 days. Conf start_date / end_date r
 Reruns are harmless: event ids are deterministic from the natural key and bronze MERGEs on them.
 A failing ingest fails its task, and Airflow retries it with backoff; ais-ingest records a
 window in its state dir (runtime.ingest_state_dir) only after every event reached the sink
-(native/src/ingest/cmd_ingest.c ``execute``: ``ais_window_state_save`` runs only on success), so a
+(native/src/ingest/cli/cmd_ingest.c ``execute``: ``ais_window_state_save`` runs only on success), so a
 failed run leaves nothing recorded — and these runs pass --start/--end explicitly anyway.
 
 Each bronze pass is one ``availableNow`` pass: it reads what arrived on its topic (or landing

@@ -132,7 +132,7 @@ ISO_HOUR = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:00:00Z$")
 
 
 def check_ingest(argv: list[str]) -> None:
-    """An ais-ingest command as its parser (native/src/ingest/cli.c) takes it: a source and mode it
+    """An ais-ingest command as its parser (native/src/ingest/cli/cli.c) takes it: a source and mode it
     knows, whole-hour ISO UTC times, a sink and provider it accepts."""
     if argv[1] == "topics":
         assert argv[2:] == ["--create"], argv
