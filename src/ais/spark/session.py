@@ -30,6 +30,17 @@ def local_jars(settings: Settings) -> list[str]:
     return jars
 
 
+# A local driver JVM shares the stdout of the command that started it, and that stdout is the
+# command's result (`ais demo` prints the forecast JSON there). The JVM's own messages go to stderr:
+# its unified log (default: warnings to stdout, such as "[warning][codecache] CodeCache is full",
+# which broke the JSON of a cluster-profile demo) and its tty output (the code cache summary).
+LOCAL_JVM_STDERR_OPTIONS = (
+    "-XX:+DisplayVMOutputToStderr",
+    "-Xlog:disable",
+    "-Xlog:all=warning:stderr:uptime,level,tags",
+)
+
+
 def session_conf(settings: Settings, app_name: str) -> dict[str, str]:
     """Every Spark setting AIS relies on, as plain strings (also used by the k8s submit script)."""
     conf = {
@@ -64,7 +75,8 @@ def session_conf(settings: Settings, app_name: str) -> dict[str, str]:
         conf["spark.driver.memory"] = settings.runtime("spark_local_memory")
         log_config = settings.project_root / "config" / "spark-log4j2.properties"
         conf["spark.driver.extraJavaOptions"] = " ".join(
-            [f"-Dlog4j2.configurationFile=file:{log_config}", settings.runtime("spark_local_java_options").strip()]
+            [f"-Dlog4j2.configurationFile=file:{log_config}", *LOCAL_JVM_STDERR_OPTIONS,
+             settings.runtime("spark_local_java_options").strip()]
         ).strip()
         conf["spark.jars"] = ",".join(local_jars(settings))
         # Python workers run the interpreter of this process (the project's virtual environment).
