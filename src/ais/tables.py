@@ -155,6 +155,12 @@ WEATHER_VC_FIELDS: tuple[Column, ...] = (
     C("solarradiation_wm2", "double"), C("uvindex", "double"), C("conditions", "string"),
     C("stations", "string", doc="contributing stations, comma-separated"),
 )
+# WeatherAPI forecast.json, one record per (province, issue, valid hour) (ais-ingest weather-forecast,
+# C): the hour object of history.json (event_time = the valid hour) and the issue it belongs to
+WEATHER_FORECAST_FIELDS: tuple[Column, ...] = WEATHER_FIELDS + (
+    C("issue_time", "timestamp", True, "when the forecast was issued (see native/include/ais/weather_forecast.h)"),
+    C("lead_hours", "int", doc="valid hour minus issue hour, whole hours"),
+)
 # Sentinel-5P grid cells of one product file (cells with a valid pixel; edges on multiples of grid_deg)
 S5P_GRID_CELL = Struct((C("lat", "double"), C("lon", "double"), C("value_mean", "double"), C("valid_count", "long")))
 S5P_FIELDS: tuple[Column, ...] = (
@@ -226,6 +232,8 @@ _register(
     _bronze("weather", "era5_files_bronze", ERA5_FIELDS, "ERA5 downloaded files"),
     _bronze("weather", "visualcrossing_history_bronze", WEATHER_VC_FIELDS,
             "Visual Crossing daily and hourly history records"),
+    _bronze("weather", "weatherapi_forecast_bronze", WEATHER_FORECAST_FIELDS,
+            "WeatherAPI forecast.json hours, every issue"),
     # ---- audit --------------------------------------------------------------------------------
     TableSpec("audit", "invalid_events_bronze",
               _AUDIT_COMMON + (C("raw_sha256", "string", True),
@@ -265,6 +273,16 @@ _register(
                                                                 "feelslike_c", "precipcover", "stations")),
                C("available_at", "timestamp"), C("source", "string")) + WRITE_TIME,
               merge_keys=("resolution", "period_start"), partitions=(Partition("period_start", "month"),)),
+    # WeatherAPI forecasts for Hanoi: every issue kept, so features can take the newest issue known at
+    # a base hour (available_at = issue_time: a forecast is known once issued)
+    TableSpec("weather", "weather_forecast_hanoi_silver",
+              (C("location_id", "string", True, "the province key (Ha_Noi)"), C("issue_time", "timestamp", True),
+               C("valid_time", "timestamp", True), C("lead_hours", "int"),
+               C("temp_c", "double"), C("humidity", "double"), C("wind_kph", "double"),
+               C("wind_degree", "double"), C("precip_mm", "double"), C("pressure_mb", "double"),
+               C("cloud", "double"), C("chance_of_rain", "int"),
+               C("available_at", "timestamp"), C("source", "string")) + WRITE_TIME,
+              merge_keys=("location_id", "issue_time", "valid_time"), partitions=(Partition("valid_time", "month"),)),
     TableSpec("weather", "era5_surface_hanoi_hourly_silver",
               (C("hour", "timestamp", True), C("wind_u10", "double"), C("wind_v10", "double"),
                C("wind_speed", "double"), C("wind_dir", "double"), C("pbl_height_m", "double"),
@@ -487,3 +505,5 @@ INVALID_EVENTS = TABLES["audit.invalid_events_bronze"]
 LATE_EVENTS = TABLES["audit.late_events_bronze"]
 WEATHER_VC_BRONZE = TABLES["weather.visualcrossing_history_bronze"]
 WEATHER_VC_SILVER = TABLES["weather.visualcrossing_hanoi_silver"]
+WEATHER_FORECAST_BRONZE = TABLES["weather.weatherapi_forecast_bronze"]
+WEATHER_FORECAST_SILVER = TABLES["weather.weather_forecast_hanoi_silver"]

@@ -67,6 +67,7 @@ def test_every_contract_table_exists_with_keys_and_partitions_on_its_columns() -
     expected = {
         "air_quality.openaq_hourly_bronze", "weather.weather_history_bronze",
         "weather.visualcrossing_history_bronze", "weather.visualcrossing_hanoi_silver",  # issue 15: weather history
+        "weather.weatherapi_forecast_bronze", "weather.weather_forecast_hanoi_silver",  # issue 15: forecasts
         "satellite.sentinel5p_summary_bronze", "satellite.maiac_summary_bronze", "weather.era5_files_bronze",
         "audit.invalid_events_bronze", "audit.late_events_bronze",
         "air_quality.openaq_hanoi_station_hourly_silver", "air_quality.openaq_hanoi_hourly_silver",
