@@ -271,6 +271,50 @@ static void weather_live_matches_replay(void **state)
 }
 
 /* The first request of each URL gets 429 Retry-After: 1; the retry waits it out. */
+/* weather-forecast --mode live: one forecast.json per configured province (Ha Noi), the
+ * HAND-MADE recorded-format body of tests/fixtures (issued 2025-01-01T02:15Z): its 12 good hours
+ * as events of that issue, its bad hour a dead letter; a window that ends before the issue
+ * writes nothing (no archive of past forecasts). Needs no recorded data. */
+static void weather_forecast_live(void **state)
+{
+    (void)state;
+    const char *args[] = {"weather-forecast", "--mode", "live", "--start", "2025-01-01T00:00:00Z",
+                          "--end", "2025-01-02T00:00:00Z", NULL};
+    result r = run_live("ok", "ok", args, NULL);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(json_string_value(json_object_get(r.summary, "status")), "ok");
+    assert_int_equal(sum_int(r.summary, NULL, "events_written"), 12);
+    assert_int_equal(sum_int(r.summary, NULL, "events_rejected"), 1);
+    assert_int_equal(sum_int(r.summary, "rejected_by_reason", "out_of_range_humidity"), 1);
+    assert_int_equal(sum_int(r.summary, "http", "requests"), 1);
+    assert_true(state_recorded(&r, "weather-forecast"));
+    json_t *log = ais_fixture_log_under(&fx.server, "/weather/ok/forecast.json");
+    assert_int_equal(json_array_size(log), 1);
+    const char *query = json_string_value(json_object_get(json_array_get(log, 0), "query"));
+    assert_non_null(strstr(query, "q=21.0285,105.8542&days=3&aqi=no&alerts=no"));
+    json_decref(log);
+    json_t *events = events_in(&r, "weather-forecast");
+    assert_int_equal(json_array_size(events), 12);
+    json_t *e = find_event(events, "weather_forecast_ha_noi_2025-01-01T02Z_2025-01-02T05Z");
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "issue_time")),
+                        "2025-01-01T02:00:00Z");
+    assert_string_equal(json_string_value(json_object_get(e, "source")), "weatherapi");
+    assert_string_equal(json_string_value(json_object_get(e, "query")), "21.0285,105.8542");
+    assert_int_equal(json_integer_value(json_object_get(e, "lead_hours")), 27);
+    assert_double_near(json_number_value(json_object_get(e, "temp_c")), 19.3, 1e-9);
+    json_decref(events);
+    ais_live_result_free(&r);
+
+    const char *before[] = {"weather-forecast", "--mode", "live", "--start",
+                            "2024-12-31T00:00:00Z", "--end", "2025-01-01T00:00:00Z", NULL};
+    r = run_live("ok", "ok", before, NULL);
+    assert_int_equal(r.code, 0);
+    assert_int_equal(sum_int(r.summary, NULL, "events_written"), 0);
+    assert_int_equal(sum_int(r.summary, "input", "outside_window"), 12);
+    ais_live_result_free(&r);
+}
+
 static void weather_429_waits_retry_after(void **state)
 {
     (void)state;
@@ -735,6 +779,7 @@ int main(void)
         cmocka_unit_test(weather_persistent_500_fails_the_window),
         cmocka_unit_test(weather_slow_response_times_out),
         cmocka_unit_test(weather_bad_bodies_are_dead_letters),
+        cmocka_unit_test(weather_forecast_live),
         cmocka_unit_test(openaq_every_page_every_sensor),
         cmocka_unit_test(openaq_500_then_success_same_events),
         cmocka_unit_test(openaq_malformed_page_and_missing_sensor),

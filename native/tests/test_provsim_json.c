@@ -25,6 +25,7 @@
 #include "ais/simulate.h"
 #include "ais/timeutil.h"
 #include "ais/weather.h"
+#include "ais/weather_forecast.h"
 
 #define SEED 4242u
 #define WINDOW_START "2026-10-30T00:00:00Z"
@@ -217,7 +218,8 @@ static void weather_file_set_is_what_live_requests(void **state)
     char **entries = ais_test_list_dir(dir, &n_entries);
     assert_int_equal(n_entries, n_provinces); /* the folders only: a folder replay reads as is */
     ais_test_free_names(entries);
-    assert_int_equal(f->weather.files, n_provinces * n_dates + 1);
+    /* + weather-forecast/<folder>.json per province */
+    assert_int_equal(f->weather.files, n_provinces * (n_dates + 1) + 1);
     json_decref(map);
     free(map_path);
     free(dir);
@@ -288,6 +290,53 @@ static void weather_bodies_give_the_simulated_events(void **state)
     json_decref(letters);
     json_decref(simulated);
     free(map_path);
+    free(dir);
+}
+
+/* The forecast.json bodies (the issue of the window's last hour) through the live adapter's body
+ * path give the events of weather-forecast --mode simulate for that issue. */
+static void forecast_bodies_give_the_simulated_events(void **state)
+{
+    fixture *f = *state;
+    ais_envelope env;
+    int64_t issue = f->req.end - AIS_SECONDS_PER_HOUR;
+    assert_int_equal(ais_envelope_init(&env, "simulated", "batch", issue, f->req.end), AIS_OK);
+    json_t *live = json_array(), *letters = json_array(), *simulated = json_array();
+    ais_sink sink = {live, keep}, dead = {letters, keep}, sim_sink = {simulated, keep};
+    ais_dlq dlq;
+    ais_replay_stats stats = {0};
+    ais_weather_forecast_ingest *w = NULL;
+    assert_int_equal(ais_dlq_init(&dlq, &dead, "simulated", "weather-forecast", env.request_id),
+                     AIS_OK);
+    assert_int_equal(ais_weather_forecast_ingest_new(&env, &sink, &dlq, &stats, &w), AIS_OK);
+    const ais_weather_province *provinces[] = {ais_weather_province_find("Ha Noi"),
+                                               ais_weather_province_find("Lam Dong")};
+    char *dir = ais_test_join(f->out, "weather-forecast");
+    for (size_t i = 0; i < 2; i++) {
+        char name[64], q[64], *body;
+        size_t len;
+        snprintf(name, sizeof name, "%s.json", i == 0 ? "Ha_Noi" : "Lam_Dong");
+        snprintf(q, sizeof q, "%.4f,%.4f", provinces[i]->latitude, provinces[i]->longitude);
+        char *path = ais_test_join(dir, name);
+        assert_int_equal(ais_fs_read_file(path, AIS_WEATHER_MAX_BODY_BYTES, &body, &len), AIS_OK);
+        /* a fetch time days later: the issue is the body's */
+        assert_int_equal(ais_weather_forecast_ingest_body(w, provinces[i], q, path, body, len,
+                                                          f->req.end + 5 * AIS_SECONDS_PER_DAY),
+                         AIS_OK);
+        free(body);
+        free(path);
+    }
+    ais_weather_forecast_ingest_free(w);
+    assert_int_equal(json_array_size(letters), 0);
+    assert_int_equal(stats.events, 2 * AIS_WEATHER_FORECAST_DAYS * 24);
+    uint64_t n = 0;
+    assert_int_equal(ais_weather_forecast_simulate(SEED, provinces, 2, 1, 7, &env, &sim_sink, &n),
+                     AIS_OK);
+    assert_same_events(live, simulated);
+    ais_dlq_release(&dlq);
+    json_decref(live);
+    json_decref(letters);
+    json_decref(simulated);
     free(dir);
 }
 
@@ -662,6 +711,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(weather_file_set_is_what_live_requests),
         cmocka_unit_test(weather_bodies_give_the_simulated_events),
+        cmocka_unit_test(forecast_bodies_give_the_simulated_events),
         cmocka_unit_test(weather_bodies_are_consistent),
         cmocka_unit_test(openaq_files_give_the_simulated_events),
         cmocka_unit_test(second_run_writes_the_same_bytes),

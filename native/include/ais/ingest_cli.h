@@ -15,7 +15,9 @@ typedef enum ais_source {
     AIS_SOURCE_SENTINEL5P,
     AIS_SOURCE_MAIAC,
     AIS_SOURCE_ERA5,
-    AIS_SOURCE_WEATHER_VC /* Visual Crossing history exports, replay only (ais/weather_vc.h) */
+    AIS_SOURCE_WEATHER_VC, /* Visual Crossing history exports, replay only (ais/weather_vc.h) */
+    AIS_SOURCE_WEATHER_FORECAST /* WeatherAPI forecast.json, live and simulate only
+                                   (ais/weather_forecast.h) */
 } ais_source;
 
 typedef enum ais_source_mode { AIS_MODE_LIVE, AIS_MODE_REPLAY, AIS_MODE_SIMULATE } ais_source_mode;

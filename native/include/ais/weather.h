@@ -163,6 +163,19 @@ ais_status ais_weather_ingest_new(const ais_envelope *env, const ais_sink *sink,
 /* province and slug name the body's place; query is what was asked ("21.0285,105.8542"), NULL
  * for a recording that does not say; origin (the file or the URL without secrets) is written
  * into dead letters. */
+/* The same with another event per good hour (forecast.json, ais/weather_forecast.h): maker
+ * builds it (*out NULL: the hour is outside the window, counted in outside_window) instead of
+ * ais_weather_event_new's for an hour in env's window; dedup and dead letters as above. */
+typedef struct ais_weather_event_maker {
+    void *ctx;
+    ais_status (*make)(void *ctx, const ais_envelope *env, const char *province, const char *slug,
+                       const char *query, const ais_weather_location *loc,
+                       const ais_weather_hour *hour, int64_t ingest_time, json_t **out);
+} ais_weather_event_maker;
+ais_status ais_weather_ingest_new_with(const ais_envelope *env, const ais_sink *sink,
+                                       ais_dlq *dlq, ais_replay_stats *stats,
+                                       const ais_weather_event_maker *maker,
+                                       ais_weather_ingest **out);
 ais_status ais_weather_ingest_body(ais_weather_ingest *w, const char *province, const char *slug,
                                    const char *query, const char *origin, const char *body,
                                    size_t len);
@@ -202,6 +215,17 @@ struct ais_http_client;
 ais_status ais_weather_live(struct ais_http_client *http, const ais_weather_live_params *p,
                             const ais_envelope *env, const ais_sink *sink, ais_dlq *dlq,
                             ais_replay_stats *stats, char *errbuf, size_t errbuf_size);
+
+/* The one WeatherAPI GET of the live adapters (history.json here, forecast.json in
+ * ais/weather_forecast.h): <base_url>/<endpoint>?key=<api_key, URL-encoded>&<params> through
+ * ais_live_get. AIS_OK with *body (NUL-terminated, *len bytes, every secret replaced by "***";
+ * the caller frees it) on a 2xx; AIS_OK with *body NULL when the answer went to dlq (a final 4xx
+ * other than 401/403); else the failure with errbuf set. origin receives the URL without the key
+ * (for dead letters and messages). */
+ais_status ais_weather_live_get(struct ais_http_client *http, const char *base_url,
+                                const char *api_key, const char *endpoint, const char *params,
+                                ais_dlq *dlq, char **body, size_t *len, char *origin,
+                                size_t origin_size, char *errbuf, size_t errsize);
 
 /* Simulated weather (source "simulated"): a pure function of (seed, province, hour), the same
  * counter-based noise as the PM2.5 simulator, so windows overlap consistently.

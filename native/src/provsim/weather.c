@@ -8,6 +8,12 @@
  *                                             weather/, so that weather/ stays a folder
  *                                             `--mode replay` reads as it is)
  *   <out>/weather/<folder>/<YYYY-MM-DD>.json  one body per province and local date
+ *   <out>/weather-forecast/<folder>.json      one forecast.json body per province: the issue of
+ *                                             the window's last hour (current.last_updated_epoch
+ *                                             = window end - 45 min), three local days of
+ *                                             ais_weather_forecast_sim_hour (weather_forecast.h),
+ *                                             what `ais-ingest weather-forecast --mode live`
+ *                                             fetches during that hour
  *
  * Which dates: the live adapter asks for every LOCAL date (hanoi.utc_offset_hours) the window
  * touches, so a window of N whole UTC days in Vietnam (UTC+7) is N + 1 dates: the first date's
@@ -39,6 +45,7 @@
 #include "ais/simulate.h"
 #include "ais/timeutil.h"
 #include "ais/weather.h"
+#include "ais/weather_forecast.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -124,8 +131,18 @@ typedef struct sim_day {
     ais_weather_sim_hour hours[HOURS_PER_DAY];
 } sim_day;
 
+/* The hours of a local date: the simulator's (issue NO_ISSUE) or an issue's forecast of them. */
+#define NO_ISSUE INT64_MIN
+
+static ais_status sim_hour(uint64_t seed, const ais_weather_province *p, int64_t issue,
+                           int64_t t, ais_weather_sim_hour *out)
+{
+    return issue == NO_ISSUE ? ais_weather_sim_hour_get(seed, p, t, out)
+                             : ais_weather_forecast_sim_hour(seed, p, issue, t, out);
+}
+
 static ais_status simulate_day(uint64_t seed, const ais_weather_province *p, int64_t date_epoch,
-                               sim_day *d, char *errbuf, size_t errsize)
+                               int64_t issue, sim_day *d, char *errbuf, size_t errsize)
 {
     d->province = p;
     d->date_epoch = date_epoch;
@@ -134,8 +151,8 @@ static ais_status simulate_day(uint64_t seed, const ais_weather_province *p, int
     d->utc_offset = d->hours[0].hour.utc_offset_seconds;
     d->first_hour = date_epoch - d->utc_offset;
     for (int k = 0; st == AIS_OK && k < HOURS_PER_DAY; k++)
-        st = ais_weather_sim_hour_get(seed, p, d->first_hour + (int64_t)k * AIS_SECONDS_PER_HOUR,
-                                      &d->hours[k]);
+        st = sim_hour(seed, p, issue, d->first_hour + (int64_t)k * AIS_SECONDS_PER_HOUR,
+                      &d->hours[k]);
     if (st != AIS_OK)
         return ais_status_fail(st, errbuf, errsize, "weather: simulating %s: %s", p->name,
                                ais_status_str(st));
@@ -319,8 +336,8 @@ static ais_status write_province(uint64_t seed, const char *dir,
         }
         snprintf(date, sizeof date, "%04d-%02d-%02d", c.year, c.month, c.day);
         snprintf(name, sizeof name, "%s.json", date);
-        if ((st = simulate_day(seed, p, day * AIS_SECONDS_PER_DAY, d, errbuf, errsize)) !=
-            AIS_OK)
+        if ((st = simulate_day(seed, p, day * AIS_SECONDS_PER_DAY, NO_ISSUE, d, errbuf,
+                               errsize)) != AIS_OK)
             break;
         json_t *body = NULL;
         if ((st = body_json(d, date, &body)) != AIS_OK) {
@@ -334,6 +351,73 @@ static ais_status write_province(uint64_t seed, const char *dir,
         json_decref(body);
     }
     free(pdir);
+    return st;
+}
+
+/* The forecast.json body of one province for the issue of the hour before end: the three
+ * forecastday items of the issue's local dates (each built as a history.json body is) and a
+ * `current` object (the simulator's hour of the issue, last updated 15 minutes into it). */
+static ais_status write_forecast(uint64_t seed, const char *dir, const ais_weather_province *p,
+                                 int utc_offset_hours, int64_t end, sim_day *d,
+                                 ais_provsim_stats *stats, char *errbuf, size_t errsize)
+{
+    int64_t issue = end - AIS_SECONDS_PER_HOUR;
+    int64_t updated = issue + 15 * 60;
+    int64_t first_date = floor_day(issue + (int64_t)utc_offset_hours * AIS_SECONDS_PER_HOUR);
+    json_t *days = json_array(), *location = NULL;
+    ais_status st = days != NULL ? AIS_OK : AIS_ERR_NOMEM;
+    for (int k = 0; st == AIS_OK && k < AIS_WEATHER_FORECAST_DAYS; k++) {
+        ais_civil_time c;
+        char date[16];
+        json_t *body = NULL;
+        if ((st = ais_time_to_civil((first_date + k) * AIS_SECONDS_PER_DAY, &c)) != AIS_OK)
+            break;
+        snprintf(date, sizeof date, "%04d-%02d-%02d", c.year, c.month, c.day);
+        if ((st = simulate_day(seed, p, (first_date + k) * AIS_SECONDS_PER_DAY, issue, d, errbuf,
+                               errsize)) != AIS_OK)
+            break;
+        if ((st = body_json(d, date, &body)) != AIS_OK)
+            break;
+        if (location == NULL)
+            location = json_incref(json_object_get(body, "location"));
+        json_array_extend(days,
+                          json_object_get(json_object_get(body, "forecast"), "forecastday"));
+        json_decref(body);
+    }
+    ais_weather_sim_hour now;
+    if (st == AIS_OK)
+        st = ais_weather_sim_hour_get(seed, p, issue, &now);
+    json_t *doc = NULL;
+    if (st == AIS_OK) {
+        ais_civil_time c;
+        char local[32];
+        ais_time_to_civil(updated + (int64_t)utc_offset_hours * AIS_SECONDS_PER_HOUR, &c);
+        snprintf(local, sizeof local, "%04d-%02d-%02d %02d:%02d", c.year, c.month, c.day, c.hour,
+                 c.minute);
+        /* a real response's location.localtime is the fetch time: here the update time */
+        json_object_set_new(location, "localtime_epoch", json_integer((json_int_t)updated));
+        json_object_set_new(location, "localtime", json_string(local));
+        json_t *current = hour_json(&now.hour);
+        json_object_del(current, "time_epoch");
+        json_object_del(current, "time");
+        json_object_set_new(current, "last_updated_epoch", json_integer((json_int_t)updated));
+        json_object_set_new(current, "last_updated", json_string(local));
+        doc = json_pack("{s:O, s:o, s:{s:O}}", "location", location, "current", current,
+                        "forecast", "forecastday", days);
+        st = doc != NULL ? AIS_OK : AIS_ERR_NOMEM;
+    }
+    if (st == AIS_OK) {
+        char name[FOLDER_SIZE + 8];
+        folder_of(p->name, name);
+        strcat(name, ".json");
+        st = ais_provsim_write_json(dir, name, doc, stats, errbuf, errsize);
+    } else if (errbuf != NULL && errbuf[0] == '\0') {
+        ais_status_fail(st, errbuf, errsize, "weather-forecast: %s: %s", p->name,
+                        ais_status_str(st));
+    }
+    json_decref(doc);
+    json_decref(location);
+    json_decref(days);
     return st;
 }
 
@@ -374,6 +458,13 @@ ais_status ais_provsim_weather(const ais_provsim_request *req, ais_provsim_stats
     for (size_t i = 0; st == AIS_OK && i < ais_weather_province_count(); i++)
         st = write_province(params.seed, dir, ais_weather_province_at(i), first_day, last_day, d,
                             stats, errbuf, errsize);
+    char *fdir = NULL;
+    if (st == AIS_OK && ais_fs_path_join(req->out_dir, "weather-forecast", &fdir) != AIS_OK)
+        st = ais_status_fail(AIS_ERR_NOMEM, errbuf, errsize, "weather: out of memory");
+    for (size_t i = 0; st == AIS_OK && i < ais_weather_province_count(); i++)
+        st = write_forecast(params.seed, fdir, ais_weather_province_at(i),
+                            params.utc_offset_hours, req->end, d, stats, errbuf, errsize);
+    free(fdir);
     free(d);
     json_t *map = st == AIS_OK ? provinces_json() : NULL;
     if (st == AIS_OK && map == NULL)

@@ -11,7 +11,7 @@
 #include "ais/weather.h"
 
 static const char *const SOURCE_NAMES[] = {"openaq", "weather", "sentinel5p", "maiac", "era5",
-                                           "weather-vc"};
+                                           "weather-vc", "weather-forecast"};
 static const char *const MODE_NAMES[] = {"live", "replay", "simulate"};
 static const char *const SINK_NAMES[] = {"landing", "kafka"};
 
@@ -230,6 +230,9 @@ static ais_status check_applicable(const raw_flags *raw, const ais_ingest_args *
     if (a->source == AIS_SOURCE_WEATHER_VC && a->mode != AIS_MODE_REPLAY)
         return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
                      "weather-vc has only --mode replay (recorded Visual Crossing exports)");
+    if (a->source == AIS_SOURCE_WEATHER_FORECAST && a->mode == AIS_MODE_REPLAY)
+        return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize,
+                     "weather-forecast has --mode live|simulate only (no archive of past forecasts)");
     if (a->mode == AIS_MODE_REPLAY && raw->replay_dir == NULL)
         return ais_status_fail(AIS_ERR_USAGE, errbuf, errsize, "--mode replay needs --replay-dir DIR");
     if (a->mode != AIS_MODE_REPLAY && raw->replay_dir != NULL)

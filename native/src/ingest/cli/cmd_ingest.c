@@ -20,6 +20,9 @@
  * written only when every event reached its sink.
  *
  *   weather --mode live       WeatherAPI history.json per local day and province (ais/weather.h)
+ *   weather-forecast --mode live|simulate   WeatherAPI forecast.json per configured province
+ *                             (weather_forecast.provinces), or simulated issues every
+ *                             weather_forecast.simulate_issue_every_hours (ais/weather_forecast.h)
  *   openaq  --mode live       OpenAQ v3 locations, sensors and hours (ais/openaq.h)
  *   --window realtime         live only: poll until SIGTERM/SIGINT (or --max-polls), each poll
  *                             one window from the persisted state to the last complete hour
@@ -51,6 +54,7 @@
 #include "ais/store.h"
 #include "ais/timeutil.h"
 #include "ais/weather.h"
+#include "ais/weather_forecast.h"
 #include "ais/weather_vc.h"
 #include "ais/window_state.h"
 #include "cmd_gridded.h"
@@ -76,6 +80,10 @@ typedef struct run {
     ais_sim_params params;
     unsigned stations;
     unsigned provinces;
+    /* weather-forecast: weather_forecast.provinces, and the simulated issue cadence */
+    const ais_weather_province *fc_provinces[32];
+    size_t n_fc_provinces;
+    unsigned fc_issue_every_hours;
     ais_envelope env;
     ais_landing *landing, *dlq_landing;
     ais_kafka *kafka;
@@ -117,6 +125,8 @@ static const char *config_topic_key(ais_source source)
         return ais_gridded_topic_key(source);
     if (source == AIS_SOURCE_WEATHER_VC)
         return "kafka.topics.weather_vc";
+    if (source == AIS_SOURCE_WEATHER_FORECAST)
+        return "kafka.topics.weather_forecast";
     return source == AIS_SOURCE_WEATHER ? "kafka.topics.weather" : "kafka.topics.openaq";
 }
 
@@ -261,8 +271,10 @@ static ais_status prepare_live(run *r)
     ais_http_options opts;
     ais_status st;
     r->window_mode = r->args.realtime ? "realtime" : "batch";
-    r->event_source = r->args.source == AIS_SOURCE_WEATHER ? AIS_WEATHER_SOURCE
-                                                           : AIS_OPENAQ_LIVE_SOURCE;
+    r->event_source = r->args.source == AIS_SOURCE_WEATHER ||
+                              r->args.source == AIS_SOURCE_WEATHER_FORECAST
+                          ? AIS_WEATHER_SOURCE
+                          : AIS_OPENAQ_LIVE_SOURCE;
     if (ais_gridded_source(r->args.source))
         r->event_source = ais_gridded_event_source(r->args.source);
     if (r->args.simulated_provider)
@@ -375,18 +387,74 @@ static ais_status run_gridded_live(run *r, char *errbuf, size_t errsize)
     return st;
 }
 
+/* WeatherAPI's endpoint and key (weather and weather-forecast live). */
+static ais_status weatherapi_access(run *r, const char **base_url, const char **api_key,
+                                    char *errbuf, size_t errsize)
+{
+    ais_status st = live_base_url(r, "runtime.weatherapi_base_url", base_url);
+    if (st == AIS_OK)
+        st = live_secret(r, "WEATHER_API_KEY", api_key);
+    if (st != AIS_OK)
+        ais_format_message(errbuf, errsize, "%s", r->error);
+    return st;
+}
+
 static ais_status run_weather_live(run *r, char *errbuf, size_t errsize)
 {
     ais_weather_live_params p = {.utc_offset_hours = r->params.utc_offset_hours,
                                  .n_provinces = r->provinces};
-    ais_status st = live_base_url(r, "runtime.weatherapi_base_url", &p.base_url);
-    if (st == AIS_OK)
-        st = live_secret(r, "WEATHER_API_KEY", &p.api_key);
-    if (st != AIS_OK) {
-        ais_format_message(errbuf, errsize, "%s", r->error);
+    ais_status st = weatherapi_access(r, &p.base_url, &p.api_key, errbuf, errsize);
+    if (st != AIS_OK)
         return st;
-    }
     return ais_weather_live(r->http, &p, &r->env, &r->sink, &r->dlq, &r->input, errbuf, errsize);
+}
+
+/* weather_forecast.provinces (names of ais/weather.h's list) and, for --mode simulate,
+ * weather_forecast.simulate_issue_every_hours (1..24). */
+static ais_status forecast_config(run *r)
+{
+    size_t n = 0;
+    long every = 0;
+    const size_t max = sizeof r->fc_provinces / sizeof r->fc_provinces[0];
+    if (ais_config_list_len(r->cfg, "weather_forecast.provinces", &n) != AIS_OK || n == 0 ||
+        n > max) {
+        snprintf(r->error, sizeof r->error, "weather_forecast.provinces must list 1..%zu provinces",
+                 max);
+        return AIS_ERR_CONFIG_INVALID;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "weather_forecast.provinces.%zu", i);
+        const char *name = ais_config_get(r->cfg, key);
+        r->fc_provinces[i] = name != NULL ? ais_weather_province_find(name) : NULL;
+        if (r->fc_provinces[i] == NULL) {
+            snprintf(r->error, sizeof r->error, "%s (%s) is not one of the provinces of weather.h",
+                     key, name != NULL ? name : "absent");
+            return AIS_ERR_CONFIG_INVALID;
+        }
+    }
+    r->n_fc_provinces = n;
+    if (r->args.mode == AIS_MODE_SIMULATE &&
+        (ais_config_get_long(r->cfg, "weather_forecast.simulate_issue_every_hours", &every) !=
+             AIS_OK ||
+         every < 1 || every > 24)) {
+        snprintf(r->error, sizeof r->error,
+                 "weather_forecast.simulate_issue_every_hours must be 1..24");
+        return AIS_ERR_CONFIG_INVALID;
+    }
+    r->fc_issue_every_hours = (unsigned)every;
+    return AIS_OK;
+}
+
+static ais_status run_weather_forecast_live(run *r, char *errbuf, size_t errsize)
+{
+    ais_weather_forecast_live_params p = {.provinces = r->fc_provinces,
+                                          .n_provinces = r->n_fc_provinces};
+    ais_status st = weatherapi_access(r, &p.base_url, &p.api_key, errbuf, errsize);
+    if (st != AIS_OK)
+        return st;
+    return ais_weather_forecast_live(r->http, &p, &r->env, &r->sink, &r->dlq, &r->input, errbuf,
+                                     errsize);
 }
 
 #define OPENAQ_MAX_PARAMETERS 32
@@ -447,6 +515,8 @@ static ais_status prepare_source(run *r)
         }
         if (r->args.has_seed)
             r->params.seed = r->args.seed;
+        if (r->args.source == AIS_SOURCE_WEATHER_FORECAST)
+            return forecast_config(r);
         if (r->args.source == AIS_SOURCE_OPENAQ) {
             if (r->args.has_stations) {
                 r->stations = r->args.stations;
@@ -461,6 +531,9 @@ static ais_status prepare_source(run *r)
         }
         return AIS_OK;
     }
+    if (r->args.mode == AIS_MODE_LIVE && r->args.source == AIS_SOURCE_WEATHER_FORECAST &&
+        (st = forecast_config(r)) != AIS_OK)
+        return st;
     if (r->args.mode == AIS_MODE_LIVE)
         return prepare_live(r);
     /* replay */
@@ -610,6 +683,12 @@ static ais_status run_adapter(run *r)
                              r->params.seed, r->cfg, r->logger, &r->env, &r->sink, &r->dlq,
                              &r->input, &r->generated, &r->gridded_input, errbuf,
                              sizeof errbuf);
+    else if (r->args.source == AIS_SOURCE_WEATHER_FORECAST && r->args.mode == AIS_MODE_SIMULATE)
+        st = ais_weather_forecast_simulate(r->params.seed, r->fc_provinces, r->n_fc_provinces,
+                                           r->fc_issue_every_hours, r->params.utc_offset_hours,
+                                           &r->env, &r->sink, &r->generated);
+    else if (r->args.source == AIS_SOURCE_WEATHER_FORECAST)
+        st = run_weather_forecast_live(r, errbuf, sizeof errbuf);
     else if (r->args.mode == AIS_MODE_SIMULATE && r->args.source == AIS_SOURCE_OPENAQ)
         st = ais_openaq_simulate(&r->params, r->stations, &r->env, &r->sink, &r->generated);
     else if (r->args.mode == AIS_MODE_SIMULATE)
@@ -968,6 +1047,12 @@ static ais_status realtime_end(const ais_ingest_args *a, ais_logger *logger, int
         int64_t t = now - AIS_WEATHER_HISTORY_LAG_SECONDS + off;
         int64_t day = t >= 0 ? t / AIS_SECONDS_PER_DAY : (t - AIS_SECONDS_PER_DAY + 1) / AIS_SECONDS_PER_DAY;
         end = day * AIS_SECONDS_PER_DAY - off;
+    } else if (a->source == AIS_SOURCE_WEATHER_FORECAST) {
+        /* the issue fetched now is the current hour's (weather_forecast.h): the window runs to
+         * the end of it, so the next poll in the same hour has nothing to fetch */
+        if ((st = ais_time_floor_hour(now, &end)) != AIS_OK)
+            return st;
+        end += AIS_SECONDS_PER_HOUR;
     } else if ((st = ais_time_floor_hour(now - AIS_OPENAQ_PUBLICATION_LAG_SECONDS, &end)) != AIS_OK) {
         return st;
     }

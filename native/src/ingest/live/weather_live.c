@@ -21,42 +21,57 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
+ais_status ais_weather_live_get(ais_http_client *http, const char *base_url, const char *api_key,
+                               const char *endpoint, const char *params, ais_dlq *dlq,
+                               char **body, size_t *len, char *origin, size_t origin_size,
+                               char *errbuf, size_t errsize)
+{
+    char key[512], url[URL_SIZE];
+    *body = NULL;
+    *len = 0;
+    ais_status st = ais_http_url_encode(api_key, key, sizeof key);
+    if (st != AIS_OK)
+        return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errsize,
+                               "WEATHER_API_KEY is too long");
+    size_t blen = strlen(base_url);
+    while (blen > 0 && base_url[blen - 1] == '/')
+        blen--;
+    int n = snprintf(url, sizeof url, "%.*s/%s?key=%s&%s", (int)blen, base_url, endpoint, key,
+                     params);
+    if (n < 0 || (size_t)n >= sizeof url)
+        return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errsize,
+                               "runtime.weatherapi_base_url is too long");
+    const char *secrets[] = {api_key, key, NULL};
+    const char *headers[] = {"Accept: application/json", NULL};
+    ais_http_request req = {.url = url, .headers = headers, .secrets = secrets};
+    ais_http_response resp;
+    bool dead = false;
+    ais_http_redact_url(req.url, secrets, origin, origin_size);
+    st = ais_live_get(http, &req, dlq, &resp, &dead, errbuf, errsize);
+    explicit_bzero(url, sizeof url);
+    explicit_bzero(key, sizeof key);
+    if (st != AIS_OK || dead)
+        return st;
+    /* a body that echoes the key must not carry it into a dead letter */
+    *body = ais_live_scrub(resp.body, resp.len, secrets, len);
+    ais_http_response_free(&resp);
+    return *body != NULL ? AIS_OK : AIS_ERR_NOMEM;
+}
+
 static ais_status fetch_day(ais_http_client *http, const ais_weather_live_params *p,
                             ais_weather_ingest *w, ais_dlq *dlq, const ais_replay_stats *stats,
                             const ais_weather_province *prov, const char *date, char *errbuf,
                             size_t errsize)
 {
-    char key[512], url[URL_SIZE], query[64], origin[URL_SIZE];
-    ais_status st = ais_http_url_encode(p->api_key, key, sizeof key);
-    if (st != AIS_OK)
-        return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errsize,
-                               "WEATHER_API_KEY is too long");
+    char query[64], params[128], origin[URL_SIZE];
     snprintf(query, sizeof query, "%.4f,%.4f", prov->latitude, prov->longitude);
-    const char *base = p->base_url;
-    size_t blen = strlen(base);
-    while (blen > 0 && base[blen - 1] == '/')
-        blen--;
-    int n = snprintf(url, sizeof url, "%.*s/history.json?key=%s&q=%s&dt=%s", (int)blen, base,
-                     key, query, date);
-    if (n < 0 || (size_t)n >= sizeof url)
-        return ais_status_fail(AIS_ERR_CONFIG_INVALID, errbuf, errsize,
-                               "runtime.weatherapi_base_url is too long");
-    const char *secrets[] = {p->api_key, key, NULL};
-    const char *headers[] = {"Accept: application/json", NULL};
-    ais_http_request req = {.url = url, .headers = headers, .secrets = secrets};
-    ais_http_response resp;
-    bool dead = false;
-    ais_http_redact_url(req.url, secrets, origin, sizeof origin);
-    st = ais_live_get(http, &req, dlq, &resp, &dead, errbuf, errsize);
-    explicit_bzero(url, sizeof url);
-    if (st != AIS_OK || dead)
-        return st;
-    /* a body that echoes the key must not carry it into a dead letter */
+    snprintf(params, sizeof params, "q=%s&dt=%s", query, date);
+    char *body = NULL;
     size_t len = 0;
-    char *body = ais_live_scrub(resp.body, resp.len, secrets, &len);
-    ais_http_response_free(&resp);
-    if (body == NULL)
-        return AIS_ERR_NOMEM;
+    ais_status st = ais_weather_live_get(http, p->base_url, p->api_key, "history.json", params,
+                                         dlq, &body, &len, origin, sizeof origin, errbuf, errsize);
+    if (st != AIS_OK || body == NULL)
+        return st;
     uint64_t rejected = stats->files_rejected;
     st = ais_weather_ingest_body(w, prov->name, prov->slug, query, origin, body, len);
     free(body);

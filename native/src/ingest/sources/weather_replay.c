@@ -18,6 +18,7 @@ struct ais_weather_ingest {
     ais_dlq *dlq;
     ais_replay_stats *stats;
     ais_seen_events seen;
+    ais_weather_event_maker maker; /* {NULL, NULL}: the history event of an hour in the window */
     /* the body being read */
     const char *path;  /* file or URL, for dead letters */
     const char *query; /* what was asked (live), NULL for a recording */
@@ -30,7 +31,8 @@ static ais_status on_hour(void *ctx, const ais_weather_location *loc, const ais_
 {
     replay *r = ctx;
     r->stats->records_read++;
-    if (h->time_epoch < r->env->window_start || h->time_epoch >= r->env->window_end) {
+    bool history = r->maker.make == NULL;
+    if (history && (h->time_epoch < r->env->window_start || h->time_epoch >= r->env->window_end)) {
         r->stats->outside_window++;
         return AIS_OK;
     }
@@ -38,8 +40,15 @@ static ais_status on_hour(void *ctx, const ais_weather_location *loc, const ais_
     json_t *event = NULL;
     int found = AIS_SEEN_NEW;
     ais_status st = ais_time_now(&now, NULL);
-    if (st == AIS_OK)
+    if (st == AIS_OK && history)
         st = ais_weather_event_new(r->env, r->province, r->slug, r->query, loc, h, now, &event);
+    else if (st == AIS_OK)
+        st = r->maker.make(r->maker.ctx, r->env, r->province, r->slug, r->query, loc, h, now,
+                           &event);
+    if (st == AIS_OK && event == NULL) {
+        r->stats->outside_window++;
+        return AIS_OK;
+    }
     if (st == AIS_OK)
         st = ais_seen_events_check(&r->seen, event, &found);
     if (st == AIS_OK && found == AIS_SEEN_NEW) {
@@ -57,8 +66,8 @@ static ais_status on_hour(void *ctx, const ais_weather_location *loc, const ais_
             } else {
                 ais_dead_letter dl = {
                     .reason = "conflicting_duplicate",
-                    .detail = "another file gave this hour with different values; the first "
-                              "file in path order was kept",
+                    .detail = "another body gave this event with different values; the first "
+                              "(in path or request order) was kept",
                     .raw = text,
                     .raw_len = strlen(text),
                     .file = r->path,
@@ -88,11 +97,22 @@ static ais_status on_reject(void *ctx, ais_weather_reject_scope scope, const cha
 ais_status ais_weather_ingest_new(const ais_envelope *env, const ais_sink *sink, ais_dlq *dlq,
                                  ais_replay_stats *stats, ais_weather_ingest **out)
 {
-    if (env == NULL || sink == NULL || dlq == NULL || stats == NULL || out == NULL)
+    return ais_weather_ingest_new_with(env, sink, dlq, stats, NULL, out);
+}
+
+ais_status ais_weather_ingest_new_with(const ais_envelope *env, const ais_sink *sink,
+                                       ais_dlq *dlq, ais_replay_stats *stats,
+                                       const ais_weather_event_maker *maker,
+                                       ais_weather_ingest **out)
+{
+    if (env == NULL || sink == NULL || dlq == NULL || stats == NULL || out == NULL ||
+        (maker != NULL && maker->make == NULL))
         return AIS_ERR_INVALID_ARG;
     ais_weather_ingest *w = calloc(1, sizeof *w);
     if (w == NULL)
         return AIS_ERR_NOMEM;
+    if (maker != NULL)
+        w->maker = *maker;
     w->env = env;
     w->sink = sink;
     w->dlq = dlq;
