@@ -15,6 +15,7 @@ available_at):
   MAIAC            end of the date + 40 h                               the recorded granules' production
   trajectories     as the ERA5 of the arrival hour's UTC day            built from ERA5 pressure levels
   weather history  end of the day / hour + 1 h                          weather_vc.h
+  weather forecast issue hour + 5 min (hourly fetch of forecast.json)   weather_forecast.h
 
 The serving build of base hour H runs at H + 1 h 20 min (ais_pm25_k8s_compute_dag, "20 * * * *")
 on the rows that have arrived by then, through the serving-features path of gold
@@ -102,8 +103,12 @@ def _rows() -> dict[str, list[tuple[dict[str, Any], dt.datetime]]]:
         history.append((_history(start, start + DAY, "day", d), start + DAY + HOUR))
     for i in range(150, 240):
         history.append((_history(_h(i), _h(i + 1), "hour", i), _h(i + 2)))
+    forecast = [({"location_id": "Ha_Noi", "issue_time": _h(i), "valid_time": _h(i + k), "lead_hours": k,
+                  "temp_c": 20.0 + i / 10 + k / 100, "humidity": 60.0 + i % 30, "wind_kph": 4.0 + k,
+                  "precip_mm": 0.1 * (i % 5), "pressure_mb": 1000.0 + i + k / 100, "source": "simulated"},
+                 _h(i) + dt.timedelta(minutes=5)) for i in range(170, 240) for k in range(0, 31)]
     return {"city": city, "gradient": gradient, "weather": weather, "era5": era5, "s5p": s5p, "maiac": maiac,
-            "trajectory": trajectory, "weather_history": history}
+            "trajectory": trajectory, "weather_history": history, "weather_forecast": forecast}
 
 
 def _history(start: dt.datetime, end: dt.datetime, resolution: str, i: int) -> dict[str, Any]:
@@ -116,7 +121,8 @@ def _history(start: dt.datetime, end: dt.datetime, resolution: str, i: int) -> d
 SPECS: dict[str, tables.TableSpec] = {
     "city": tables.OPENAQ_CITY_HOURLY, "gradient": tables.SPATIAL_GRADIENT, "weather": tables.WEATHER_PROXY,
     "era5": tables.ERA5_SURFACE, "s5p": tables.S5P_DAILY, "maiac": tables.MAIAC_DAILY,
-    "trajectory": tables.TRAJECTORY_HOURLY, "weather_history": tables.WEATHER_VC_SILVER}
+    "trajectory": tables.TRAJECTORY_HOURLY, "weather_history": tables.WEATHER_VC_SILVER,
+    "weather_forecast": tables.WEATHER_FORECAST_SILVER}
 
 
 ARRIVAL = "_arrived_at"  # the test's own column: when the live adapter delivered the row
@@ -182,6 +188,7 @@ SOURCE_FEATURES = {
     "city": ("pm25_mean", "pm25_lag_1h"), "gradient": ("pm25_grad_n",), "weather": ("vis_km", "condition_code"),
     "era5": ("wind_u10", "pbl_height_m"), "s5p": ("s5p_no2_mean", "s5p_aer_ai_mean"), "maiac": ("aod_047_mean",),
     "trajectory": ("dominant_cluster", "traj_source_lat"),
+    "weather_forecast": ("wxf_temp_c_6h", "wxf_pressure_mb_24h"),
 }
 
 
@@ -212,6 +219,9 @@ def test_serving_rows_of_the_live_schedule_equal_training_rows(spark: Any, tmp_p
             assert any(r[name] is not None for r in served), (source, name)
     # the proxy is 1..24 h old, ERA5 120..144 h (the configured worst cases are the fallbacks)
     assert {r["vis_km"] is not None for r in served} == {True}
+    # the forecast for H + 6 h of the issue of H itself (issue H + 1 h had arrived by the serving run)
+    assert [r["wxf_temp_c_6h"] for r in served] == pytest.approx(
+        [20.0 + (b - T0) / HOUR / 10 + 0.06 for b in BASE_HOURS])
 
     # the weather history backs up the surface weather where ERA5 has nothing: drop ERA5, add it
     history_rows = {**{k: v for k, v in rows.items() if k != "era5"}, "era5": []}

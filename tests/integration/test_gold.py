@@ -165,6 +165,13 @@ def _seed_silver(spark: Any, settings: Settings) -> None:
         {"hour": _h(i), "dominant_cluster": (i // 12) % 4, "n_traj": 1, "source_lat": 22.0 + i / 100,
          "source_lon": 107.0, "path_no2_mean": 1e-4, "path_aer_mean": 0.5, "path_no2_aer_ratio": 2e-4}
         for i in range(-240, 200, 12)])
+    # weather forecasts: hourly issues 30..45, valid 0..30 h ahead, temp_c = 10 + issue + valid / 100;
+    # issue 41 became available 3 h late
+    _write(spark, settings, tables.WEATHER_FORECAST_SILVER, [
+        {"location_id": "Ha_Noi", "issue_time": _h(i), "valid_time": _h(i + k), "lead_hours": k,
+         "temp_c": 10.0 + i + (i + k) / 100, "humidity": 50.0 + k, "wind_kph": 3.0, "precip_mm": 0.0,
+         "pressure_mb": 1000.0 + i, "available_at": _h(i + 3 if i == 41 else i), **sim}
+        for i in range(30, 46) for k in range(31)])
 
 
 def _master(spark: Any, settings: Settings) -> dict[dt.datetime, dict[str, Any]]:
@@ -212,6 +219,14 @@ def test_master_gold_point_in_time_serving_equals_training_no_leakage(
     # UTC day published 120 h after the day ends): at base hour 70 hour -50 is not yet usable
     assert master[_h(70)]["wind_u10"] == -61.0 and master[_h(70)]["era5_age_h"] == 131.0
     assert master[_h(41)]["wind_u10"] == -80.0 and master[_h(41)]["era5_age_h"] == 121.0  # hour -79 is missing
+    # forecasts (issue 15 item 3): valid at H + h, from the newest issue available at H
+    assert h["wxf_temp_c_6h"] == pytest.approx(50.46) and h["wxf_temp_c_24h"] == pytest.approx(50.64)
+    assert h["wxf_humidity_12h"] == 62.0 and h["wxf_pressure_mb_6h"] == 1040.0
+    assert master[_h(41)]["wxf_temp_c_6h"] == pytest.approx(50.47)  # issue 41 known only at 44: issue 40
+    assert master[_h(44)]["wxf_temp_c_6h"] == pytest.approx(54.50)
+    assert master[_h(69)]["wxf_temp_c_6h"] == pytest.approx(55.75)  # issue 45, 24 h old: still used
+    assert master[_h(100)]["wxf_temp_c_6h"] is None  # no issue reaches hour 106
+    assert master[_h(29)]["wxf_temp_c_24h"] is None  # no issue yet
 
     # serving == training: the serving row of H built only from what had arrived by the end of H
     run_training_dataset(JobContext("dataset", settings, spark), window, "v_test", "fs_test")
@@ -249,6 +264,9 @@ def test_master_gold_point_in_time_serving_equals_training_no_leakage(
         {"product": "NO2", "date": late_no2.date(), "value_mean": 5e-3, "valid_pct": 70.0,
          "overpass_time_utc": late_no2, "available_at": _h(43), "source": "simulated"}])
     _write(spark, settings, tables.TRAJECTORY_HOURLY, [{"hour": _h(cut - 119), "dominant_cluster": 9, "n_traj": 3}])
+    _write(spark, settings, tables.WEATHER_FORECAST_SILVER, [  # a new issue after H, for hours H sees
+        {"location_id": "Ha_Noi", "issue_time": _h(cut + 1), "valid_time": _h(cut + 6), "temp_c": -5.0,
+         "available_at": _h(cut + 1), "source": "simulated"}])
     run_master_gold(JobContext("master", settings, spark), window)
     after = _master(spark, settings)
     compared = (*FEATURE_NAMES, *AGE_COLUMNS)

@@ -26,10 +26,10 @@ FULL = _row(pm25_mean=42.5, pm25_median=41.0, station_count=6, low_pbl=True, is_
             condition_code=1003, pm25_lag_1h=40.0)
 
 
-def test_columns_are_the_67_features_in_order_and_all_float64() -> None:
+def test_columns_are_the_82_features_in_order_and_all_float64() -> None:
     matrix = feature_matrix([FULL])
     assert list(matrix.columns) == list(FEATURE_NAMES)
-    assert len(matrix.columns) == 67
+    assert len(matrix.columns) == 67 + 15  # CONTRACTS.md §3, then the weather-forecast features
     assert set(matrix.dtypes) == {np.dtype("float64")}
 
 
@@ -101,7 +101,7 @@ def test_wrongly_typed_values_are_rejected(name: str, value: object) -> None:
 
 def test_feature_array_is_contiguous_float64() -> None:
     array = feature_array([FULL, _row()])
-    assert array.shape == (2, 67)
+    assert array.shape == (2, 82)
     assert array.dtype == np.float64
     assert array.flags["C_CONTIGUOUS"]
     assert array[0, FEATURE_NAMES.index("pm25_mean")] == 42.5

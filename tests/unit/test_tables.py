@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ais import tables
-from ais.features.columns import FEATURE_NAMES, FEATURES, TARGETS, schema_hash
+from ais.features.columns import CONTRACT_FEATURE_NAMES, FEATURE_NAMES, FEATURES, TARGETS, schema_hash
 
 # Seed 001 §9.1 (serving features), in order.
 SERVING_META = ["base_hour", "location_id", "location_name", "feature_version", "feature_set_name",
@@ -34,10 +34,13 @@ def _typed(spec: tables.TableSpec) -> list[tuple[str, object]]:
     return [(c.name, c.type) for c in spec.columns]
 
 
-def test_feature_list_is_the_contracts_67_in_order() -> None:
-    assert len(FEATURE_NAMES) == 67 == len(set(FEATURE_NAMES))
+def test_feature_list_is_the_contracts_67_in_order_then_the_15_forecast_features() -> None:
+    assert len(FEATURE_NAMES) == 82 == len(set(FEATURE_NAMES))
+    assert FEATURE_NAMES[:67] == CONTRACT_FEATURE_NAMES
     assert FEATURE_NAMES[:4] == ("pm25_median", "pm25_mean", "station_count", "coverage_avg")
-    assert FEATURE_NAMES[-1] == "pm25_roll_std_24h"
+    assert FEATURE_NAMES[66] == "pm25_roll_std_24h"
+    assert FEATURE_NAMES[67:70] == ("wxf_temp_c_6h", "wxf_temp_c_12h", "wxf_temp_c_24h")  # issue 15 item 3
+    assert FEATURE_NAMES[-1] == "wxf_pressure_mb_24h"
     types = dict(FEATURES)
     assert {n for n, t in types.items() if t == "int"} == {
         "station_count", "condition_code", "is_day", "will_it_rain", "chance_of_rain", "dominant_cluster",

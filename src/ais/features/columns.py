@@ -1,4 +1,5 @@
-"""The 67 model features in their binding order (CONTRACTS.md §3) and the schema hash.
+"""The model features in their binding order and the schema hash: the 67 of CONTRACTS.md §3, then
+the 15 weather-forecast features of issue 15 item 3 (``wxf_<variable>_<h>h``, ais.features.forecast).
 
 The order is part of the contract: the serving table, the training dataset and every model use it.
 """
@@ -14,7 +15,8 @@ _INT: Final = frozenset({"station_count", "condition_code", "is_day", "will_it_r
 _BOOL: Final = frozenset({"low_pbl", "is_weekend", "is_rush_hour"})
 _STRING: Final = frozenset({"season"})
 
-FEATURE_NAMES: Final[tuple[str, ...]] = tuple("""
+# the 67 of CONTRACTS.md §3, in order
+CONTRACT_FEATURE_NAMES: Final[tuple[str, ...]] = tuple("""
 pm25_median pm25_mean station_count coverage_avg vis_km uv condition_code is_day will_it_rain
 chance_of_rain wind_u10 wind_v10 wind_speed wind_dir pbl_height_m low_pbl surface_pressure
 temperature_2m_c dewpoint_2m_c total_precipitation_mm s5p_no2_mean s5p_co_mean s5p_so2_mean
@@ -26,6 +28,17 @@ hour_cos dow_sin dow_cos month_sin month_cos is_rush_hour pm25_lag_1h pm25_lag_3
 pm25_lag_12h pm25_lag_24h pm25_roll_mean_3h pm25_roll_mean_6h pm25_roll_mean_24h pm25_roll_max_24h
 pm25_roll_std_24h
 """.split())
+# issue 15 item 3: the forecast for H + h (h = 6, 12, 24) of the newest issue known at H
+WXF_VARIABLES: Final = ("temp_c", "humidity", "wind_kph", "precip_mm", "pressure_mb")
+WXF_LEADS_H: Final = (6, 12, 24)
+
+
+def wxf_column(variable: str, lead_h: int) -> str:
+    return f"wxf_{variable}_{lead_h}h"
+
+
+WXF_COLUMNS: Final[tuple[str, ...]] = tuple(wxf_column(v, h) for v in WXF_VARIABLES for h in WXF_LEADS_H)
+FEATURE_NAMES: Final[tuple[str, ...]] = (*CONTRACT_FEATURE_NAMES, *WXF_COLUMNS)
 
 
 def feature_type(name: str) -> str:

@@ -1,6 +1,7 @@
-"""The one feature definition of the master hourly gold: silver inputs -> the 67 features, the three
-targets and the age of every late source. Training (master -> training dataset) and serving
-(master -> serving features) both read what this builds; nothing else computes a feature.
+"""The one feature definition of the master hourly gold: silver inputs -> the 82 features (the 67 of
+CONTRACTS.md §3 and 15 weather-forecast ones), the three targets and the age of every late source.
+Training (master -> training dataset) and serving (master -> serving features) both read what this
+builds; nothing else computes a feature.
 
 Point in time. The row of base hour H is built as of the end of H (decision time T = H + 1 h): the
 PM2.5 of H is complete then. Every input row has an observation time (obs) and an availability
@@ -15,6 +16,7 @@ time (avail, when it could first have been known):
   MAIAC           date 00:00 UTC                      available_at, else date end + latency_h
   trajectories    hour                                hour + 1 h + latency_h (built from late ERA5)
   weather history period_start (local day or hour)    available_at, else period_end + latency_h
+  weather forecast issue_time                         available_at, else issue_time + latency_h
 
 PM2.5, its lags and rolling windows and the gradient are joined on the hour (only hours <= H).
 The other sources are joined "as of" T: the row with the latest obs among those with avail <= T and
@@ -31,6 +33,10 @@ sea-level pressure: Hanoi lies about 10 m above the sea, within about 1.5 hPa) a
 total_precipitation_mm (mm in one hour: a day's total / 24) take the latest weather-history record
 known at H; where the WeatherAPI proxy gives none, vis_km, uv and chance_of_rain do. Its age is
 ``weather_history_age_h`` (null when no such value was used).
+
+Weather forecasts (weather.weather_forecast_hanoi_silver, issue 15 item 3) give the 15 columns
+``wxf_<variable>_<h>h``: the forecast valid at H + h from the newest issue with available_at <= H
+(definition and nulls: :mod:`ais.features.forecast`).
 """
 
 from __future__ import annotations
@@ -39,7 +45,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 from ais.features import pm25
-from ais.features.columns import FEATURES
+from ais.features.columns import FEATURES, WXF_COLUMNS
+from ais.features.forecast import forecast_features, forecast_timed
 from ais.features.gradient import GRADIENT_COLUMNS
 
 if TYPE_CHECKING:
@@ -62,7 +69,7 @@ CITY_FEATURES: Final = ("pm25_median", "pm25_mean", "station_count", "coverage_a
 AGE_COLUMNS: Final = ("weather_age_h", "weather_history_age_h", "era5_age_h",
                       *(f"s5p_{p.lower()}_age_h" for p in S5P_PRODUCTS), "maiac_age_h", "traj_age_h")
 TIMED_SOURCES: Final = ("weather_proxy", "era5_surface", "sentinel5p", "maiac", "trajectory",
-                        "weather_history")
+                        "weather_history", "weather_forecast")
 # weather history (Visual Crossing) column -> the master columns it backs up: (ERA5 block, proxy block)
 VC_VALUES: Final = ("temp_c", "dewpoint_c", "windspeed_kph", "winddir_deg", "sealevelpressure_hpa", "precip_mm",
                     "visibility_km", "uvindex", "precipprob")
@@ -157,6 +164,7 @@ class FeatureInputs:
     maiac: DataFrame       # satellite.maiac_hanoi_daily_silver
     trajectory: DataFrame  # features.trajectory_hourly_features_silver
     weather_history: DataFrame | None = None  # weather.visualcrossing_hanoi_silver (replayed history)
+    weather_forecast: DataFrame | None = None  # weather.weather_forecast_hanoi_silver
 
     def timed(self, params: FeatureParams) -> dict[str, DataFrame]:
         """Each input with its _obs and _avail columns."""
@@ -174,7 +182,9 @@ class FeatureInputs:
             "maiac": _maiac_timed(self.maiac, t["maiac"].latency_h),
             "trajectory": _hourly_timed(self.trajectory, t["trajectory"].latency_h, recorded=False),
         } | ({} if self.weather_history is None else
-             {"weather_history": _period_timed(self.weather_history, t["weather_history"].latency_h)})
+             {"weather_history": _period_timed(self.weather_history, t["weather_history"].latency_h)}) | (
+            {} if self.weather_forecast is None else
+            {"weather_forecast": forecast_timed(self.weather_forecast, t["weather_forecast"].latency_h)})
 
     def known_at(self, cutoff: str, params: FeatureParams) -> FeatureInputs:
         """Only the rows that had been available by ``cutoff`` (UTC 'YYYY-MM-DD HH:MM:SS'): the
@@ -277,7 +287,7 @@ def _with_weather_history(df: DataFrame) -> DataFrame:
 def build_master(grid: DataFrame, inputs: FeatureInputs, params: FeatureParams) -> DataFrame:
     """The one feature function. ``grid``: one row per UTC ``hour`` (continuous, covering the
     look-back the lags and rolling windows need and the look-ahead of the targets); ``inputs``:
-    the silver rows. Returns per hour: the 67 features (contract types), the targets, the age
+    the silver rows. Returns per hour: the 82 features (contract types), the targets, the age
     columns and ``source``."""
     from pyspark.sql import functions as F
 
@@ -289,6 +299,11 @@ def build_master(grid: DataFrame, inputs: FeatureInputs, params: FeatureParams) 
     for part in _as_of_parts(hours, timed, params):
         df = df.join(part, "hour", "left")
     df = _with_weather_history(df)
+    if "weather_forecast" in timed:
+        df = df.join(forecast_features(hours, timed["weather_forecast"], params.timing["weather_forecast"].max_age_h),
+                     "hour", "left")
+    else:  # no forecast input: the columns exist and are null
+        df = df.select("*", *[F.lit(None).cast("double").alias(c) for c in WXF_COLUMNS])
     df = pm25.add_pm25_history_features(df, params.lags_h, params.rolling_h)
     df = pm25.add_targets(df, params.horizons_h)
     df = pm25.add_calendar_features(df, params.utc_offset_hours, params.rush_hours_local)

@@ -1,4 +1,5 @@
-"""The model matrix: the 67 features as float64 columns, built one way for training and serving.
+"""The model matrix: the 82 features (FEATURE_NAMES) as float64 columns, built one way for training
+and serving.
 
 Training (a training-dataset scan) and inference (one serving row) both call
 :func:`feature_matrix`, so a model never sees a feature encoded differently online than offline

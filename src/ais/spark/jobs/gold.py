@@ -1,6 +1,6 @@
 """Gold: the master hourly table, the training dataset and the serving features.
 
-master    city-hourly silver on a continuous hourly grid + the 67 features + the three targets.
+master    city-hourly silver on a continuous hourly grid + the 82 features + the three targets.
 training  master rows with a PM2.5 observation, tagged train/validation/test chronologically with
           a gap of the longest horizon between the parts (so no target crosses a boundary).
 serving   master rows projected to the serving schema (no targets) with the schema hash.
@@ -37,7 +37,8 @@ def _between(df: DataFrame, column: str, start: str, end: str) -> DataFrame:
 MASTER_INPUTS: dict[str, tables.TableSpec] = {
     "city": tables.OPENAQ_CITY_HOURLY, "gradient": tables.SPATIAL_GRADIENT, "weather": tables.WEATHER_PROXY,
     "era5": tables.ERA5_SURFACE, "s5p": tables.S5P_DAILY, "maiac": tables.MAIAC_DAILY,
-    "trajectory": tables.TRAJECTORY_HOURLY, "weather_history": tables.WEATHER_VC_SILVER}
+    "trajectory": tables.TRAJECTORY_HOURLY, "weather_history": tables.WEATHER_VC_SILVER,
+    "weather_forecast": tables.WEATHER_FORECAST_SILVER}
 
 
 def read_inputs(ctx: JobContext, wide: Window, params: FeatureParams) -> FeatureInputs:
@@ -63,7 +64,10 @@ def read_inputs(ctx: JobContext, wide: Window, params: FeatureParams) -> Feature
         weather=hourly(t["weather"]), era5=hourly(t["era5"]), s5p=daily(t["s5p"]), maiac=daily(t["maiac"]),
         trajectory=hourly(t["trajectory"]),
         weather_history=_between(spark.table(t["weather_history"].qualified(catalog)), "period_start",
-                                 oldest.start_sql, end))
+                                 oldest.start_sql, end),
+        # every issue from the look-back (which covers its maximum age) to the window's end
+        weather_forecast=_between(spark.table(t["weather_forecast"].qualified(catalog)), "issue_time",
+                                  oldest.start_sql, end))
 
 
 def master_features(ctx: JobContext, window: Window) -> DataFrame:
@@ -159,7 +163,7 @@ def run_training_dataset(ctx: JobContext, window: Window, dataset_version: str,
 
 def serving_rows(master: DataFrame, location_id: str, location_name: str, feature_version: str,
                  feature_set_name: str, dataset_version: str) -> DataFrame:
-    """Master gold -> serving features: base_hour = hour, the 67 features, no target."""
+    """Master gold -> serving features: base_hour = hour, the 82 features, no target."""
     from pyspark.sql import functions as F
 
     return master.select(
