@@ -3,7 +3,7 @@ tables (CONTRACTS.md §8).
 
     plan_window -> the jobs below, wired by the declared chain (ais_chain.json: A -> B whenever A
     writes a table B reads):
-      hanoi-openaq-silver, hanoi-weather-proxy-silver, era5-surface-hanoi-silver,
+      hanoi-openaq-silver, hanoi-weather-proxy-silver, weather-forecast-silver, era5-surface-hanoi-silver,
       sentinel5p-hanoi-silver, maiac-hanoi-silver, sentinel5p-grid-silver,
       openaq-spatial-gradient-silver,
       trajectory-met-arl -> trajectory-runs -> trajectory-clusters / trajectory-path-satellite
@@ -43,7 +43,7 @@ from ais_dag_utils import (
     window_params,
 )
 
-TIER1 = ("hanoi-openaq-silver", "hanoi-weather-proxy-silver", "era5-surface-hanoi-silver",
+TIER1 = ("hanoi-openaq-silver", "hanoi-weather-proxy-silver", "weather-forecast-silver", "era5-surface-hanoi-silver",
          "sentinel5p-hanoi-silver", "maiac-hanoi-silver", "sentinel5p-grid-silver", "openaq-spatial-gradient-silver")
 TIER2 = ("trajectory-met-arl", "trajectory-runs", "trajectory-clusters", "trajectory-path-satellite",
          "trajectory-hourly-features")

@@ -4,13 +4,16 @@ current (CONTRACTS.md §8).
     ingest_openaq -> bronze_openaq -> cassandra_openaq
     ingest_weather -> bronze_weather -> cassandra_weather
     ingest_sentinel5p (one run a day) -> bronze_sentinel5p
+    ingest_weather_forecast -> bronze_weather_forecast
     bronze_maiac, bronze_era5 (their files come from ais_maiac_backfill and ais_era5_ingestion)
 
 Hourly. ``ais-ingest <source> --mode live`` fetches a window that ends with the hour the run's data
 interval ends in (never the wall clock) and reaches back further than one period, so that hours a
 provider publishes late are fetched by a later run: OpenAQ the last 12 hours, WeatherAPI the last 6
 (each local day it touches), Sentinel-5P — in the run whose interval ends at 03:00 UTC, or any run
-with conf ``sentinel5p: true`` — the last 3 days. Conf start_date / end_date replace the window
+with conf ``sentinel5p: true`` — the last 3 days. The WeatherAPI forecast has no past to fetch
+again: the last hour, one forecast.json per configured province, which keeps the issue current
+during the run (native/include/ais/weather_forecast.h). Conf start_date / end_date replace the window
 (a backfill by date range). Events go to Kafka (the landing folder in the embedded profile).
 
 Reruns are harmless: event ids are deterministic from the natural key and bronze MERGEs on them.
@@ -46,17 +49,18 @@ from ais_dag_utils import (
     ingest_params,
     live_ingest,
     spark_job,
+    task_id_of,
 )
 
-BRONZE_SOURCES = ("openaq", "weather", "sentinel5p", "maiac", "era5")
-LOOKBACK_HOURS = {"openaq": 12, "weather": 6, "sentinel5p": 72}
+BRONZE_SOURCES = ("openaq", "weather", "sentinel5p", "maiac", "era5", "weather-forecast")
+LOOKBACK_HOURS = {"openaq": 12, "weather": 6, "sentinel5p": 72, "weather-forecast": 1}
 SERVED = ("openaq", "weather")  # bronze tables with a Cassandra serving table (CONTRACTS.md §4)
 SENTINEL5P_HOUR = 3  # the run whose data interval ends at 03:00 UTC fetches Sentinel-5P
 
 with DAG(
     dag_id="ais_streaming_supervision",
-    description="hourly live ingest (OpenAQ, WeatherAPI; Sentinel-5P daily) and one availableNow pass of every "
-                "bronze stream",
+    description="hourly live ingest (OpenAQ, WeatherAPI history and forecast; Sentinel-5P daily) and one "
+                "availableNow pass of every bronze stream",
     schedule="5 * * * *",
     start_date=START,
     catchup=False,
@@ -71,12 +75,13 @@ with DAG(
     doc_md=__doc__,
 ) as dag:
     for source in BRONZE_SOURCES:
-        bronze = ais_task(f"bronze_{source}", [spark_job(f"bronze-{source}", "--trigger", "availableNow")],
+        bronze = ais_task(f"bronze_{task_id_of(source)}", [spark_job(f"bronze-{source}", "--trigger", "availableNow")],
                           trigger_rule=TriggerRule.NONE_FAILED)
         if source in LOOKBACK_HOURS:
             run_if = (f"{{{{ params.sentinel5p or data_interval_end.hour == {SENTINEL5P_HOUR} }}}}"
                       if source == "sentinel5p" else None)
-            ais_task(f"ingest_{source}", [live_ingest(source, LOOKBACK_HOURS[source])], run_if=run_if) >> bronze
+            ingest_step = live_ingest(source, LOOKBACK_HOURS[source])
+            ais_task(f"ingest_{task_id_of(source)}", [ingest_step], run_if=run_if) >> bronze
         if source in SERVED:
             bronze >> ais_task(f"cassandra_{source}", [
                 spark_job(f"cassandra-{source}", "--start-date", START_DATE, "--end-date", END_DATE),

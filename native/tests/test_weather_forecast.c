@@ -181,12 +181,18 @@ static void the_window_selects_issues(void **state)
 {
     (void)state;
     run_out o;
-    /* the body's issue (02:00Z) is after this window: read, nothing written */
-    ingest_fixture("2024-12-31T00:00:00Z", "2025-01-01T02:00:00Z", iso("2025-01-01T02:20:00Z"), &o);
+    /* the body's issue (02:00Z) is after this window and the hour after it: read, nothing
+     * written */
+    ingest_fixture("2024-12-31T00:00:00Z", "2025-01-01T01:00:00Z", iso("2025-01-01T02:20:00Z"), &o);
     assert_int_equal(json_array_size(o.events), 0);
     assert_int_equal(o.stats.records_read, 12);
     assert_int_equal(o.stats.outside_window, 12);
     assert_int_equal(o.stats.records_rejected, 1); /* bad hours are dead letters all the same */
+    run_out_free(&o);
+    /* a window that ends with the issue hour: fetched in the hour after it, the issue is kept */
+    ingest_fixture("2025-01-01T00:00:00Z", "2025-01-01T02:00:00Z", iso("2025-01-01T02:20:00Z"), &o);
+    assert_int_equal(json_array_size(o.events), 12);
+    assert_int_equal(o.stats.outside_window, 0);
     run_out_free(&o);
 }
 

@@ -28,7 +28,8 @@ from typing import Any
 from ais.config import ConfigError, Settings
 
 # weather-vc: the Visual Crossing history, replayed only (ais ml backtest --weather-dir)
-INGEST_SOURCES = ("openaq", "weather", "sentinel5p", "maiac", "era5", "weather-vc")
+# weather-forecast: WeatherAPI forecast.json, live (hourly)
+INGEST_SOURCES = ("openaq", "weather", "sentinel5p", "maiac", "era5", "weather-vc", "weather-forecast")
 # Sources with no live adapter: only a replay feeds them (the backtest's --weather-dir), so no
 # scheduled task runs them or what they alone feed; master gold uses their rows where they exist and
 # ERA5 / the WeatherAPI proxy have no value, and does without them in production.

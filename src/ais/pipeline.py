@@ -63,11 +63,14 @@ def ingest_simulated(settings: Settings, source: str, start: dt.datetime, end: d
     return run_ingest(settings, source, "simulate", start, end)
 
 
+INGEST_LIVE_SOURCES = ("openaq", "weather", *GRIDDED_SOURCES, "weather-forecast")
+
+
 def ingest_all(settings: Settings, start: dt.datetime, end: dt.datetime, ingest: str,
                step: Any) -> None:
-    """The five sources onto the bus, each a ``step`` (simulate, or live against the simulated
+    """The six live sources onto the bus, each a ``step`` (simulate, or live against the simulated
     APIs on loopback)."""
-    sources = ("openaq", "weather", *GRIDDED_SOURCES)
+    sources = INGEST_LIVE_SOURCES
     names = {"openaq": "ingest"}  # the first step's historical name
     span = f"{iso_z(start)}..{iso_z(end)}"
     if ingest == "simulate":
@@ -121,7 +124,7 @@ def run_chain(settings: Settings, start: dt.datetime, end: dt.datetime,
     timings: dict[str, float] = {}
     jobs = job_steps(DEMO_TARGETS)
     window_text = f"{start.date().isoformat()}..{(end - dt.timedelta(hours=1)).date().isoformat()}"
-    ingest_count = 5 + (ingest == "live-fixture")  # five sources, plus the provider files
+    ingest_count = len(INGEST_LIVE_SOURCES) + (ingest == "live-fixture")  # the sources, plus the provider files
     total = 1 + uses_kafka(settings) + ingest_count + len(jobs) + 1 + len(settings.horizons) + 1 + 1
 
     with progress_steps("demo", total) as run:

@@ -47,11 +47,11 @@ COMPUTE_UPSTREAM = {
     "promote_pm25_models_k8s": ["promotion_gate"],
 }
 SILVER = ["era5_surface_hanoi_silver", "hanoi_openaq_silver", "hanoi_weather_proxy_silver", "maiac_hanoi_silver",
-          "sentinel5p_grid_silver", "sentinel5p_hanoi_silver"]
+          "sentinel5p_grid_silver", "sentinel5p_hanoi_silver", "weather_forecast_silver"]
 TIER2 = {"trajectory_met_arl": ["plan_window"], "trajectory_runs": ["trajectory_met_arl"],
          "trajectory_clusters": ["trajectory_runs"], "trajectory_path_satellite": ["trajectory_runs"],
          "trajectory_hourly_features": ["trajectory_clusters", "trajectory_path_satellite"]}
-BRONZE = ("openaq", "weather", "sentinel5p", "maiac", "era5")
+BRONZE = ("openaq", "weather", "sentinel5p", "maiac", "era5", "weather-forecast")
 OTHER_DAGS = {
     "ais_pipeline": {"ensure_kafka_topics": [], "ensure_iceberg_tables": [], "ensure_cassandra_schema": [],
                      "bronze_openaq": ["ensure_cassandra_schema", "ensure_iceberg_tables", "ensure_kafka_topics"],
@@ -60,7 +60,9 @@ OTHER_DAGS = {
     "ais_streaming_supervision": {"ingest_openaq": [], "ingest_weather": [], "ingest_sentinel5p": [],
                                   "bronze_openaq": ["ingest_openaq"], "bronze_weather": ["ingest_weather"],
                                   "bronze_sentinel5p": ["ingest_sentinel5p"], "bronze_maiac": [], "bronze_era5": [],
-                                  "cassandra_openaq": ["bronze_openaq"], "cassandra_weather": ["bronze_weather"]},
+                                  "cassandra_openaq": ["bronze_openaq"], "cassandra_weather": ["bronze_weather"],
+                                  "ingest_weather_forecast": [],
+                                  "bronze_weather_forecast": ["ingest_weather_forecast"]},
     # wired by the declared chain: A -> B when A writes a table B reads
     "ais_hanoi_silver_gold": {"plan_window": [], **{s: ["plan_window"] for s in SILVER},
                               "openaq_spatial_gradient_silver": ["hanoi_openaq_silver"],
@@ -257,7 +259,8 @@ def test_ingest_and_plan_commands(local: dict[str, Any], k8s: dict[str, Any]) ->
     [plan] = silver["plan_window"]["commands"]
     # arrivals are looked for in the inputs of the entry jobs: those that read only what other DAGs write
     assert plan[1:5] == ["job", "plan-window", "--jobs", ",".join(
-        j.replace("_", "-") for j in ("hanoi_openaq_silver", "hanoi_weather_proxy_silver", "era5_surface_hanoi_silver",
+        j.replace("_", "-") for j in ("hanoi_openaq_silver", "hanoi_weather_proxy_silver", "weather_forecast_silver",
+                                      "era5_surface_hanoi_silver",
                                       "sentinel5p_hanoi_silver", "maiac_hanoi_silver", "sentinel5p_grid_silver",
                                       "trajectory_met_arl"))]
     tier2_plan = local["dags"]["ais_trajectory_tier2"]["tasks"]["plan_window"]["commands"][0]

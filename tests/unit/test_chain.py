@@ -38,7 +38,7 @@ def test_master_inputs_declared_as_read() -> None:
 
     declared = registry.JOBS["hanoi-master-features-gold"].inputs
     assert set(declared) == {spec.identifier for spec in MASTER_INPUTS.values()}
-    assert len(declared) == 8  # with the weather history (issue 15)
+    assert len(declared) == 9  # with the weather history and the weather forecasts (issue 15)
 
 
 def test_order_puts_every_producer_first() -> None:

@@ -27,9 +27,12 @@
  * event_time    the valid hour (UTC start, the hour's time_epoch).
  * available_at  issue_time: a forecast is known once issued.
  *
- * The window [start, end) selects issues: a body whose issue_time is outside it is read (its
- * hours counted in records_read and outside_window) but writes nothing. Its valid hours are not
- * filtered (they run up to three days past the window). */
+ * The window [start, end) of a live run selects issues: a run fetches in the hour after its
+ * window (the scheduled runs end their window with the hour they start in), so it keeps a body
+ * whose issue_time is in [start, end + 1 h); another body is read (its hours counted in
+ * records_read and outside_window) but writes nothing: a past window fetched today finds today's
+ * issue, not an archive. The valid hours are not filtered (they run up to three days past the
+ * window). --mode simulate issues in [start, end). */
 #ifndef AIS_WEATHER_FORECAST_H
 #define AIS_WEATHER_FORECAST_H
 

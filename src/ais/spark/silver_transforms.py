@@ -8,6 +8,9 @@ weather proxy  WeatherAPI hours inside the Hanoi bbox -> one row per UTC hour (m
 Visual Crossing  daily and hourly history records -> one row per (resolution, period_start); a
                record given again (a later export) replaces the older one; Visual Crossing
                metric units kept (°C, %, mm, km/h, hPa, km, W/m²); available_at as recorded.
+WeatherAPI forecast  the forecast hours of one province (weather_forecast.silver_province) -> one row
+               per (location_id, issue_time, valid_time), every issue kept; an issue fetched again
+               (the same event_id) keeps its newest copy; WeatherAPI units (°C, %, kph, mb, mm).
 ERA5 surface   the Hanoi hourly values carried by single-level file events -> wind components,
                speed, direction (FROM, degrees), PBL height and low_pbl, pressures in Pa,
                temperature and dew point in °C, precipitation in mm. A newer file for the same hour
@@ -80,6 +83,23 @@ def weather_history_vc(bronze: DataFrame) -> DataFrame:
     newest = _latest(rows, ["resolution", "period_start"], F.col("ingest_time").desc_nulls_last(),
                      F.col("event_id").desc())
     return newest.select("resolution", "period_start", *VC_VALUES)
+
+
+FORECAST_VALUES: tuple[str, ...] = ("temp_c", "humidity", "wind_kph", "wind_degree", "precip_mm", "pressure_mb",
+                                     "cloud")
+
+
+def weather_forecast(bronze: DataFrame, province: str) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    rows = (bronze.where(F.col("province") == province)
+            .withColumn("location_id", F.lit(province.replace(" ", "_")))
+            .withColumn("valid_time", F.col("event_time")))
+    newest = _latest(rows, ["location_id", "issue_time", "valid_time"], F.col("ingest_time").desc_nulls_last(),
+                     F.col("event_id").desc())
+    return newest.select("location_id", "issue_time", "valid_time", "lead_hours",
+                         *(F.col(c).cast("double").alias(c) for c in FORECAST_VALUES),
+                         "chance_of_rain", "available_at", "source")
 
 
 def era5_surface(bronze: DataFrame, low_pbl_m: float) -> DataFrame:

@@ -1048,11 +1048,10 @@ static ais_status realtime_end(const ais_ingest_args *a, ais_logger *logger, int
         int64_t day = t >= 0 ? t / AIS_SECONDS_PER_DAY : (t - AIS_SECONDS_PER_DAY + 1) / AIS_SECONDS_PER_DAY;
         end = day * AIS_SECONDS_PER_DAY - off;
     } else if (a->source == AIS_SOURCE_WEATHER_FORECAST) {
-        /* the issue fetched now is the current hour's (weather_forecast.h): the window runs to
-         * the end of it, so the next poll in the same hour has nothing to fetch */
+        /* the window ends with the current hour's start; its run keeps the issue of the current
+         * hour (weather_forecast.h), and the next poll in the same hour has an empty window */
         if ((st = ais_time_floor_hour(now, &end)) != AIS_OK)
             return st;
-        end += AIS_SECONDS_PER_HOUR;
     } else if ((st = ais_time_floor_hour(now - AIS_OPENAQ_PUBLICATION_LAG_SECONDS, &end)) != AIS_OK) {
         return st;
     }

@@ -164,8 +164,9 @@ ais_status ais_weather_forecast_ingest_body(ais_weather_forecast_ingest *w,
         ais_weather_forecast_issue_time(body, len, fetch_time, &w->issue_time, &from_body);
     if (st != AIS_OK)
         return st;
-    w->in_window =
-        w->issue_time >= w->env->window_start && w->issue_time < w->env->window_end;
+    /* fetched in the hour after the window (weather_forecast.h) */
+    w->in_window = w->issue_time >= w->env->window_start &&
+                   w->issue_time < w->env->window_end + AIS_SECONDS_PER_HOUR;
     return ais_weather_ingest_body(w->inner, province->name, province->slug, query, origin, body,
                                    len);
 }

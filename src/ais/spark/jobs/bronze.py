@@ -48,6 +48,7 @@ BRONZE_SOURCES: dict[str, BronzeSource] = {
         BronzeSource("maiac", "maiac", tables.TABLES["satellite.maiac_summary_bronze"]),
         BronzeSource("era5", "era5", tables.TABLES["weather.era5_files_bronze"]),
         BronzeSource("weather-vc", "weather_vc", tables.WEATHER_VC_BRONZE),
+        BronzeSource("weather-forecast", "weather_forecast", tables.WEATHER_FORECAST_BRONZE),
     )
 }
 SCHEMA_VERSIONS = ("v1",)

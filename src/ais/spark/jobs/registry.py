@@ -29,11 +29,13 @@ class JobDef:
 BRONZE_TABLES = {"openaq": "air_quality.openaq_hourly_bronze", "weather": "weather.weather_history_bronze",
                  "sentinel5p": "satellite.sentinel5p_summary_bronze", "maiac": "satellite.maiac_summary_bronze",
                  "era5": "weather.era5_files_bronze",
-                 "weather-vc": "weather.visualcrossing_history_bronze"}
+                 "weather-vc": "weather.visualcrossing_history_bronze",
+                 "weather-forecast": "weather.weatherapi_forecast_bronze"}
 # what master gold joins (ais.spark.jobs.gold.read_inputs)
 MASTER_INPUTS = ("air_quality.openaq_hanoi_hourly_silver", "features.openaq_spatial_gradient_silver",
                  "weather.weather_hanoi_surface_proxy_silver", "weather.era5_surface_hanoi_hourly_silver",
-                 "weather.visualcrossing_hanoi_silver", "satellite.sentinel5p_hanoi_daily_silver",
+                 "weather.visualcrossing_hanoi_silver", "weather.weather_forecast_hanoi_silver",
+                 "satellite.sentinel5p_hanoi_daily_silver",
                  "satellite.maiac_hanoi_daily_silver",
                  "features.trajectory_hourly_features_silver")
 
@@ -131,6 +133,12 @@ def _weather_history_vc(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any
     from ais.spark.jobs.weather_history_silver import run_weather_history_vc
 
     return run_weather_history_vc(ctx, Window.parse(a.start_date, a.end_date), a.full_refresh)
+
+
+def _weather_forecast(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
+    from ais.spark.jobs.weather_forecast_silver import run_weather_forecast
+
+    return run_weather_forecast(ctx, Window.parse(a.start_date, a.end_date), a.full_refresh)
 
 
 def _gradient(ctx: JobContext, a: argparse.Namespace) -> dict[str, Any]:
@@ -263,7 +271,7 @@ JOBS: dict[str, JobDef] = {j.name: j for j in (
            "arrived since the last run in the jobs' inputs (late ERA5, MAIAC)", _plan_args, _plan,
            needs_spark=False),
     _bronze("openaq"), _bronze("weather"), _bronze("sentinel5p"), _bronze("maiac"), _bronze("era5"),
-    _bronze("weather-vc"),
+    _bronze("weather-vc"), _bronze("weather-forecast"),
     JobDef("hanoi-openaq-silver", "OpenAQ bronze -> station-hourly and city-hourly silver",
            _window_args, _openaq_silver, inputs=("air_quality.openaq_hourly_bronze",),
            outputs=("air_quality.openaq_hanoi_station_hourly_silver", "air_quality.openaq_hanoi_hourly_silver")),
@@ -273,6 +281,9 @@ JOBS: dict[str, JobDef] = {j.name: j for j in (
     JobDef("weather-history-vc-silver", "Visual Crossing history bronze -> Hanoi daily and hourly silver",
            _window_args, _weather_history_vc, inputs=("weather.visualcrossing_history_bronze",),
            outputs=("weather.visualcrossing_hanoi_silver",)),
+    JobDef("weather-forecast-silver", "WeatherAPI forecast bronze -> Hanoi forecasts, every issue",
+           _window_args, _weather_forecast, inputs=("weather.weatherapi_forecast_bronze",),
+           outputs=("weather.weather_forecast_hanoi_silver",)),
     JobDef("era5-surface-hanoi-silver", "ERA5 single-level bronze -> Hanoi hourly surface silver",
            _window_args, _weather_satellite("run_era5_surface"), inputs=("weather.era5_files_bronze",),
            outputs=("weather.era5_surface_hanoi_hourly_silver",)),
