@@ -59,6 +59,9 @@ def test_backtest_on_a_slice_of_the_real_files(spark: Any, spark_settings: Calla
 
     assert sorted(result["horizons"]) == ["12", "24", "6"]
     assert result["replay"]["events_rejected"] == 0 and result["replay"]["events_written"] > 1500
+    # no archive of issued forecasts: the headline's wxf_* features are null, and no upper bound was asked for
+    assert result["weather_forecast"] == "none" and result["weather_forecast_rows"] == 0
+    assert "perfect_prognosis" not in result
     city = load_catalog(settings, create=False).load_table(tables.OPENAQ_CITY_HOURLY.identifier).scan().to_pandas()
     series = city.set_index(pd.to_datetime(city["hour"], utc=True))["pm25_mean"].sort_index().asfreq("h")
     for horizon in (6, 12, 24):

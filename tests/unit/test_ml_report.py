@@ -71,3 +71,16 @@ def test_reliability_bins_cover_every_row() -> None:
     bins = report.reliability(r)
     assert len(bins) == report.QUANTILES and sum(b["rows"] for b in bins) == len(r)
     assert [b["forecast_mean"] for b in bins] == sorted(b["forecast_mean"] for b in bins)
+
+
+def test_the_summary_puts_the_perfect_prognosis_upper_bound_beside_the_headline() -> None:
+    result = _result({h: _rows(h) for h in HORIZONS})
+    assert "Upper bound" not in report.summary_markdown(result)
+    result["perfect_prognosis"] = {
+        "label": "upper bound: observed weather used as the forecast",
+        "horizons": {str(h): {"model": {"rows": 2000 + h, "rmse": 4.0, "skill_vs_persistence": 0.6,
+                                        "coverage_80": 0.79}} for h in HORIZONS}}
+    summary = report.summary_markdown(result)
+    assert "upper bound: observed weather used as the forecast" in summary
+    assert "| 12 h | 2012 | 4.00 | 50.0 % | 60.0 % | 79.0 % |" in summary
+    assert summary.index("| 6 h | 2160 |") < summary.index("Upper bound")  # the headline comes first

@@ -19,6 +19,15 @@ Baselines: persistence forecasts PM2.5(H); seasonal naive forecasts the value on
 than the target, PM2.5(H + h - m * ceil(h / m)) with m = ``backtest.seasonal_period_h`` (24: the
 same hour of the previous day; for h = 24 this is the persistence forecast).
 Nothing here is tuned on the test window: the test rows are only scored.
+
+Weather forecasts (``--weather-forecast``). No archive of past WeatherAPI forecasts exists for the
+replayed years, so the headline rows have the wxf_* columns (ais.features.forecast) null: the
+models learn and are scored without forecasts (``none``, the default). ``perfect-prognosis``
+(needs ``--weather-dir``) trains and scores a second time with the wxf_* columns of every row
+filled from the observed Visual Crossing weather at the target time
+(:func:`ais.features.forecast.perfect_prognosis`: the hourly record when there is one, else the
+daily record of the target's local day, its precipitation / 24). That is an upper bound, what a
+perfect forecast would add, and is reported under ``perfect_prognosis``, never as ``horizons``.
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ import pandas as pd
 
 from ais.cli import JobError
 from ais.config import ConfigError, Settings, load_settings
-from ais.features.columns import FEATURE_NAMES, TARGETS
+from ais.features.columns import FEATURE_NAMES, TARGETS, WXF_COLUMNS
 from ais.jsonlog import get_logger
 from ais.ml import boosters
 from ais.ml.metrics import forecast_scores
@@ -51,6 +60,8 @@ log = get_logger("backtest")
 
 SERIES = "pm25_mean"  # ais.features.pm25.PM25_SERIES: what persistence and the targets are made of
 HOUR = dt.timedelta(hours=1)
+WEATHER_FORECAST_MODES = ("none", "perfect-prognosis")
+PERFECT_PROGNOSIS_LABEL = "upper bound: observed weather used as the forecast"
 # Runtime keys that give the backtest a catalog, warehouse, landing and state of its own.
 WORKSPACE_KEYS: dict[str, str] = {
     "ICEBERG_CATALOG_URI": "jdbc:sqlite:{root}/iceberg_catalog.db", "ICEBERG_WAREHOUSE": "{root}/warehouse",
@@ -162,6 +173,37 @@ def replay_weather_history(settings: Settings, weather_dir: Path, start: dt.date
     return summary
 
 
+def read_weather_history(settings: Settings) -> pd.DataFrame:
+    """The replayed Visual Crossing silver (weather.visualcrossing_hanoi_silver), every row (PyIceberg)."""
+    from ais import tables
+    from ais.catalog import load_catalog
+
+    table = load_catalog(settings, create=False).load_table(tables.WEATHER_VC_SILVER.identifier)
+    return table.scan().to_arrow().to_pandas()
+
+
+def check_weather_forecast(mode: str, weather_dir: Path | None) -> None:
+    """``--weather-forecast``: one of WEATHER_FORECAST_MODES; perfect-prognosis needs the weather."""
+    if mode not in WEATHER_FORECAST_MODES:
+        raise ConfigError(f"--weather-forecast must be one of {', '.join(WEATHER_FORECAST_MODES)}, got {mode!r}")
+    if mode == "perfect-prognosis" and weather_dir is None:
+        raise ConfigError("--weather-forecast perfect-prognosis fills the forecasts with the observed weather: "
+                          "it needs --weather-dir (the Visual Crossing exports)")
+
+
+def perfect_prognosis_frame(frame: pd.DataFrame, history: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
+    """``frame`` with its wxf_* columns filled from the observed weather (the upper bound), and the
+    share of rows each lead's temperature column was filled for."""
+    from ais.features.columns import WXF_LEADS_H, wxf_column
+    from ais.features.forecast import perfect_prognosis
+
+    if history.empty:
+        raise JobError("--weather-forecast perfect-prognosis: the replayed weather history is empty")
+    filled = perfect_prognosis(frame, history)
+    share = {str(h): round(float(filled[wxf_column("temp_c", h)].notna().mean()), 4) for h in WXF_LEADS_H}
+    return filled, share
+
+
 def read_master(settings: Settings) -> pd.DataFrame:
     """Master gold, every hour, sorted (PyIceberg)."""
     from ais import tables
@@ -228,16 +270,17 @@ def test_rows(frame: pd.DataFrame, horizon: int, window: BacktestWindow, period:
 
 def evaluate(frame: pd.DataFrame, window: BacktestWindow, horizons: list[int], model_type: str,
              validation_fraction: float, period: int, run: Steps | None = None, *,
-             folds: tuple[int, int] = (3, 6), scored_rows: dict[int, pd.DataFrame] | None = None) -> dict[str, Any]:
+             folds: tuple[int, int] = (3, 6), scored_rows: dict[int, pd.DataFrame] | None = None,
+             label: str = "") -> dict[str, Any]:
     """Tune, train and score one model per horizon on the rows before the cutoff, and score the
     baselines, each horizon a step of ``run``. ``folds``: (windows, months per window) of the
     rolling-origin validation (:mod:`ais.ml.tuning`). ``scored_rows`` receives each horizon's test
-    rows with the forecasts (what the report plots)."""
+    rows with the forecasts (what the report plots). ``label`` is added to each step's name."""
     boosters.require_model_type(model_type)
     out: dict[str, Any] = {}
     step = run or Steps("backtest", None, show=False, animate=False)
     for horizon in horizons:
-        rows = step(f"tune, train and score {model_type} {horizon} h", _evaluate_tuned, frame, window, horizon,
+        rows = step(f"tune, train and score {model_type} {horizon} h{label}", _evaluate_tuned, frame, window, horizon,
                     model_type, validation_fraction, period, folds, out)
         if scored_rows is not None:
             scored_rows[horizon] = rows
@@ -294,11 +337,14 @@ def _code_state(settings: Settings) -> dict[str, Any]:
 
 def run_backtest(settings: Settings, pm25_dir: Path, window: BacktestWindow, *, work_dir: Path | None = None,
                  spark: SparkSession | None = None, model_type: str | None = None,
-                 weather_dir: Path | None = None,
+                 weather_dir: Path | None = None, weather_forecast: str = "none",
                  report_dir: Path | None = None) -> dict[str, Any]:
     """The whole backtest. With ``work_dir`` the storage moves to that (emptied) folder; without it
     ``settings`` must already point at a storage of its own (tests). With ``report_dir`` the JSON,
-    the plots and the summary of :mod:`ais.ml.report` are written there."""
+    the plots and the summary of :mod:`ais.ml.report` are written there. ``weather_forecast``
+    ``perfect-prognosis`` adds the upper bound of the module docstring under ``perfect_prognosis``."""
+    check_weather_forecast(weather_forecast, weather_dir)
+    perfect = weather_forecast == "perfect-prognosis"
     if work_dir is not None:
         if work_dir.exists():
             shutil.rmtree(work_dir)
@@ -314,13 +360,21 @@ def run_backtest(settings: Settings, pm25_dir: Path, window: BacktestWindow, *, 
     if not 0.0 < validation_fraction < 1.0 or period <= 0:
         raise ConfigError("backtest.validation_fraction must be in (0, 1) and backtest.seasonal_period_h > 0")
     # tables, replay(s), jobs, read, horizons
-    total = 2 + (weather_dir is not None) + len(gold_jobs(weather_dir is not None)) + 1 + len(settings.horizons)
+    total = (2 + (weather_dir is not None) + len(gold_jobs(weather_dir is not None)) + 1
+             + len(settings.horizons) * (2 if perfect else 1) + perfect)
     with progress_steps("ml backtest", total) as run:
         steps = build_gold(settings, spark, pm25_dir, window, run, weather_dir)
         frame = run("read master gold", read_master, settings)
         scored: dict[int, pd.DataFrame] = {}
         horizons = evaluate(frame, window, list(settings.horizons), model_type, validation_fraction, period, run,
                             folds=tuning_folds(settings), scored_rows=scored)
+        upper: dict[str, Any] | None = None
+        if perfect:
+            filled, share = run("fill the forecasts with the observed weather (perfect prognosis)",
+                                perfect_prognosis_frame, frame, read_weather_history(settings))
+            upper = {"label": PERFECT_PROGNOSIS_LABEL, "filled_share": share,
+                     "horizons": evaluate(filled, window, list(settings.horizons), model_type, validation_fraction,
+                                          period, run, folds=tuning_folds(settings), label=" (perfect prognosis)")}
     result = {
         "pm25_dir": str(pm25_dir), "model_type": model_type,
         "train_start": window.train_start.isoformat() if window.train_start else None,
@@ -329,10 +383,15 @@ def run_backtest(settings: Settings, pm25_dir: Path, window: BacktestWindow, *, 
         "validation_fraction": validation_fraction, "code": _code_state(settings),
         "replay": {k: steps["ingest"].get(k) for k in ("events_written", "events_rejected", "status")},
         "master_gold_rows": len(frame), "horizons": horizons,
+        # the headline's forecast features: null without an archive of issued forecasts
+        "weather_forecast": weather_forecast,
+        "weather_forecast_rows": int(frame[list(WXF_COLUMNS)].notna().any(axis=1).sum()),
         "weather_dir": str(weather_dir) if weather_dir is not None else None,
         "weather_replay": ({k: steps["ingest_weather"].get(k) for k in ("events_written", "events_rejected", "status")}
                            if weather_dir is not None else None),
     }
+    if upper is not None:
+        result["perfect_prognosis"] = upper
     if report_dir is not None:
         from ais.ml.report import write_report
 

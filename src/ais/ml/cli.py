@@ -112,7 +112,7 @@ def _backtest(settings: Settings, args: argparse.Namespace) -> int:
         Path(settings.resolve_path(settings.require("backtest.work_dir"))) / f"{args.train_end}_{args.test_start}")
     weather_dir = Path(args.weather_dir) if args.weather_dir else None
     result = run_backtest(settings, Path(args.pm25_dir), window, work_dir=Path(work_dir), model_type=args.model_type,
-                          weather_dir=weather_dir,
+                          weather_dir=weather_dir, weather_forecast=args.weather_forecast,
                           report_dir=Path(args.report) if args.report else None)
     if args.output:
         Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -181,6 +181,11 @@ def register(sub: Any) -> None:
     p.add_argument("--output", help="also write the JSON result to this file")
     p.add_argument("--weather-dir", help="Visual Crossing history exports (CSV) replayed with the PM2.5 files: "
                                          "the weather known at each base hour becomes features")
+    p.add_argument("--weather-forecast", choices=("none", "perfect-prognosis"), default="none",
+                   help="none (default): no archive of issued forecasts, the wxf_* features stay null; "
+                        "perfect-prognosis: also train and score with them filled from the observed weather "
+                        "of the target time (needs --weather-dir), reported as an upper bound under "
+                        "perfect_prognosis, beside the headline")
     p.add_argument("--report", help="folder for the report: the JSON, PNG plots (forecast vs observed, error by "
                                     "lead time and season, interval reliability) and summary.md")
     p.set_defaults(func=_backtest)

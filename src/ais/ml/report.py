@@ -7,7 +7,8 @@
 - ``error_by_season.png``: RMSE of the model and persistence per season and horizon;
 - ``interval_reliability.png``: the share of observations inside the 80 % interval per horizon,
   overall and by forecast quintile, against the nominal 80 %;
-- ``summary.md``: the figures per horizon and the chosen configurations.
+- ``summary.md``: the figures per horizon and the chosen configurations, and beside them the
+  perfect-prognosis upper bound when the run has one (``--weather-forecast perfect-prognosis``).
 
 Plots use matplotlib's Agg back end (files only, no display).
 """
@@ -82,6 +83,17 @@ def summary_markdown(result: Mapping[str, Any]) -> str:
                      f"| {100 * model['skill_vs_persistence']:.1f} % | {100 * model['coverage_80']:.1f} % "
                      f"| {model['mean_width_80']:.1f} µg/m³ | {chosen['transform']} | {chosen['profile']} "
                      f"| {json.dumps(chosen['param_overrides'], sort_keys=True)} |")
+    upper = result.get("perfect_prognosis")
+    if upper:
+        lines += ["", f"Upper bound, not a forecast ({upper['label']}: the wxf_* forecast features of every row "
+                  "filled from the observed weather at the target time; the headline above has no archive of "
+                  "issued forecasts, its wxf_* columns are null):", "",
+                  "| horizon | rows | RMSE model | skill vs persistence (headline) | skill vs persistence "
+                  "(upper bound) | coverage 80 % (upper bound) |", "|---|---|---|---|---|---|"]
+        for h in sorted(upper["horizons"], key=int):
+            got, head = upper["horizons"][h]["model"], result["horizons"][h]["model"]
+            lines.append(f"| {h} h | {got['rows']} | {got['rmse']:.2f} | {100 * head['skill_vs_persistence']:.1f} % "
+                         f"| {100 * got['skill_vs_persistence']:.1f} % | {100 * got['coverage_80']:.1f} % |")
     lines += ["", "Configurations are chosen on rolling-origin validation windows before the cutoff "
               "(ais.ml.tuning); the 80 % intervals are split-conformal on those windows' residuals "
               "(ais.ml.intervals). The test period is only scored.", "",
