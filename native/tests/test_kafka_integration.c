@@ -370,7 +370,7 @@ static void topics_are_created_and_checked(void **state)
     assert_int_equal(r.code, 1); /* nothing exists yet */
     assert_string_equal(json_string_value(json_object_get(r.summary, "status")), "error");
     json_t *topics = json_object_get(r.summary, "topics");
-    assert_int_equal(json_array_size(topics), 7);
+    assert_int_equal(json_array_size(topics), 8);
     assert_string_equal(json_string_value(json_object_get(json_array_get(topics, 0), "outcome")),
                         "missing");
     result_free(&r);
@@ -381,7 +381,7 @@ static void topics_are_created_and_checked(void **state)
     topics = json_object_get(r.summary, "topics");
     const char *names[] = {"weather_history", "openaq-hourly",      "sentinel5p-summary",
                            "maiac-summary",   "era5-files",         "weather-history-vc",
-                           "ais-dlq"};
+                           "weather-forecast", "ais-dlq"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         json_t *t = json_array_get(topics, i);
         char name[TOPIC_MAX];
@@ -397,7 +397,7 @@ static void topics_are_created_and_checked(void **state)
     r = run_ingest(create, NULL);
     assert_int_equal(r.code, 0);
     assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(json_object_get(r.summary, "topics"), 6), "outcome")),
+                            json_array_get(json_object_get(r.summary, "topics"), 7), "outcome")),
                         "ok");
     result_free(&r);
     r = run_ingest(check, NULL);

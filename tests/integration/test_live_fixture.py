@@ -52,7 +52,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     summaries: dict[str, Any] = {}
     with SimulatedProviders(settings, START, END) as providers:
         files = dict(providers.summary)
-        for source in ("openaq", "weather", "sentinel5p", "maiac", "era5"):
+        for source in ("openaq", "weather", "sentinel5p", "maiac", "era5", "weather-forecast"):
             summaries[source] = run_ingest(settings, source, "live", START, END, providers=providers)
     for source in ("openaq", "weather"):
         run_ingest(reference, source, "simulate", START, END)
@@ -74,7 +74,7 @@ def test_every_source_ran_live_and_every_record_says_simulated(live: dict[str, A
         assert summary["events_written"] > 0 and summary["events_rejected"] == 0, summary
     landing = _landing(live["settings"])
     topics = [p.name for p in landing.iterdir() if p.is_dir() and p.name != "ais-dlq"]
-    assert len(topics) == 5, topics
+    assert len(topics) == 6, topics
     for topic in topics:
         events = _events(landing, topic)
         assert {e["source"] for e in events.values()} == {"simulated"}, topic
@@ -87,6 +87,18 @@ def test_openaq_and_weather_carry_the_simulators_values(live: dict[str, Any], to
     assert got.keys() == want.keys()
     diffs = [(k, _data(got[k]), _data(want[k])) for k in sorted(want) if _data(got[k]) != _data(want[k])]
     assert not diffs, diffs[:3]
+
+
+def test_the_forecast_is_the_issue_of_the_windows_last_hour(live: dict[str, Any]) -> None:
+    """weather-forecast --mode live: one forecast.json of the configured province (Ha Noi), issued
+    in the window's last hour, its three local days (native/include/ais/weather_forecast.h)."""
+    events = _events(_landing(live["settings"]), "weather-forecast")
+    assert live["summaries"]["weather-forecast"]["http"]["requests"] == 1
+    assert len(events) == 72 and {e["province"] for e in events.values()} == {"Ha Noi"}
+    assert {e["issue_time"] for e in events.values()} == {"2026-10-02T23:00:00Z"}
+    assert {e["available_at"] for e in events.values()} == {"2026-10-02T23:00:00Z"}
+    # 06:00 local on 2026-10-03: the local day began at 2026-10-02T17:00Z
+    assert sorted(e["lead_hours"] for e in events.values()) == list(range(-6, 66))
 
 
 def test_gridded_sources_give_one_event_per_simulated_file_kept_on_the_raw_store(live: dict[str, Any]) -> None:

@@ -42,6 +42,9 @@ def test_chain_end_to_end_and_rerun_adds_nothing(spark: Any, demo_chain: DemoCha
     assert first.steps["ingest"]["events_written"] >= 0.95 * hours * stations
     assert first.steps["ingest_weather"]["events_written"] == hours * 24  # 24 provinces, every hour
     assert first.steps["hanoi-weather-proxy-silver"]["output_count"] == hours  # Hanoi's hourly proxy
+    # simulated forecasts: an issue every 6 h, Ha Noi, three local days each
+    assert first.steps["ingest_weather-forecast"]["events_written"] == hours // 6 * 72
+    assert first.steps["weather-forecast-silver"]["output_count"] > 0
     assert counts[tables.MASTER_GOLD.identifier] == hours  # continuous hourly grid
     assert counts[tables.MODEL_RUNS.identifier] == 3
     assert counts[tables.PREDICTIONS.identifier] == 1
@@ -65,4 +68,5 @@ def test_chain_end_to_end_and_rerun_adds_nothing(spark: Any, demo_chain: DemoCha
     assert _counts(spark, settings) == counts
     assert second.steps["train"].model_run_id == first.steps["train"].model_run_id
     assert second.steps["bronze-openaq"]["output_count"] == 0
+    assert second.steps["weather-forecast-silver"]["output_count"] == 0
     assert second.prediction["prediction_id"] == row["prediction_id"]
