@@ -55,16 +55,17 @@ def forecast_features(hours: DataFrame, timed: DataFrame, max_age_h: float,
     rows = (timed.where(F.col("issue_time").isNotNull() & F.col("valid_time").isNotNull()
                         & F.col("_avail").isNotNull())
             .select("issue_time", "valid_time", "_avail", *WXF_VARIABLES))
-    out = hours.select("hour")
-    for lead in leads_h:
-        target = hours.select("hour", F.timestamp_micros(F.unix_micros("hour") + F.lit(lead * HOUR_US)).alias("_vt"))
-        age = (F.unix_micros("hour") - F.unix_micros("issue_time")) / HOUR_US
-        usable = target.join(rows, F.col("valid_time") == F.col("_vt")).where(
-            (F.col("_avail") <= F.col("hour")) & (age <= max_age_h))
-        newest = usable.groupBy("hour").agg(F.max(F.struct("issue_time", *WXF_VARIABLES)).alias("_b"))
-        out = out.join(newest.select("hour", *[F.col(f"_b.{v}").cast("double").alias(wxf_column(v, lead))
-                                               for v in WXF_VARIABLES]), "hour", "left")
-    return out.select("hour", *[wxf_column(v, h) for v in WXF_VARIABLES for h in leads_h])
+    # one (hour, lead, valid hour) row per lead, one join and one aggregation for every lead
+    targets = hours.select("hour", F.explode(F.array(*[F.lit(h) for h in leads_h])).alias("_lead")).withColumn(
+        "_vt", F.timestamp_micros(F.unix_micros("hour") + F.col("_lead") * F.lit(HOUR_US)))
+    age = (F.unix_micros("hour") - F.unix_micros("issue_time")) / HOUR_US
+    usable = targets.join(rows, F.col("valid_time") == F.col("_vt")).where(
+        (F.col("_avail") <= F.col("hour")) & (age <= max_age_h))
+    payload = F.struct("issue_time", *WXF_VARIABLES)
+    newest = usable.groupBy("hour").agg(*[F.max(F.when(F.col("_lead") == h, payload)).alias(f"_b{h}")
+                                          for h in leads_h])
+    return hours.select("hour").join(newest, "hour", "left").select(
+        "hour", *[F.col(f"_b{h}.{v}").cast("double").alias(wxf_column(v, h)) for v in WXF_VARIABLES for h in leads_h])
 
 
 # ---- the backtest's upper bound --------------------------------------------------------------------

@@ -192,15 +192,17 @@ def check_weather_forecast(mode: str, weather_dir: Path | None) -> None:
 
 
 def perfect_prognosis_frame(frame: pd.DataFrame, history: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
-    """``frame`` with its wxf_* columns filled from the observed weather (the upper bound), and the
-    share of rows each lead's temperature column was filled for."""
+    """``frame`` with its wxf_* columns filled from the observed weather (the upper bound), and, per
+    lead, the share of the rows with PM2.5 whose temperature column was filled."""
     from ais.features.columns import WXF_LEADS_H, wxf_column
     from ais.features.forecast import perfect_prognosis
 
     if history.empty:
         raise JobError("--weather-forecast perfect-prognosis: the replayed weather history is empty")
     filled = perfect_prognosis(frame, history)
-    share = {str(h): round(float(filled[wxf_column("temp_c", h)].notna().mean()), 4) for h in WXF_LEADS_H}
+    observed = filled[filled[SERIES].notna()]
+    share = {str(h): round(float(observed[wxf_column("temp_c", h)].notna().mean()), 4) if len(observed) else 0.0
+             for h in WXF_LEADS_H}
     return filled, share
 
 
