@@ -52,7 +52,8 @@ def _ml_nodes() -> tuple[Node, ...]:
     return (
         Node("train", "ml", (tables.TRAINING_GOLD.identifier,), (tables.MODEL_RUNS.identifier,), False),
         Node("promote", "ml", (tables.MODEL_RUNS.identifier,), (tables.MODEL_REGISTRY.identifier,), False),
-        Node("predict", "ml", (tables.SERVING_GOLD.identifier, tables.MODEL_REGISTRY.identifier),
+        Node("predict", "ml", (tables.SERVING_GOLD.identifier, tables.SERVING_EXTRA_GOLD.identifier,
+                               tables.MODEL_REGISTRY.identifier),
              (tables.PREDICTIONS.identifier, tables.FORECAST_INTERVALS.identifier), False),
     )
 

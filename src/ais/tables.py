@@ -11,9 +11,9 @@ The serving-features, prediction and registry schemas are the exact column lists
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from ais.features.columns import FEATURES, TARGETS
+from ais.features.columns import CONTRACT_FEATURE_NAMES, EXTRA_FEATURE_NAMES, FEATURES, TARGETS
 
 NAMESPACES: tuple[str, ...] = ("weather", "air_quality", "satellite", "features", "models",
                                "trajectory", "predictions", "audit")
@@ -207,6 +207,8 @@ _WEATHER_SURFACE = (
 )
 
 _FEATURE_COLUMNS: tuple[Column, ...] = tuple(C(n, t) for n, t in FEATURES)
+_CONTRACT_FEATURE_COLUMNS: tuple[Column, ...] = tuple(c for c in _FEATURE_COLUMNS if c.name in CONTRACT_FEATURE_NAMES)
+_EXTRA_FEATURE_COLUMNS: tuple[Column, ...] = tuple(c for c in _FEATURE_COLUMNS if c.name in EXTRA_FEATURE_NAMES)
 _TARGET_COLUMNS: tuple[Column, ...] = tuple(C(t, "double") for t in TARGETS.values())
 _YEAR_MONTH = (C("year", "int"), C("month_partition", "int"))
 # Hours between the base hour and the observation a late source's features come from (null when
@@ -373,7 +375,15 @@ _register(
               (C("base_hour", "timestamp", True), C("location_id", "string", True),
                C("location_name", "string"), C("feature_version", "string", True),
                C("feature_set_name", "string"), C("dataset_version", "string"), C("schema_hash", "string"),
-               *_FEATURE_COLUMNS, *_YEAR_MONTH, C("created_at", "timestamp"),
+               *_CONTRACT_FEATURE_COLUMNS, *_YEAR_MONTH, C("created_at", "timestamp"),
+               C("spark_processed_at", "timestamp")),
+              merge_keys=("base_hour", "location_id", "feature_version"), partitions=_BY_YEAR_MONTH),
+    # the model features beyond the contract's 67 (ais.features.columns.EXTRA_FEATURE_NAMES) for the
+    # same serving rows, written by the same job: the serving table above keeps its exact schema
+    TableSpec("features", "hanoi_pm25_serving_extra_features_gold",
+              (C("base_hour", "timestamp", True), C("location_id", "string", True),
+               C("feature_version", "string", True), C("schema_hash", "string"),
+               *_EXTRA_FEATURE_COLUMNS, *_YEAR_MONTH, C("created_at", "timestamp"),
                C("spark_processed_at", "timestamp")),
               merge_keys=("base_hour", "location_id", "feature_version"), partitions=_BY_YEAR_MONTH),
     TableSpec("predictions", "hanoi_pm25_forecast_gold",  # exact schema, seed 001 §9.2
@@ -478,6 +488,15 @@ def table(identifier: str) -> TableSpec:
         raise KeyError(f"no table spec for {identifier!r}") from None
 
 
+def serving_extra_table(serving: TableSpec) -> TableSpec:
+    """The companion of serving table ``serving`` (the model features beyond the contract's 67):
+    SERVING_EXTRA_GOLD, or ``<name>_extra`` beside a serving table of another name (TARGET_TABLE)."""
+    extra = TABLES["features.hanoi_pm25_serving_extra_features_gold"]
+    if serving.identifier == "features.hanoi_pm25_serving_features_gold":
+        return extra
+    return replace(extra, namespace=serving.namespace, name=f"{serving.name}_extra")
+
+
 def all_tables() -> Iterator[TableSpec]:
     return iter(TABLES.values())
 
@@ -489,6 +508,7 @@ OPENAQ_CITY_HOURLY = TABLES["air_quality.openaq_hanoi_hourly_silver"]
 MASTER_GOLD = TABLES["features.hanoi_pm25_master_hourly_gold"]
 TRAINING_GOLD = TABLES["features.hanoi_pm25_training_dataset_gold"]
 SERVING_GOLD = TABLES["features.hanoi_pm25_serving_features_gold"]
+SERVING_EXTRA_GOLD = TABLES["features.hanoi_pm25_serving_extra_features_gold"]
 PREDICTIONS = TABLES["predictions.hanoi_pm25_forecast_gold"]
 FORECAST_INTERVALS = TABLES["predictions.hanoi_pm25_forecast_interval_gold"]
 FORECAST_ARCHIVE = TABLES["predictions.hanoi_pm25_forecast_archive_gold"]

@@ -19,7 +19,7 @@ available_at):
 
 The serving build of base hour H runs at H + 1 h 20 min (ais_pm25_k8s_compute_dag, "20 * * * *")
 on the rows that have arrived by then, through the serving-features path of gold
-(``build_master`` on the inputs, then ``serving_rows``). A latency in the configuration shorter than
+(``build_master`` on the inputs, then ``serving_frame``). A latency in the configuration shorter than
 what the adapter delivers makes training see a value serving cannot have; the test then fails, as
 it does below for the former weather-proxy setting (latency 0 h).
 """
@@ -39,7 +39,7 @@ from ais.features.columns import FEATURE_NAMES
 from ais.features.master import FeatureInputs, FeatureParams, SourceTiming, build_master
 from ais.features.pm25 import hourly_grid
 from ais.spark.jobs.common import Window
-from ais.spark.jobs.gold import serving_rows
+from ais.spark.jobs.gold import serving_frame
 from ais.spark.schema import spark_schema
 from tests.conftest import CONFIG_PATH, isolated_env
 
@@ -178,7 +178,7 @@ def _served(spark: Any, frames: dict[str, Any], params: FeatureParams, base: dt.
     built = build_master(hourly_grid(spark, wide.start_sql, wide.end_sql), _inputs(frames, run_at), params)
     built = (built.where(built.hour == Window.sql(base))
              .withColumn("year", F.year("hour")).withColumn("month_partition", F.month("hour")))
-    served = serving_rows(built, "hanoi", "Hanoi", "fv", "fs", "dv").collect()
+    served = serving_frame(built, "hanoi", "Hanoi", "fv", "fs", "dv").collect()
     assert len(served) == 1
     return served[0].asDict()
 

@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 from ais import tables
 from ais.config import Settings, load_settings
 from ais.features import pm25
-from ais.features.columns import FEATURE_NAMES, TARGETS, schema_hash
+from ais.features.columns import EXTRA_FEATURE_NAMES, FEATURE_NAMES, TARGETS, schema_hash
 from ais.features.gradient import KM_PER_DEGREE
 from ais.features.master import AGE_COLUMNS, FeatureParams, build_master
 from ais.features.pm25 import hourly_grid
@@ -31,6 +31,7 @@ from ais.spark.jobs.gold import (
     run_serving_features,
     run_spatial_gradient,
     run_training_dataset,
+    serving_frame,
     serving_rows,
     validate_serving_schema,
 )
@@ -241,8 +242,10 @@ def test_master_gold_point_in_time_serving_equals_training_no_leakage(
         built = build_master(hourly_grid(spark, wide.start_sql, wide.end_sql), known, params)
         built = built.where(built.hour == Window.sql(base))
         built = built.withColumn("year", F.year("hour")).withColumn("month_partition", F.month("hour"))
-        served = serving_rows(built, "hanoi", "Hanoi", "fv", "fs_test", "v_test").collect()
+        served = serving_frame(built, "hanoi", "Hanoi", "fv", "fs_test", "v_test").collect()
         assert len(served) == 1
+        assert serving_rows(built, "hanoi", "Hanoi", "fv", "fs_test", "v_test").columns == \
+            tables.SERVING_GOLD.column_names
         row = served[0].asDict()
         assert not set(TARGETS.values()) & set(row)
         mismatched = [n for n in FEATURE_NAMES if not _same(row[n], training[base][n])]
@@ -304,6 +307,16 @@ def test_master_gold_point_in_time_serving_equals_training_no_leakage(
         validate_serving_schema(table.withColumn("pm25_next_6h", F.lit(1.0)))
     with pytest.raises(ValueError, match="station_count: double != int"):
         validate_serving_schema(table.withColumn("station_count", F.col("station_count").cast("double")))
+    # the features beyond the contract: the companion table, one row per serving row, master's values
+    extra = _table(spark, settings, tables.SERVING_EXTRA_GOLD)
+    assert extra.columns == tables.SERVING_EXTRA_GOLD.column_names
+    assert wet["extra_table"] == tables.SERVING_EXTRA_GOLD.identifier and wet["extra_output_count"] == wet[
+        "output_count"]
+    extra_rows = {r.base_hour.replace(tzinfo=dt.UTC): r.asDict() for r in extra.collect()}
+    assert set(extra_rows) == {r.base_hour.replace(tzinfo=dt.UTC) for r in table.select("base_hour").collect()}
+    for hour, row in extra_rows.items():
+        assert [n for n in EXTRA_FEATURE_NAMES if not _same(row[n], after[hour][n])] == [], hour
+    assert any(row["wxf_temp_c_6h"] is not None for row in extra_rows.values())
 
     # without dates: the latest LATEST_WINDOW_HOURS hours of master gold that hold PM2.5 (seed 001
     # §17 runs it so); TARGET_TABLE (and SOURCE_TABLE) name the tables, the target is created
@@ -322,4 +335,6 @@ def test_master_gold_point_in_time_serving_equals_training_no_leakage(
     copy = spark.table(f"{settings.catalog_name}.features.serving_latest_check")
     assert copy.columns == tables.SERVING_GOLD.column_names
     assert sorted(r.base_hour.replace(tzinfo=dt.UTC) for r in copy.collect()) == expected
+    extra_copy = spark.table(f"{settings.catalog_name}.features.serving_latest_check_extra")
+    assert sorted(r.base_hour.replace(tzinfo=dt.UTC) for r in extra_copy.collect()) == expected
     assert _table(spark, settings, tables.SERVING_GOLD).where(F.col("feature_version") == "fv2").count() == 0

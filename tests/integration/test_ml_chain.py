@@ -130,7 +130,9 @@ def serving_row(settings: Settings, series: np.ndarray, i: int, hash_: str | Non
                feature_set_name=settings.feature_set_name, dataset_version=settings.dataset_version,
                schema_hash=hash_ or schema_hash(), year=hour.year, month_partition=hour.month,
                created_at=hour + dt.timedelta(minutes=5), spark_processed_at=hour + dt.timedelta(minutes=5))
-    return row
+    # the serving table's exact columns; the extra features (no weather forecast here) have no
+    # companion row, which inference reads as missing
+    return {k: v for k, v in row.items() if k in SERVING_GOLD.column_names}
 
 
 # ---- the shared world -----------------------------------------------------------------------

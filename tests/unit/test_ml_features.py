@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ais.features.columns import FEATURE_NAMES, SEASONS
+from ais.features.columns import EXTRA_FEATURE_NAMES, FEATURE_NAMES, SEASONS
 from ais.iceberg_io import to_arrow
 from ais.ml.features import FeatureMatrixError, categorical_indices, feature_array, feature_matrix
-from ais.tables import SERVING_GOLD
+from ais.ml.predict import with_extra_features
+from ais.tables import SERVING_EXTRA_GOLD, SERVING_GOLD
 
 
 def _row(**values: object) -> dict[str, object]:
@@ -63,14 +64,24 @@ def test_unknown_or_missing_season_is_nan(season: str | None) -> None:
 def test_training_and_serving_paths_give_identical_matrices() -> None:
     # Training reads an Arrow scan and converts it to pandas (booleans with nulls become object,
     # ints with nulls become float); serving passes row dicts. Both must give the same numbers.
-    rows = [dict(FULL), _row(pm25_mean=10.0, low_pbl=None, station_count=None, season=None),
+    # Serving rows come from two tables (the contract's 67 features and the extra ones beside them).
+    rows = [dict(FULL, wxf_temp_c_6h=28.5), _row(pm25_mean=10.0, low_pbl=None, station_count=None, season=None),
             _row(low_pbl=False, season="autumn", is_weekend=True)]
     base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     stored = [dict(r, base_hour=base + dt.timedelta(hours=i), location_id="hanoi", feature_version="v")
               for i, r in enumerate(rows)]
-    training = feature_matrix(to_arrow(SERVING_GOLD, stored).to_pandas())
-    serving = feature_matrix(to_arrow(SERVING_GOLD, stored).to_pylist())
+    contract, extra = ([to_arrow(spec, [{k: v for k, v in r.items() if k in spec.column_names} for r in stored])
+                        for spec in (SERVING_GOLD, SERVING_EXTRA_GOLD)])
+    training = feature_matrix(pd.concat([contract.to_pandas(), extra.to_pandas()[list(EXTRA_FEATURE_NAMES)]],
+                                        axis=1))
+    serving = feature_matrix([with_extra_features(c, e) for c, e in zip(contract.to_pylist(), extra.to_pylist(),
+                                                                         strict=True)])
     pd.testing.assert_frame_equal(training, serving)
+    assert training.iloc[0]["wxf_temp_c_6h"] == 28.5
+    assert math.isnan(training.iloc[1]["wxf_temp_c_6h"])
+    # a serving row without its companion row: the extra features are missing, the others kept
+    alone = feature_matrix([with_extra_features(contract.to_pylist()[0], None)])
+    assert math.isnan(alone.iloc[0]["wxf_temp_c_6h"]) and alone.iloc[0]["pm25_mean"] == 42.5
     assert training.iloc[1]["low_pbl"] != training.iloc[1]["low_pbl"]  # NaN
     assert training.iloc[2]["low_pbl"] == 0.0
     assert training.iloc[2]["season"] == float(SEASONS.index("autumn"))

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ais import tables
-from ais.features.columns import CONTRACT_FEATURE_NAMES, FEATURE_NAMES, FEATURES, TARGETS, schema_hash
+from ais.features.columns import (
+    CONTRACT_FEATURE_NAMES,
+    EXTRA_FEATURE_NAMES,
+    FEATURE_NAMES,
+    FEATURES,
+    TARGETS,
+    schema_hash,
+)
 
 # Seed 001 §9.1 (serving features), in order.
 SERVING_META = ["base_hour", "location_id", "location_name", "feature_version", "feature_set_name",
@@ -51,7 +60,7 @@ def test_feature_list_is_the_contracts_67_in_order_then_the_15_forecast_features
 
 def test_serving_schema_is_exact_and_has_no_target() -> None:
     spec = tables.SERVING_GOLD
-    assert spec.column_names == SERVING_META + list(FEATURE_NAMES) + SERVING_TAIL
+    assert spec.column_names == SERVING_META + list(CONTRACT_FEATURE_NAMES) + SERVING_TAIL
     assert not set(TARGETS.values()) & set(spec.column_names)
     assert spec.merge_keys == ("base_hour", "location_id", "feature_version")
     assert [p.source for p in spec.partitions] == ["year", "month_partition"]
@@ -71,6 +80,7 @@ def test_every_contract_table_exists_with_keys_and_partitions_on_its_columns() -
         "air_quality.openaq_hourly_bronze", "weather.weather_history_bronze",
         "weather.visualcrossing_history_bronze", "weather.visualcrossing_hanoi_silver",  # issue 15: weather history
         "weather.weatherapi_forecast_bronze", "weather.weather_forecast_hanoi_silver",  # issue 15: forecasts
+        "features.hanoi_pm25_serving_extra_features_gold",  # issue 15: the wxf_* features beside §9.1
         "satellite.sentinel5p_summary_bronze", "satellite.maiac_summary_bronze", "weather.era5_files_bronze",
         "audit.invalid_events_bronze", "audit.late_events_bronze",
         "air_quality.openaq_hanoi_station_hourly_silver", "air_quality.openaq_hanoi_hourly_silver",
@@ -112,3 +122,16 @@ def test_schema_hash_is_stable_and_order_sensitive() -> None:
     swapped = (FEATURES[1], FEATURES[0], *FEATURES[2:])
     assert schema_hash(swapped) != schema_hash()
     assert schema_hash(preprocessing={"season": "one-hot"}) != schema_hash()
+
+
+def test_the_features_beyond_the_contract_are_served_from_a_companion_table() -> None:
+    spec = tables.SERVING_EXTRA_GOLD
+    assert spec.column_names == (["base_hour", "location_id", "feature_version", "schema_hash"]
+                                 + list(EXTRA_FEATURE_NAMES) + SERVING_TAIL)
+    assert spec.merge_keys == tables.SERVING_GOLD.merge_keys
+    assert not set(EXTRA_FEATURE_NAMES) & set(tables.SERVING_GOLD.column_names)
+    assert set(CONTRACT_FEATURE_NAMES) | set(EXTRA_FEATURE_NAMES) == set(FEATURE_NAMES)
+    assert tables.serving_extra_table(tables.SERVING_GOLD) is spec
+    named = dataclasses.replace(tables.SERVING_GOLD, namespace="scratch", name="serving_copy")
+    copy = tables.serving_extra_table(named)
+    assert (copy.identifier, copy.column_names) == ("scratch.serving_copy_extra", spec.column_names)

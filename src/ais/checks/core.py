@@ -126,15 +126,15 @@ def null_ratio_items(rows: list[dict[str, Any]], features: list[str], threshold:
 
 
 def check_feature_null_ratio(ctx: CheckContext) -> list[dict[str, Any]]:
-    from ais.features.columns import FEATURE_NAMES
+    from ais.features.columns import CONTRACT_FEATURE_NAMES
 
     s = ctx.settings
     features = s.get_list("checks.critical_features")
-    unknown = [f for f in features if f not in FEATURE_NAMES]
+    unknown = [f for f in features if f not in CONTRACT_FEATURE_NAMES]  # the serving table's features
     if unknown:
         from ais.config import ConfigError
 
-        raise ConfigError(f"checks.critical_features names unknown features {unknown}")
+        raise ConfigError(f"checks.critical_features names features the serving table does not hold {unknown}")
     start = ctx.reference - dt.timedelta(hours=s.get_int("checks.null_ratio_window_hours"))
     rows = [r for r in _serving_rows(ctx, *features) if start < as_utc(r["base_hour"]) <= ctx.reference]
     return null_ratio_items(rows, features, s.get_float("checks.null_ratio_max"))

@@ -38,7 +38,10 @@ def wxf_column(variable: str, lead_h: int) -> str:
 
 
 WXF_COLUMNS: Final[tuple[str, ...]] = tuple(wxf_column(v, h) for v in WXF_VARIABLES for h in WXF_LEADS_H)
-FEATURE_NAMES: Final[tuple[str, ...]] = (*CONTRACT_FEATURE_NAMES, *WXF_COLUMNS)
+# Model features beyond CONTRACTS.md §3. The serving table keeps the contract's exact schema (§9.1),
+# so these are served from its companion table, features.hanoi_pm25_serving_extra_features_gold.
+EXTRA_FEATURE_NAMES: Final[tuple[str, ...]] = WXF_COLUMNS
+FEATURE_NAMES: Final[tuple[str, ...]] = (*CONTRACT_FEATURE_NAMES, *EXTRA_FEATURE_NAMES)
 
 
 def feature_type(name: str) -> str:

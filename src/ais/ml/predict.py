@@ -1,7 +1,8 @@
 """``ais predict``: the 6/12/24-hour PM2.5 forecast for one base hour (seed §9.2, §13).
 
 1. The serving row: ``base_hour`` if given, else the newest base hour of the serving-features table
-   for (location, feature_version).
+   for (location, feature_version), with the features beyond the contract's 67 from its companion
+   row (features.hanoi_pm25_serving_extra_features_gold; the serving table keeps its exact schema).
 2. Feature age: the chosen base hour may lag the NEWEST serving base hour of that location and
    feature version by at most ``max_feature_age_minutes``. This is measured against the data, not
    the wall clock (principle 5), so a rerun gives the same answer; a deliberate backfill of older
@@ -32,13 +33,13 @@ import numpy as np
 from ais.aqi import RiskBands, risk_bands_from_settings, risk_level
 from ais.cli import JobError
 from ais.config import Settings
-from ais.features.columns import FEATURE_NAMES, schema_hash
+from ais.features.columns import EXTRA_FEATURE_NAMES, FEATURE_NAMES, schema_hash
 from ais.iceberg_io import equals
 from ais.jsonlog import get_logger
 from ais.ml import boosters
 from ais.ml.artifacts import ArtifactError, read_artifact
 from ais.ml.features import FeatureMatrixError, feature_array
-from ais.tables import table
+from ais.tables import serving_extra_table, table
 from ais.timeutil import iso_z
 
 if TYPE_CHECKING:
@@ -168,6 +169,20 @@ def _serving_row(catalog: Catalog, identifier: str, base_hour: dt.datetime, loca
     return rows[0] if rows else None
 
 
+def with_extra_features(serving_row: Mapping[str, Any], extra_row: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The serving row with the model features beyond the contract's 67 (EXTRA_FEATURE_NAMES) from
+    its companion row. Without one (a serving row written before the companion table existed, or by
+    hand) those features are missing, as they are when no weather forecast was known at the base
+    hour; the log says so."""
+    row = dict(serving_row)
+    if extra_row is None:
+        log.warning("serving_extra_features_missing", job="predict", base_hour=iso_z(row["base_hour"]),
+                    location_id=row.get("location_id"), features=len(EXTRA_FEATURE_NAMES))
+    for name in EXTRA_FEATURE_NAMES:
+        row[name] = None if extra_row is None else extra_row.get(name)
+    return row
+
+
 def model_meta(row: Mapping[str, Any]) -> dict[str, Any]:
     """The model_meta.json beside a registry row's artifact; {} when there is none (a model trained
     before that file existed)."""
@@ -255,6 +270,8 @@ def predict(settings: Settings, base_hour: str | dt.datetime | None = None, loca
     if serving_row is None:
         raise JobError(f"no serving row for base_hour {iso_z(chosen)}, location {location_id!r}, "
                        f"feature_version {feature_version!r}")
+    serving_row = with_extra_features(serving_row, _serving_row(
+        catalog, serving_extra_table(serving_spec).identifier, chosen, location_id, feature_version))
 
     from ais.iceberg_io import read_rows
 

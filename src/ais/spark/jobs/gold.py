@@ -161,9 +161,11 @@ def run_training_dataset(ctx: JobContext, window: Window, dataset_version: str,
                     split_bounds=[a, b, c, d])
 
 
-def serving_rows(master: DataFrame, location_id: str, location_name: str, feature_version: str,
-                 feature_set_name: str, dataset_version: str) -> DataFrame:
-    """Master gold -> serving features: base_hour = hour, the 82 features, no target."""
+def serving_frame(master: DataFrame, location_id: str, location_name: str, feature_version: str,
+                  feature_set_name: str, dataset_version: str) -> DataFrame:
+    """Master gold -> the serving projection: base_hour = hour, every model feature (FEATURE_NAMES),
+    no target. The two serving tables are column selections of it (:func:`serving_rows`,
+    :func:`serving_extra_rows`)."""
     from pyspark.sql import functions as F
 
     return master.select(
@@ -172,6 +174,18 @@ def serving_rows(master: DataFrame, location_id: str, location_name: str, featur
         F.lit(feature_set_name).alias("feature_set_name"), F.lit(dataset_version).alias("dataset_version"),
         F.lit(schema_hash()).alias("schema_hash"), *FEATURE_NAMES, "year", "month_partition",
         F.current_timestamp().alias("created_at"), F.current_timestamp().alias("spark_processed_at"))
+
+
+def serving_rows(master: DataFrame, location_id: str, location_name: str, feature_version: str,
+                 feature_set_name: str, dataset_version: str) -> DataFrame:
+    """Master gold -> serving features gold (exact schema, seed §9.1: the contract's 67 features)."""
+    frame = serving_frame(master, location_id, location_name, feature_version, feature_set_name, dataset_version)
+    return frame.select(*tables.SERVING_GOLD.column_names)
+
+
+def serving_extra_rows(serving: DataFrame) -> DataFrame:
+    """A :func:`serving_frame` -> its rows of the companion table (the features beyond the contract)."""
+    return serving.select(*tables.SERVING_EXTRA_GOLD.column_names)
 
 
 def validate_serving_schema(rows: DataFrame) -> None:
@@ -219,7 +233,7 @@ def serving_tables(ctx: JobContext) -> tuple[tables.TableSpec, tables.TableSpec]
     if target.identifier != tables.SERVING_GOLD.identifier:
         catalog = load_catalog(ctx.settings)
         catalog.create_namespace_if_not_exists(target.namespace)
-        ensure_tables(ctx.settings, catalog, [target])
+        ensure_tables(ctx.settings, catalog, [target, tables.serving_extra_table(target)])
     return source, target
 
 
@@ -255,24 +269,29 @@ def run_serving_features(ctx: JobContext, window: Window | None, full_refresh: b
         master = master.where((F.col("hour") >= window.start_sql) & (F.col("hour") < window.end_sql))
     # A forecast needs the current PM2.5: hours without it get no serving row.
     master = master.where(F.col(pm25.PM25_SERIES).isNotNull())
-    rows = serving_rows(master, location_id, location_name, feature_version, feature_set_name,
-                        dataset_version).persist()
+    frame = serving_frame(master, location_id, location_name, feature_version, feature_set_name,
+                          dataset_version).persist()
     try:
+        rows = frame.select(*tables.SERVING_GOLD.column_names)
         validate_serving_schema(rows)
-        n = rows.count()
-        agg = rows.agg(F.min("base_hour"), F.max("base_hour"),
-                       *[F.avg(F.col(c).isNull().cast("double")).alias(c) for c in FEATURE_NAMES]).first()
+        n = frame.count()
+        agg = frame.agg(F.min("base_hour"), F.max("base_hour"),
+                        *[F.avg(F.col(c).isNull().cast("double")).alias(c) for c in FEATURE_NAMES]).first()
         null_ratio = {c: (round(float(agg[c]), 4) if agg is not None and agg[c] is not None else None)
                       for c in FEATURE_NAMES}
-        written = 0
+        written = extra_written = 0
         if not dry_run and n:
+            # the companion first: a serving row is never there without its extra features
+            extra_written = merge_into(serving_extra_rows(frame), tables.serving_extra_table(target), ctx.catalog,
+                                       prune_column="base_hour").written_rows
             written = merge_into(rows, target, ctx.catalog, prune_column="base_hour").written_rows
     finally:
-        rows.unpersist()
+        frame.unpersist()
     return ctx.done(input_count=n, output_count=written,
                     min_base_hour=agg[0] if agg is not None else None,
                     max_base_hour=agg[1] if agg is not None else None, feature_version=feature_version,
                     feature_set_name=feature_set_name, schema_hash=schema_hash(),
                     null_ratio_by_feature=null_ratio, dry_run=dry_run, source_table=source.identifier,
-                    target_table=target.identifier, window_start=window.start if window else None,
+                    target_table=target.identifier, extra_table=tables.serving_extra_table(target).identifier,
+                    extra_output_count=extra_written, window_start=window.start if window else None,
                     window_end=window.end if window else None)

@@ -322,7 +322,7 @@ JOBS: dict[str, JobDef] = {j.name: j for j in (
            outputs=("features.hanoi_pm25_training_dataset_gold",)),
     JobDef("hanoi-serving-features-gold", "serving features gold (no targets, schema hash)",
            _serving_args, _serving, inputs=("features.hanoi_pm25_master_hourly_gold",),
-           outputs=("features.hanoi_pm25_serving_features_gold",)),
+           outputs=("features.hanoi_pm25_serving_features_gold", "features.hanoi_pm25_serving_extra_features_gold")),
     JobDef("ensure-cassandra", "create the Cassandra serving keyspace and tables if missing (CONTRACTS.md §4)",
            _no_args, _ensure_cassandra, needs_spark=False, outputs=("cassandra:ais_serving",)),
     JobDef("cassandra-weather", "weather bronze window -> Cassandra weather_hourly_by_province_day (upsert)",
