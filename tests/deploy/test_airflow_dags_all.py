@@ -5,7 +5,7 @@ ais-provider-sim's files played by the fixture server), so every ingest task run
 live path. Then the tables are read back.
 
     ais_pipeline (bootstrap) -> ais_era5_ingestion -> ais_maiac_backfill (a date-range backfill)
-      -> ais_streaming_supervision (OpenAQ, WeatherAPI, Sentinel-5P live, the five bronze passes)
+      -> ais_streaming_supervision (OpenAQ, WeatherAPI history and forecast, Sentinel-5P live, six bronze passes)
       -> ais_trajectory_tier2 -> ais_hanoi_silver_gold -> ais_maintenance
 
 The window is anchored on the wall clock's hour H (what ``ingest_time`` is stamped with), because the
@@ -114,9 +114,10 @@ def test_every_dag_runs_green_on_one_store(tmp_path: Path) -> None:
         days = {"start_date": _day(hour - dt.timedelta(days=10)), "end_date": _day(hour - dt.timedelta(days=1))}
         states = af.dags_test("ais_streaming_supervision", hour + dt.timedelta(minutes=5),
                               {**simulated, **days, "sentinel5p": True})
-        assert states == {**dict.fromkeys([f"bronze_{s}" for s in ("openaq", "weather", "sentinel5p", "maiac", "era5")]
-                                      + [f"ingest_{s}" for s in ("openaq", "weather", "sentinel5p")], "success"),
-                      "cassandra_openaq": "skipped", "cassandra_weather": "skipped"}, states
+        live = ("openaq", "weather", "sentinel5p", "weather_forecast")
+        assert states == {**dict.fromkeys([f"bronze_{s}" for s in ("maiac", "era5", *live)]
+                                          + [f"ingest_{s}" for s in live], "success"),
+                          "cassandra_openaq": "skipped", "cassandra_weather": "skipped"}, states
 
     # ---- bronze: what the scheduled live ingest wrote, streamed by the supervision's passes ----
     catalog = load_catalog(settings, create=False)
@@ -160,14 +161,19 @@ def test_every_dag_runs_green_on_one_store(tmp_path: Path) -> None:
     assert {r["status"] for r in rows("trajectory.hysplit_runs_bronze")} == {"success"}
 
     states = af.dags_test("ais_hanoi_silver_gold", later, met)
-    assert set(states.values()) == {"success"} and len(states) == 15, states
+    assert set(states.values()) == {"success"} and len(states) == 16, states
     plan = af.xcom("ais_hanoi_silver_gold", "plan_window")
     assert plan["start_date"] <= _day(hour - dt.timedelta(days=9)), plan
     era5_silver = rows("weather.era5_surface_hanoi_hourly_silver")
     assert era5_silver and _day(min(r["hour"] for r in era5_silver)) <= _day(hour - dt.timedelta(days=9))
     master = rows("features.hanoi_pm25_master_hourly_gold")
     assert master and any(r.get("dominant_cluster") is not None for r in master)
-    assert rows("features.hanoi_pm25_serving_features_gold")
+    serving = rows("features.hanoi_pm25_serving_features_gold")
+    assert serving
+    # the supervision's window is 10 past days: forecast.json serves today's issue, not an archive,
+    # so the forecast ingest keeps nothing (weather_forecast.h); every serving row has its companion
+    assert rows("weather.weatherapi_forecast_bronze") == []
+    assert len(rows("features.hanoi_pm25_serving_extra_features_gold")) == len(serving)
 
     # ---- maintenance: dead letters, Iceberg upkeep, clean-up of consumed landing files ---------
     landing = store / "landing"
